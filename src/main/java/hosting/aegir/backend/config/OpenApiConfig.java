@@ -1,0 +1,100 @@
+package hosting.aegir.backend.config;
+
+import java.util.List;
+import java.util.Map;
+
+import io.swagger.v3.oas.models.Components;
+import io.swagger.v3.oas.models.OpenAPI;
+import io.swagger.v3.oas.models.examples.Example;
+import io.swagger.v3.oas.models.info.Info;
+import io.swagger.v3.oas.models.info.License;
+import io.swagger.v3.oas.models.media.Content;
+import io.swagger.v3.oas.models.media.IntegerSchema;
+import io.swagger.v3.oas.models.media.MediaType;
+import io.swagger.v3.oas.models.media.ObjectSchema;
+import io.swagger.v3.oas.models.media.Schema;
+import io.swagger.v3.oas.models.media.StringSchema;
+import io.swagger.v3.oas.models.responses.ApiResponse;
+import io.swagger.v3.oas.models.security.SecurityRequirement;
+import io.swagger.v3.oas.models.security.SecurityScheme;
+import io.swagger.v3.oas.models.servers.Server;
+import org.springdoc.core.customizers.OpenApiCustomizer;
+
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+
+/**
+ * The OpenAPI document: API info, the bearer scheme, and the problem responses every endpoint can
+ * give, with examples, so that Swagger UI shows the errors as well as the successes.
+ */
+@Configuration
+public class OpenApiConfig {
+
+	private static final String PROBLEM = "Problem";
+
+	@Bean
+	OpenAPI aegirOpenApi() {
+		return new OpenAPI()
+			.info(new Info().title("Aegir back-end API")
+				.version("v1")
+				.description("Runs Operations (ordered Ansible roles or Kubernetes Jobs) for the Aegir front-end, "
+						+ "serialised per target, and reports their state, log, task events and outputs. "
+						+ "Errors are RFC 9457 problem documents.")
+				.license(new License().name("GPL-2.0-or-later")))
+			.servers(List.of(new Server().url("/").description("this service")))
+			.components(new Components()
+				.addSecuritySchemes("bearer", new SecurityScheme().type(SecurityScheme.Type.HTTP).scheme("bearer")
+					.description("A token of role 'submitter' (front-end) or 'viewer' (operators, monitoring)"))
+				.addSchemas(PROBLEM, problemSchema()))
+			.addSecurityItem(new SecurityRequirement().addList("bearer"));
+	}
+
+	@Bean
+	OpenApiCustomizer problemResponses() {
+		return openApi -> openApi.getPaths().forEach((path, item) -> item.readOperationsMap().forEach((method, op) -> {
+			var responses = op.getResponses();
+			boolean hasBody = op.getRequestBody() != null;
+			boolean hasId = path.contains("{id}");
+			responses.putIfAbsent("400", problem("Invalid input; the problem names the field or parameter",
+					"validation-failed", 400, "tasks[0].name: must be a task name such as aegir.WriteNginxVhost"));
+			responses.putIfAbsent("401", problem("No bearer token, or not a valid one", "unauthorized", 401,
+					"a bearer token is required"));
+			responses.putIfAbsent("403", problem("The token's role may not do this", "forbidden", 403,
+					"this token's role may not do this"));
+			if (hasId) {
+				responses.putIfAbsent("404", problem("No operation with this id", "not-found", 404,
+						"no operation with id 7d0f3b8e-2a1c-4c55-9b1e-0f4f7c1a2b3c"));
+			}
+			if (hasBody) {
+				responses.putIfAbsent("413", problem("The body is over aegir.api.max-request-body", "payload-too-large",
+						413, "request body is larger than the limit of 1048576 bytes"));
+				responses.putIfAbsent("415", problem("The body is not application/json", "unsupported-media-type", 415,
+						"Content-Type 'text/plain' is not supported."));
+			}
+			responses.putIfAbsent("500", problem("An internal error (logged, never caused by input)", "internal-error",
+					500, "an internal error occurred; it has been logged"));
+		}));
+	}
+
+	private static ApiResponse problem(String description, String type, int status, String detail) {
+		Example example = new Example().value(Map.of("type", "https://aegir.hosting/problems/" + type, "status",
+				status, "detail", detail));
+		return new ApiResponse().description(description)
+			.content(new Content().addMediaType("application/problem+json",
+					new MediaType().schema(new Schema<>().$ref("#/components/schemas/" + PROBLEM)).addExamples(type, example)));
+	}
+
+	@SuppressWarnings("rawtypes")
+	private static Schema problemSchema() {
+		return new ObjectSchema().description("RFC 9457 problem details")
+			.addProperty("type", new StringSchema().format("uri").description("Stable identifier of the kind of error"))
+			.addProperty("title", new StringSchema())
+			.addProperty("status", new IntegerSchema())
+			.addProperty("detail", new StringSchema().description("What is wrong, naming the field when input is at fault"))
+			.addProperty("instance", new StringSchema().format("uri"))
+			.addProperty("errors", new io.swagger.v3.oas.models.media.ArraySchema()
+				.items(new ObjectSchema().addProperty("field", new StringSchema()).addProperty("message", new StringSchema()))
+				.description("Each rejected field or parameter"));
+	}
+
+}

@@ -1,0 +1,9 @@
+package hosting.aegir.backend.operation;
+
+import java.util.List;
+import java.util.Map;
+
+/** A submitted operation after defaults are applied: what is stored and what the idempotency hash covers. */
+public record NewOperation(String type, String engine, String target, String hosts, Map<String, Object> vars,
+		List<TaskSpec> tasks, int timeoutSeconds, boolean retry, int maxAttempts, String idempotencyKey) {
+}

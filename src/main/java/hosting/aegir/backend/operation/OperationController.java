@@ -1,0 +1,136 @@
+package hosting.aegir.backend.operation;
+
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.security.Principal;
+import java.util.List;
+import java.util.UUID;
+
+import io.swagger.v3.oas.annotations.Operation;
+import io.swagger.v3.oas.annotations.Parameter;
+import io.swagger.v3.oas.annotations.headers.Header;
+import io.swagger.v3.oas.annotations.media.Content;
+import io.swagger.v3.oas.annotations.media.Schema;
+import io.swagger.v3.oas.annotations.responses.ApiResponse;
+import io.swagger.v3.oas.annotations.tags.Tag;
+import jakarta.validation.Valid;
+import jakarta.validation.constraints.Max;
+import jakarta.validation.constraints.Min;
+import jakarta.validation.constraints.Pattern;
+import jakarta.validation.constraints.Size;
+import tools.jackson.databind.json.JsonMapper;
+
+import org.springframework.http.HttpStatus;
+import org.springframework.http.MediaType;
+import org.springframework.http.ResponseEntity;
+import org.springframework.web.bind.annotation.GetMapping;
+import org.springframework.web.bind.annotation.PathVariable;
+import org.springframework.web.bind.annotation.PostMapping;
+import org.springframework.web.bind.annotation.RequestBody;
+import org.springframework.web.bind.annotation.RequestHeader;
+import org.springframework.web.bind.annotation.RequestMapping;
+import org.springframework.web.bind.annotation.RequestParam;
+import org.springframework.web.bind.annotation.RestController;
+import org.springframework.web.context.request.WebRequest;
+
+/** The Operations API: submit, follow, list, read the log and events, cancel. */
+@RestController
+@RequestMapping(path = "/api/v1/operations", produces = MediaType.APPLICATION_JSON_VALUE)
+@Tag(name = "Operations", description = "Submit operations and follow them to the end")
+public class OperationController {
+
+	private final OperationService service;
+
+	private final JsonMapper json;
+
+	public OperationController(OperationService service, JsonMapper json) {
+		this.service = service;
+		this.json = json;
+	}
+
+	@PostMapping(consumes = MediaType.APPLICATION_JSON_VALUE)
+	@Operation(summary = "Submit an operation",
+			description = "Stores the operation as QUEUED and returns it; it is committed before the response is sent. "
+					+ "With an Idempotency-Key, repeating the same request returns the same operation (200) and "
+					+ "reusing the key for another request is a 409.")
+	@ApiResponse(responseCode = "202", description = "Accepted and queued",
+			headers = @Header(name = "Location", description = "URL of the new operation"))
+	@ApiResponse(responseCode = "200", description = "A repeat of an earlier request with the same Idempotency-Key")
+	@ApiResponse(responseCode = "409", description = "The Idempotency-Key was used for a different request",
+			content = @Content(mediaType = "application/problem+json"))
+	public ResponseEntity<OperationView> submit(@Valid @RequestBody SubmitOperationRequest request,
+			@Parameter(description = "Makes retries safe: the same key and body return the same operation")
+			@RequestHeader(name = "Idempotency-Key", required = false)
+			@Size(min = 1, max = 200) @Pattern(regexp = "[\\x21-\\x7e]+", message = "must be printable ASCII without spaces")
+			String idempotencyKey) {
+		OperationService.Submission submission = service.submit(request, idempotencyKey);
+		OperationView op = submission.operation();
+		return ResponseEntity.status(submission.created() ? HttpStatus.ACCEPTED : HttpStatus.OK)
+			.location(URI.create("/api/v1/operations/" + op.id()))
+			.eTag(etag(op))
+			.body(op);
+	}
+
+	@GetMapping("/{id}")
+	@Operation(summary = "Get an operation",
+			description = "Status, exit code, reason, outputs and per-task status. Poll with If-None-Match: "
+					+ "a 304 means nothing changed.")
+	@ApiResponse(responseCode = "200", description = "The operation", headers = @Header(name = "ETag", description = "Strong validator of this representation"))
+	@ApiResponse(responseCode = "304", description = "Unchanged since the ETag given in If-None-Match", content = @Content)
+	public ResponseEntity<OperationView> get(@PathVariable UUID id, WebRequest request) {
+		OperationView op = service.get(id);
+		String etag = etag(op);
+		if (request.checkNotModified(etag)) {
+			return null;
+		}
+		return ResponseEntity.ok().eTag(etag).body(op);
+	}
+
+	@GetMapping
+	@Operation(summary = "List operations", description = "Newest first, optionally filtered, one page at a time.")
+	public OperationPage list(@RequestParam(required = false) OperationStatus status,
+			@RequestParam(required = false) @Size(max = 200) String target,
+			@RequestParam(required = false) @Size(max = 100) String type,
+			@RequestParam(defaultValue = "0") @Min(0) @Max(100000) int page,
+			@Parameter(schema = @Schema(defaultValue = "20", minimum = "1", maximum = "200"))
+			@RequestParam(defaultValue = "20") @Min(1) @Max(200) int size) {
+		return service.list(status, target, type, page, size);
+	}
+
+	@GetMapping("/{id}/log")
+	@Operation(summary = "Read the log incrementally",
+			description = "Lines with seq greater than 'after', oldest first. Poll again with after=next until complete is true.")
+	public LogPage log(@PathVariable UUID id,
+			@Parameter(description = "Sequence number of the last line already read")
+			@RequestParam(defaultValue = "0") @Min(0) long after,
+			@Parameter(schema = @Schema(defaultValue = "1000", minimum = "1", maximum = "10000"))
+			@RequestParam(defaultValue = "1000") @Min(1) @Max(10000) int limit) {
+		return service.log(id, after, limit);
+	}
+
+	@GetMapping("/{id}/events")
+	@Operation(summary = "Task events", description = "The structured result of each task on each host, in order.")
+	public List<TaskEvent> events(@PathVariable UUID id) {
+		return service.events(id);
+	}
+
+	@PostMapping("/{id}/cancel")
+	@Operation(summary = "Cancel an operation",
+			description = "A queued operation becomes CANCELLED at once; a running one becomes CANCELLING and then "
+					+ "CANCELLED when its engine has stopped. Idempotent: a finished operation is returned unchanged (200).")
+	@ApiResponse(responseCode = "202", description = "Cancelled, or cancellation under way")
+	@ApiResponse(responseCode = "200", description = "Already finished or already cancelling: nothing changed")
+	public ResponseEntity<OperationView> cancel(@PathVariable UUID id, Principal principal) {
+		OperationService.Cancellation result = service.cancel(id, principal == null ? "anonymous" : principal.getName());
+		return ResponseEntity.status(result.changed() ? HttpStatus.ACCEPTED : HttpStatus.OK)
+			.eTag(etag(result.operation()))
+			.body(result.operation());
+	}
+
+	// A strong validator: a digest of exactly what the client receives.
+	private String etag(OperationView op) {
+		String digest = OperationService.sha256(new String(json.writeValueAsBytes(op), StandardCharsets.UTF_8));
+		return "\"" + digest.substring(0, 32) + "\"";
+	}
+
+}

@@ -1,0 +1,14 @@
+package hosting.aegir.backend.operation;
+
+import java.util.Optional;
+import java.util.UUID;
+
+import org.springframework.data.jpa.repository.JpaRepository;
+import org.springframework.data.jpa.repository.JpaSpecificationExecutor;
+
+/** Reads and inserts operations; state changes go through {@link OperationTransitions}. */
+public interface OperationRepository extends JpaRepository<Operation, UUID>, JpaSpecificationExecutor<Operation> {
+
+	Optional<Operation> findByIdempotencyKey(String idempotencyKey);
+
+}

@@ -1,0 +1,25 @@
+package hosting.aegir.backend.operation;
+
+import java.util.EnumSet;
+import java.util.Set;
+
+/**
+ * The lifecycle of an operation: {@code QUEUED → RUNNING → SUCCEEDED | FAILED | TIMED_OUT},
+ * {@code QUEUED → CANCELLED}, {@code RUNNING → CANCELLING → CANCELLED}. Terminal states never change.
+ */
+public enum OperationStatus {
+
+	QUEUED, RUNNING, CANCELLING, SUCCEEDED, FAILED, TIMED_OUT, CANCELLED;
+
+	private static final Set<OperationStatus> TERMINAL = EnumSet.of(SUCCEEDED, FAILED, TIMED_OUT, CANCELLED);
+
+	public boolean isTerminal() {
+		return TERMINAL.contains(this);
+	}
+
+	/** Held by an executor: the engine is (or may still be) working on it. */
+	public boolean isActive() {
+		return this == RUNNING || this == CANCELLING;
+	}
+
+}

@@ -1,0 +1,53 @@
+package hosting.aegir.backend.operation;
+
+import java.time.OffsetDateTime;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import io.swagger.v3.oas.annotations.media.Schema;
+
+/** An operation as the API shows it: its request, its state, its outputs and the status of each task. */
+@Schema(name = "Operation")
+@JsonInclude(JsonInclude.Include.NON_NULL)
+public record OperationView(
+		UUID id,
+		@Schema(example = "site.backup") String type,
+		@Schema(example = "ansible") String engine,
+		@Schema(example = "site-3f2a9c1e") String target,
+		@Schema(example = "localhost") String hosts,
+		Map<String, Object> vars,
+		List<TaskView> tasks,
+		OperationStatus status,
+		@Schema(description = "Exit code of the engine run, once finished") Integer exitCode,
+		@Schema(description = "Why it failed, timed out or was cancelled", example = "task 'Dump the site' failed on localhost: drush exited 1")
+		String reason,
+		@Schema(description = "Data the run returned (Ansible set_stats, Kubernetes termination message)",
+				example = "{\"backup_path\": \"/var/aegir/backups/example.org-20261125T101500Z.tar.gz\"}")
+		Map<String, Object> outputs,
+		int timeoutSeconds,
+		boolean retry,
+		int maxAttempts,
+		@Schema(description = "How many times an executor has claimed it") int attempt,
+		@Schema(description = "The replica that runs or ran it") String claimedBy,
+		OffsetDateTime heartbeatAt,
+		OffsetDateTime createdAt,
+		OffsetDateTime startedAt,
+		OffsetDateTime finishedAt) {
+
+	/** A task of the operation with the status its engine events give it. */
+	@Schema(name = "Task")
+	@JsonInclude(JsonInclude.Include.NON_NULL)
+	public record TaskView(int index, @Schema(example = "aegir.GenerateDrupalSiteBackup") String name,
+			Map<String, Object> vars, String tasksFrom, TaskStatus status,
+			@Schema(description = "Results reported for this task (one per host and task)") int results,
+			@Schema(description = "Results that changed something") int changed) {
+	}
+
+	/** Per-task progress, derived from the task events and the operation's state. */
+	public enum TaskStatus {
+		PENDING, RUNNING, SUCCEEDED, FAILED, NOT_RUN
+	}
+
+}

@@ -1,0 +1,24 @@
+package hosting.aegir.backend.queue;
+
+import java.time.Duration;
+
+import org.springframework.boot.context.properties.ConfigurationProperties;
+import org.springframework.boot.context.properties.bind.DefaultValue;
+
+/**
+ * How this replica runs operations.
+ *
+ * @param enabled whether this replica claims and runs operations at all (an API-only replica sets false)
+ * @param concurrency executor slots: operations run at once on this replica
+ * @param defaultTimeout timeout of an operation submitted without {@code timeoutSeconds}
+ * @param pollInterval fallback poll for queued work, covering lost notifications
+ * @param heartbeatInterval how often running operations' heartbeats are refreshed
+ * @param staleAfter a running operation whose heartbeat is older than this is reaped
+ * @param shutdownGrace on shutdown, how long running operations may take to finish before they are cancelled
+ */
+@ConfigurationProperties("aegir.executor")
+public record ExecutorProperties(@DefaultValue("true") boolean enabled, @DefaultValue("4") int concurrency,
+		@DefaultValue("1h") Duration defaultTimeout, @DefaultValue("5s") Duration pollInterval,
+		@DefaultValue("5s") Duration heartbeatInterval, @DefaultValue("30s") Duration staleAfter,
+		@DefaultValue("60s") Duration shutdownGrace) {
+}

@@ -1,0 +1,274 @@
+package hosting.aegir.backend.web;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import hosting.aegir.backend.operation.IdempotencyConflictException;
+import hosting.aegir.backend.operation.OperationNotFoundException;
+import hosting.aegir.backend.web.RequestBodyLimitFilter.PayloadTooLargeException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import tools.jackson.core.JacksonException;
+import tools.jackson.core.JacksonException.Reference;
+import tools.jackson.databind.exc.InvalidFormatException;
+import tools.jackson.databind.exc.MismatchedInputException;
+import tools.jackson.databind.exc.UnrecognizedPropertyException;
+
+import org.springframework.context.MessageSourceResolvable;
+import org.springframework.http.HttpHeaders;
+import org.springframework.http.HttpStatus;
+import org.springframework.http.HttpStatusCode;
+import org.springframework.http.ProblemDetail;
+import org.springframework.http.ResponseEntity;
+import org.springframework.http.converter.HttpMessageNotReadableException;
+import org.springframework.lang.Nullable;
+import org.springframework.validation.FieldError;
+import org.springframework.validation.method.ParameterErrors;
+import org.springframework.web.bind.MethodArgumentNotValidException;
+import org.springframework.web.bind.annotation.ExceptionHandler;
+import org.springframework.web.bind.annotation.RestControllerAdvice;
+import org.springframework.web.context.request.WebRequest;
+import org.springframework.web.method.annotation.HandlerMethodValidationException;
+import org.springframework.web.method.annotation.MethodArgumentTypeMismatchException;
+import org.springframework.web.servlet.mvc.method.annotation.ResponseEntityExceptionHandler;
+
+/**
+ * Turns every error into an RFC 9457 problem with a stable type and, for bad input, the field or
+ * parameter at fault. Nothing a client sends may produce a 500; an unexpected exception is logged
+ * and answered without its internals.
+ */
+@RestControllerAdvice
+public class ApiExceptionHandler extends ResponseEntityExceptionHandler {
+
+	private static final Logger log = LoggerFactory.getLogger(ApiExceptionHandler.class);
+
+	@ExceptionHandler(OperationNotFoundException.class)
+	ProblemDetail notFound(OperationNotFoundException ex) {
+		return problem(HttpStatus.NOT_FOUND, ProblemTypes.NOT_FOUND, ex.getMessage());
+	}
+
+	@ExceptionHandler(IdempotencyConflictException.class)
+	ProblemDetail conflict(IdempotencyConflictException ex) {
+		ProblemDetail problem = problem(HttpStatus.CONFLICT, ProblemTypes.IDEMPOTENCY_CONFLICT, ex.getMessage());
+		problem.setProperty("operationId", ex.existing());
+		return problem;
+	}
+
+	@ExceptionHandler(UnprocessableOperationException.class)
+	ProblemDetail unprocessable(UnprocessableOperationException ex) {
+		ProblemDetail problem = problem(HttpStatus.UNPROCESSABLE_CONTENT, ex.type(), ex.getMessage());
+		problem.setProperty("errors", ex.errors());
+		return problem;
+	}
+
+	// Spring MVC validates handler parameters itself; this covers validation anywhere else.
+	@ExceptionHandler(jakarta.validation.ConstraintViolationException.class)
+	ProblemDetail constraintViolation(jakarta.validation.ConstraintViolationException ex) {
+		List<hosting.aegir.backend.web.FieldError> errors = ex.getConstraintViolations()
+			.stream()
+			.map(v -> {
+				String path = v.getPropertyPath().toString();
+				return new hosting.aegir.backend.web.FieldError(path.substring(path.lastIndexOf('.') + 1), v.getMessage());
+			})
+			.toList();
+		ProblemDetail problem = problem(HttpStatus.BAD_REQUEST, ProblemTypes.VALIDATION_FAILED,
+				errors.stream().map(e -> e.field() + ": " + e.message()).sorted().reduce((a, b) -> a + "; " + b).orElse("invalid request"));
+		problem.setProperty("errors", errors);
+		return problem;
+	}
+
+	@ExceptionHandler(Exception.class)
+	ProblemDetail unexpected(Exception ex) {
+		log.error("Unexpected error while serving a request", ex);
+		return problem(HttpStatus.INTERNAL_SERVER_ERROR, ProblemTypes.INTERNAL_ERROR,
+				"an internal error occurred; it has been logged");
+	}
+
+	@Override
+	protected ResponseEntity<Object> handleMethodArgumentNotValid(MethodArgumentNotValidException ex,
+			HttpHeaders headers, HttpStatusCode status, WebRequest request) {
+		List<hosting.aegir.backend.web.FieldError> errors = new ArrayList<>();
+		for (FieldError error : ex.getBindingResult().getFieldErrors()) {
+			errors.add(new hosting.aegir.backend.web.FieldError(error.getField(), error.getDefaultMessage()));
+		}
+		ex.getBindingResult()
+			.getGlobalErrors()
+			.forEach(e -> errors.add(new hosting.aegir.backend.web.FieldError(e.getObjectName(), e.getDefaultMessage())));
+		return validationFailed(errors, headers, request, ex);
+	}
+
+	@Override
+	protected ResponseEntity<Object> handleHandlerMethodValidationException(HandlerMethodValidationException ex,
+			HttpHeaders headers, HttpStatusCode status, WebRequest request) {
+		List<hosting.aegir.backend.web.FieldError> errors = new ArrayList<>();
+		ex.getParameterValidationResults().forEach(result -> {
+			if (result instanceof ParameterErrors body) {
+				// A @Valid body validated together with other parameters: name its fields.
+				body.getFieldErrors()
+					.forEach(e -> errors.add(new hosting.aegir.backend.web.FieldError(e.getField(), e.getDefaultMessage())));
+				return;
+			}
+			String name = parameterName(result.getMethodParameter());
+			for (MessageSourceResolvable error : result.getResolvableErrors()) {
+				errors.add(new hosting.aegir.backend.web.FieldError(name, error.getDefaultMessage()));
+			}
+		});
+		return validationFailed(errors, headers, request, ex);
+	}
+
+	private static String parameterName(org.springframework.core.MethodParameter parameter) {
+		var header = parameter.getParameterAnnotation(org.springframework.web.bind.annotation.RequestHeader.class);
+		if (header != null) {
+			return header.name();
+		}
+		var param = parameter.getParameterAnnotation(org.springframework.web.bind.annotation.RequestParam.class);
+		if (param != null && !param.name().isEmpty()) {
+			return param.name();
+		}
+		return parameter.getParameterName();
+	}
+
+	private ResponseEntity<Object> validationFailed(List<hosting.aegir.backend.web.FieldError> errors,
+			HttpHeaders headers, WebRequest request, Exception ex) {
+		String detail = errors.isEmpty() ? "the request is invalid"
+				: errors.stream().map(e -> e.field() + ": " + e.message()).sorted().reduce((a, b) -> a + "; " + b).get();
+		ProblemDetail problem = problem(HttpStatus.BAD_REQUEST, ProblemTypes.VALIDATION_FAILED, detail);
+		problem.setProperty("errors", errors);
+		return handleExceptionInternal(ex, problem, headers, HttpStatus.BAD_REQUEST, request);
+	}
+
+	@Override
+	protected ResponseEntity<Object> handleTypeMismatch(org.springframework.beans.TypeMismatchException ex,
+			HttpHeaders headers, HttpStatusCode status, WebRequest request) {
+		String name = ex instanceof MethodArgumentTypeMismatchException mismatch ? mismatch.getName()
+				: ex.getPropertyName();
+		String expected = ex.getRequiredType() == null ? "another type" : describe(ex.getRequiredType());
+		ProblemDetail problem = problem(HttpStatus.BAD_REQUEST, ProblemTypes.VALIDATION_FAILED,
+				name + ": must be " + expected);
+		problem.setProperty("errors", List.of(new hosting.aegir.backend.web.FieldError(name, "must be " + expected)));
+		return handleExceptionInternal(ex, problem, headers, HttpStatus.BAD_REQUEST, request);
+	}
+
+	@Override
+	protected ResponseEntity<Object> handleHttpMessageNotReadable(HttpMessageNotReadableException ex,
+			HttpHeaders headers, HttpStatusCode status, WebRequest request) {
+		if (causedBy(ex, PayloadTooLargeException.class) != null) {
+			ProblemDetail problem = problem(HttpStatus.CONTENT_TOO_LARGE, ProblemTypes.PAYLOAD_TOO_LARGE,
+					causedBy(ex, PayloadTooLargeException.class).getMessage());
+			return handleExceptionInternal(ex, problem, headers, HttpStatus.CONTENT_TOO_LARGE, request);
+		}
+		hosting.aegir.backend.web.FieldError error = unreadable(ex);
+		String detail = error.field() == null ? error.message() : error.field() + ": " + error.message();
+		ProblemDetail problem = problem(HttpStatus.BAD_REQUEST, ProblemTypes.INVALID_REQUEST, detail);
+		if (error.field() != null) {
+			problem.setProperty("errors", List.of(error));
+		}
+		return handleExceptionInternal(ex, problem, headers, HttpStatus.BAD_REQUEST, request);
+	}
+
+	// Where the body went wrong (null when it is not one field's fault) and what is wrong there.
+	private static hosting.aegir.backend.web.FieldError unreadable(HttpMessageNotReadableException ex) {
+		JacksonException json = causedBy(ex, JacksonException.class);
+		if (json == null) {
+			return new hosting.aegir.backend.web.FieldError(null,
+					ex.getMessage() != null && ex.getMessage().startsWith("Required request body is missing")
+							? "a JSON request body is required" : "the request body could not be read");
+		}
+		String where = json.getPath().isEmpty() ? null : path(json.getPath());
+		if (json instanceof UnrecognizedPropertyException) {
+			return new hosting.aegir.backend.web.FieldError(where, "unknown field");
+		}
+		if (json instanceof InvalidFormatException invalid && where != null) {
+			return new hosting.aegir.backend.web.FieldError(where, "must be " + describe(invalid.getTargetType()));
+		}
+		if (json instanceof MismatchedInputException mismatched) {
+			return where == null ? new hosting.aegir.backend.web.FieldError(null, "the body must be a JSON object")
+					: new hosting.aegir.backend.web.FieldError(where, "must be " + describe(mismatched.getTargetType()));
+		}
+		return new hosting.aegir.backend.web.FieldError(null, "malformed JSON: " + clip(json.getOriginalMessage()));
+	}
+
+	private static String path(List<Reference> references) {
+		StringBuilder path = new StringBuilder();
+		for (Reference ref : references) {
+			if (ref.getPropertyName() != null) {
+				if (!path.isEmpty()) {
+					path.append('.');
+				}
+				path.append(clip(ref.getPropertyName()));
+			}
+			else if (ref.getIndex() >= 0) {
+				path.append('[').append(ref.getIndex()).append(']');
+			}
+		}
+		return path.toString();
+	}
+
+	private static String describe(@Nullable Class<?> type) {
+		if (type == null) {
+			return "of another type";
+		}
+		if (type == String.class) {
+			return "a string";
+		}
+		if (type == Integer.class || type == int.class || type == Long.class || type == long.class) {
+			return "an integer";
+		}
+		if (type == Boolean.class || type == boolean.class) {
+			return "true or false";
+		}
+		if (type == java.util.UUID.class) {
+			return "a UUID";
+		}
+		if (java.util.Map.class.isAssignableFrom(type) || type.isRecord()) {
+			return "a JSON object";
+		}
+		if (java.util.Collection.class.isAssignableFrom(type)) {
+			return "a JSON array";
+		}
+		if (type.isEnum()) {
+			return "one of " + java.util.Arrays.toString(type.getEnumConstants());
+		}
+		return "a " + type.getSimpleName();
+	}
+
+	// Client-supplied text echoed in a problem stays short.
+	private static String clip(String text) {
+		if (text == null) {
+			return "";
+		}
+		return text.length() > 200 ? text.substring(0, 200) + "…" : text;
+	}
+
+	@Nullable
+	private static <T extends Throwable> T causedBy(Throwable ex, Class<T> type) {
+		for (Throwable t = ex; t != null; t = t.getCause()) {
+			if (type.isInstance(t)) {
+				return type.cast(t);
+			}
+			if (t.getCause() == t) {
+				break;
+			}
+		}
+		return null;
+	}
+
+	@Override
+	protected ResponseEntity<Object> handleExceptionInternal(Exception ex, @Nullable Object body, HttpHeaders headers,
+			HttpStatusCode statusCode, WebRequest request) {
+		// Every problem gets a stable type, including those the base class builds.
+		ResponseEntity<Object> response = super.handleExceptionInternal(ex, body, headers, statusCode, request);
+		if (response != null && response.getBody() instanceof ProblemDetail problem
+				&& (problem.getType() == null || "about:blank".equals(problem.getType().toString()))) {
+			problem.setType(ProblemTypes.forStatus(statusCode));
+		}
+		return response;
+	}
+
+	private static ProblemDetail problem(HttpStatus status, java.net.URI type, String detail) {
+		ProblemDetail problem = ProblemDetail.forStatusAndDetail(status, detail);
+		problem.setType(type);
+		return problem;
+	}
+
+}
