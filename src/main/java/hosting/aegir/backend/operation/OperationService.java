@@ -15,6 +15,7 @@ import java.util.stream.Collectors;
 import hosting.aegir.backend.operation.OperationEvents.TaskTally;
 import hosting.aegir.backend.operation.OperationView.TaskStatus;
 import hosting.aegir.backend.operation.OperationView.TaskView;
+import hosting.aegir.backend.queue.QueueSql;
 import tools.jackson.core.type.TypeReference;
 import tools.jackson.databind.MapperFeature;
 import tools.jackson.databind.SerializationFeature;
@@ -25,16 +26,12 @@ import org.springframework.data.domain.Page;
 import org.springframework.data.domain.PageRequest;
 import org.springframework.data.domain.Sort;
 import org.springframework.data.jpa.domain.Specification;
-import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.stereotype.Service;
 import org.springframework.transaction.support.TransactionTemplate;
 
 /** Accepts, cancels and reads operations; the one place the API's rules about them live. */
 @Service
 public class OperationService {
-
-	/** Channel on which idle replicas hear that work was queued. */
-	public static final String QUEUED_CHANNEL = "aegir_queued";
 
 	private static final TypeReference<Map<String, Object>> MAP = new TypeReference<>() {
 	};
@@ -44,15 +41,13 @@ public class OperationService {
 
 	private final OperationRepository operations;
 
-	private final OperationTransitions transitions;
+	private final QueueSql queue;
 
 	private final OperationLog log;
 
 	private final OperationEvents events;
 
 	private final SubmissionPolicy policy;
-
-	private final JdbcClient jdbc;
 
 	private final TransactionTemplate tx;
 
@@ -61,14 +56,13 @@ public class OperationService {
 	// Sorted keys and properties: equal requests hash equally whatever order the client wrote.
 	private final JsonMapper canonicalJson;
 
-	public OperationService(OperationRepository operations, OperationTransitions transitions, OperationLog log,
-			OperationEvents events, SubmissionPolicy policy, JdbcClient jdbc, TransactionTemplate tx, JsonMapper json) {
+	public OperationService(OperationRepository operations, QueueSql queue, OperationLog log, OperationEvents events,
+			SubmissionPolicy policy, TransactionTemplate tx, JsonMapper json) {
 		this.operations = operations;
-		this.transitions = transitions;
+		this.queue = queue;
 		this.log = log;
 		this.events = events;
 		this.policy = policy;
-		this.jdbc = jdbc;
 		this.tx = tx;
 		this.json = json;
 		this.canonicalJson = json.rebuild()
@@ -100,8 +94,7 @@ public class OperationService {
 		try {
 			tx.executeWithoutResult(status -> {
 				operations.saveAndFlush(op);
-				jdbc.sql("SELECT pg_notify('" + QUEUED_CHANNEL + "', :engine)").param("engine", spec.engine())
-					.query().listOfRows();
+				queue.notifyQueued(spec.engine());
 			});
 		}
 		catch (DataIntegrityViolationException ex) {
@@ -174,12 +167,12 @@ public class OperationService {
 			Operation op = find(id);
 			switch (op.getStatus()) {
 				case QUEUED -> {
-					if (transitions.cancelQueued(id, reason)) {
+					if (queue.cancelQueued(id, reason)) {
 						return new Cancellation(get(id), true);
 					}
 				}
 				case RUNNING -> {
-					if (transitions.requestCancel(id, reason)) {
+					if (queue.requestCancel(id, reason)) {
 						return new Cancellation(get(id), true);
 					}
 				}

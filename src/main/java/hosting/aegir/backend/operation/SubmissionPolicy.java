@@ -2,6 +2,9 @@ package hosting.aegir.backend.operation;
 
 import java.util.List;
 
+import hosting.aegir.backend.engine.Engines;
+import hosting.aegir.backend.operation.OperationRejectedException.Kind;
+import hosting.aegir.backend.operation.OperationRejectedException.Violation;
 import hosting.aegir.backend.queue.ExecutorProperties;
 
 import org.springframework.stereotype.Component;
@@ -14,11 +17,20 @@ public class SubmissionPolicy {
 
 	private final ExecutorProperties executor;
 
-	public SubmissionPolicy(ExecutorProperties executor) {
+	private final Engines engines;
+
+	public SubmissionPolicy(ExecutorProperties executor, Engines engines) {
 		this.executor = executor;
+		this.engines = engines;
 	}
 
 	public NewOperation apply(SubmitOperationRequest request, String idempotencyKey) {
+		if (engines.get(request.engine()).isEmpty()) {
+			// Accepting it would leave it queued for ever: say so now.
+			throw new OperationRejectedException(Kind.ENGINE_UNAVAILABLE,
+					"the " + request.engine() + " engine is not enabled on this service (enabled: " + engines.names() + ")",
+					List.of(new Violation("engine", "not enabled here")));
+		}
 		boolean retry = Boolean.TRUE.equals(request.retry());
 		int maxAttempts = request.maxAttempts() != null ? request.maxAttempts()
 				: (retry ? DEFAULT_MAX_ATTEMPTS_WITH_RETRY : 1);

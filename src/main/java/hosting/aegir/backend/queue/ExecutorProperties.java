@@ -15,10 +15,11 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * @param heartbeatInterval how often running operations' heartbeats are refreshed
  * @param staleAfter a running operation whose heartbeat is older than this is reaped
  * @param shutdownGrace on shutdown, how long running operations may take to finish before they are cancelled
+ * @param replicaId this replica's name in {@code claimed_by}; default: host, pid and a random suffix
  */
 @ConfigurationProperties("aegir.executor")
 public record ExecutorProperties(@DefaultValue("true") boolean enabled, @DefaultValue("4") int concurrency,
 		@DefaultValue("1h") Duration defaultTimeout, @DefaultValue("5s") Duration pollInterval,
 		@DefaultValue("5s") Duration heartbeatInterval, @DefaultValue("30s") Duration staleAfter,
-		@DefaultValue("60s") Duration shutdownGrace) {
+		@DefaultValue("60s") Duration shutdownGrace, String replicaId) {
 }

@@ -5,6 +5,7 @@ import java.util.List;
 
 import hosting.aegir.backend.operation.IdempotencyConflictException;
 import hosting.aegir.backend.operation.OperationNotFoundException;
+import hosting.aegir.backend.operation.OperationRejectedException;
 import hosting.aegir.backend.web.RequestBodyLimitFilter.PayloadTooLargeException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -54,10 +55,16 @@ public class ApiExceptionHandler extends ResponseEntityExceptionHandler {
 		return problem;
 	}
 
-	@ExceptionHandler(UnprocessableOperationException.class)
-	ProblemDetail unprocessable(UnprocessableOperationException ex) {
-		ProblemDetail problem = problem(HttpStatus.UNPROCESSABLE_CONTENT, ex.type(), ex.getMessage());
-		problem.setProperty("errors", ex.errors());
+	@ExceptionHandler(OperationRejectedException.class)
+	ProblemDetail rejected(OperationRejectedException ex) {
+		ProblemDetail problem = problem(HttpStatus.UNPROCESSABLE_CONTENT, switch (ex.kind()) {
+			case ENGINE_UNAVAILABLE -> ProblemTypes.ENGINE_UNAVAILABLE;
+			case TASK_INVALID -> ProblemTypes.TASK_INVALID;
+		}, ex.getMessage());
+		problem.setProperty("errors", ex.violations()
+			.stream()
+			.map(v -> new hosting.aegir.backend.web.FieldError(v.field(), v.message()))
+			.toList());
 		return problem;
 	}
 

@@ -31,6 +31,10 @@ public final class ProblemTypes {
 
 	public static final URI UNPROCESSABLE = URI.create(BASE + "unprocessable");
 
+	public static final URI ENGINE_UNAVAILABLE = URI.create(BASE + "engine-unavailable");
+
+	public static final URI TASK_INVALID = URI.create(BASE + "task-invalid");
+
 	public static final URI INTERNAL_ERROR = URI.create(BASE + "internal-error");
 
 	private ProblemTypes() {

@@ -7,6 +7,8 @@ import java.nio.file.Path;
 
 import hosting.aegir.backend.support.ApiClient;
 import hosting.aegir.backend.support.PostgresTest;
+import hosting.aegir.backend.support.ScriptedEngineConfig;
+import org.springframework.context.annotation.Import;
 import org.junit.jupiter.api.Test;
 
 import org.springframework.boot.test.context.SpringBootTest;
@@ -21,6 +23,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 @PostgresTest
 @SpringBootTest(webEnvironment = WebEnvironment.RANDOM_PORT, properties = "aegir.executor.enabled=false")
+@Import(ScriptedEngineConfig.class)
 class OpenApiSpecTest {
 
 	private static final Path COMMITTED = Path.of("openapi/aegir-backend.yaml");

@@ -9,6 +9,8 @@ import java.util.UUID;
 
 import hosting.aegir.backend.support.ApiClient;
 import hosting.aegir.backend.support.PostgresTest;
+import hosting.aegir.backend.support.ScriptedEngineConfig;
+import org.springframework.context.annotation.Import;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import tools.jackson.databind.JsonNode;
@@ -30,6 +32,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 @PostgresTest
 @SpringBootTest(webEnvironment = WebEnvironment.RANDOM_PORT, properties = "aegir.executor.enabled=false")
+@Import(ScriptedEngineConfig.class)
 class OperationApiEndToEndTest {
 
 	@LocalServerPort

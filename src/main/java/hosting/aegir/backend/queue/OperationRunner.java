@@ -1,0 +1,198 @@
+package hosting.aegir.backend.queue;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+import hosting.aegir.backend.engine.Engine;
+import hosting.aegir.backend.engine.EngineRequest;
+import hosting.aegir.backend.engine.EngineRequest.EngineTask;
+import hosting.aegir.backend.engine.EngineResult;
+import hosting.aegir.backend.engine.Execution;
+import hosting.aegir.backend.engine.ExecutionListener.LogStream;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import tools.jackson.core.type.TypeReference;
+import tools.jackson.databind.json.JsonMapper;
+
+/**
+ * Runs one claimed operation on its engine, from start to the fenced write of its end: enforces
+ * the timeout, passes cancel requests on, and decides the final status.
+ */
+class OperationRunner {
+
+	private static final Logger log = LoggerFactory.getLogger(OperationRunner.class);
+
+	private static final TypeReference<Map<String, Object>> MAP = new TypeReference<>() {
+	};
+
+	private static final TypeReference<List<Map<String, Object>>> TASKS = new TypeReference<>() {
+	};
+
+	/** How long a cancelled or timed-out engine may take to stop before the run is written off. */
+	static final Duration STOP_WAIT = Duration.ofSeconds(30);
+
+	private final ClaimedOperation op;
+
+	private final Engine engine;
+
+	private final QueueSql sql;
+
+	private final RunRecorder recorder;
+
+	private final String replica;
+
+	private final JsonMapper json;
+
+	private final QueueMetrics metrics;
+
+	private final long startNanos = System.nanoTime();
+
+	private volatile Execution execution;
+
+	private volatile String cancelReason;
+
+	private volatile boolean leaseLost;
+
+	OperationRunner(ClaimedOperation op, Engine engine, QueueSql sql, RunRecorder recorder, String replica,
+			JsonMapper json, QueueMetrics metrics) {
+		this.op = op;
+		this.engine = engine;
+		this.sql = sql;
+		this.recorder = recorder;
+		this.replica = replica;
+		this.json = json;
+		this.metrics = metrics;
+	}
+
+	ClaimedOperation operation() {
+		return op;
+	}
+
+	RunRecorder recorder() {
+		return recorder;
+	}
+
+	/** Asks the run to stop; the first reason given is the one recorded. */
+	void cancel(String reason) {
+		if (cancelReason == null) {
+			cancelReason = reason;
+		}
+		Execution current = execution;
+		if (current != null) {
+			current.cancel();
+		}
+	}
+
+	/** Another replica owns the operation now: stop, and write nothing more about it. */
+	void leaseLost() {
+		leaseLost = true;
+		cancel("lease lost");
+	}
+
+	void run() {
+		metrics.started(op);
+		recorder.log(LogStream.SYSTEM, "attempt " + op.attempt() + " started on replica " + replica);
+		Execution started;
+		try {
+			started = engine.start(request(), recorder);
+		}
+		catch (RuntimeException ex) {
+			log.warn("Engine {} could not start operation {}", engine.name(), op.id(), ex);
+			finish("FAILED", null, "the " + engine.name() + " engine could not start the run: " + ex.getMessage());
+			return;
+		}
+		execution = started;
+		if (cancelReason != null) {
+			started.cancel();
+		}
+		EngineResult result;
+		boolean timedOut = false;
+		try {
+			long remaining = TimeUnit.SECONDS.toNanos(op.timeoutSeconds()) - (System.nanoTime() - startNanos);
+			result = started.result().get(Math.max(0, remaining), TimeUnit.NANOSECONDS);
+		}
+		catch (TimeoutException ex) {
+			timedOut = true;
+			recorder.log(LogStream.SYSTEM, "timed out after " + op.timeoutSeconds() + " s: stopping the run");
+			started.cancel();
+			result = awaitStop(started);
+		}
+		catch (InterruptedException ex) {
+			Thread.currentThread().interrupt();
+			cancel("the executor was interrupted");
+			result = awaitStop(started);
+		}
+		catch (ExecutionException ex) {
+			result = new EngineResult(-1, "the " + engine.name() + " engine failed: " + ex.getCause().getMessage());
+		}
+		if (timedOut) {
+			finish("TIMED_OUT", result.exitCode(), "timed out after " + op.timeoutSeconds() + " s"
+					+ (result.failure() != null && result.exitCode() == -1 ? "; " + result.failure() : ""));
+		}
+		else if (result.succeeded()) {
+			finish("SUCCEEDED", 0, cancelReason == null ? null : "the run had finished when the cancel arrived");
+		}
+		else if (cancelReason != null) {
+			finish("CANCELLED", result.exitCode(), cancelReason);
+		}
+		else {
+			finish("FAILED", result.exitCode(),
+					result.failure() != null ? result.failure() : "the run exited with code " + result.exitCode());
+		}
+	}
+
+	// A stopped engine completes its result; one that does not within STOP_WAIT is written off.
+	private EngineResult awaitStop(Execution started) {
+		try {
+			return started.result().get(STOP_WAIT.toSeconds(), TimeUnit.SECONDS);
+		}
+		catch (TimeoutException ex) {
+			return new EngineResult(-1, "the engine did not stop within " + STOP_WAIT.toSeconds() + " s");
+		}
+		catch (InterruptedException ex) {
+			Thread.currentThread().interrupt();
+			return new EngineResult(-1, "interrupted while waiting for the engine to stop");
+		}
+		catch (ExecutionException ex) {
+			return new EngineResult(-1, "the engine failed while stopping: " + ex.getCause().getMessage());
+		}
+	}
+
+	private void finish(String status, Integer exitCode, String reason) {
+		if (leaseLost) {
+			log.warn("Operation {} attempt {}: lease lost while running; its result ({}) is discarded", op.id(),
+					op.attempt(), status);
+			recorder.flush();
+			return;
+		}
+		recorder.log(LogStream.SYSTEM, "finished: " + status + (reason == null ? "" : " (" + reason + ")"));
+		recorder.flush();
+		boolean written = sql.complete(op.id(), replica, op.attempt(), status, exitCode, reason,
+				json.writeValueAsString(recorder.outputs()));
+		if (written) {
+			metrics.finished(op, status, Duration.ofNanos(System.nanoTime() - startNanos));
+		}
+		else {
+			log.warn("Operation {} attempt {}: lease lost before the result ({}) could be written; it is discarded",
+					op.id(), op.attempt(), status);
+		}
+	}
+
+	private EngineRequest request() {
+		List<Map<String, Object>> tasks = json.readValue(op.tasksJson(), TASKS);
+		List<EngineTask> engineTasks = new java.util.ArrayList<>(tasks.size());
+		for (int i = 0; i < tasks.size(); i++) {
+			Map<String, Object> task = tasks.get(i);
+			@SuppressWarnings("unchecked")
+			Map<String, Object> vars = (Map<String, Object>) task.getOrDefault("vars", Map.of());
+			engineTasks.add(new EngineTask(i, (String) task.get("name"), vars, (String) task.get("tasksFrom")));
+		}
+		return new EngineRequest(op.id(), op.attempt(), op.hosts(), json.readValue(op.varsJson(), MAP), engineTasks,
+				Duration.ofSeconds(op.timeoutSeconds()));
+	}
+
+}

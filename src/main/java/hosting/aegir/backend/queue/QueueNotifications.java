@@ -1,0 +1,150 @@
+package hosting.aegir.backend.queue;
+
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.UUID;
+import java.util.function.Consumer;
+
+import javax.sql.DataSource;
+
+import com.zaxxer.hikari.HikariDataSource;
+import org.postgresql.PGConnection;
+import org.postgresql.PGNotification;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Listens for the queue's notifications on a dedicated connection of its own, outside the pool
+ * (a pooled connection would be handed to others, and LISTEN lives as long as the session). On any
+ * error it reconnects with back-off and then reports a reconnect, since notifications sent in the
+ * gap are lost; the caller then polls once.
+ */
+class QueueNotifications implements AutoCloseable {
+
+	private static final Logger log = LoggerFactory.getLogger(QueueNotifications.class);
+
+	private final String url;
+
+	private final String username;
+
+	private final String password;
+
+	private final Runnable onQueued;
+
+	private final Consumer<UUID> onCancel;
+
+	private final Thread thread;
+
+	private volatile boolean running = true;
+
+	private volatile Connection connection;
+
+	QueueNotifications(DataSource dataSource, Runnable onQueued, Consumer<UUID> onCancel) {
+		HikariDataSource hikari;
+		try {
+			hikari = dataSource.unwrap(HikariDataSource.class);
+		}
+		catch (SQLException ex) {
+			throw new IllegalStateException("the queue listens on a connection built from the Hikari pool's settings", ex);
+		}
+		this.url = hikari.getJdbcUrl();
+		this.username = hikari.getUsername();
+		this.password = hikari.getPassword();
+		this.onQueued = onQueued;
+		this.onCancel = onCancel;
+		this.thread = new Thread(this::listen, "aegir-queue-listener");
+		this.thread.setDaemon(true);
+	}
+
+	void start() {
+		thread.start();
+	}
+
+	private void listen() {
+		long backoff = 250;
+		boolean reconnecting = false;
+		while (running) {
+			try (Connection c = DriverManager.getConnection(url, username, password)) {
+				connection = c;
+				try (Statement s = c.createStatement()) {
+					s.execute("LISTEN " + QueueSql.QUEUED_CHANNEL);
+					s.execute("LISTEN " + QueueSql.CANCEL_CHANNEL);
+				}
+				if (reconnecting) {
+					log.info("Queue listener reconnected");
+					onQueued.run();
+				}
+				backoff = 250;
+				PGConnection pg = c.unwrap(PGConnection.class);
+				while (running) {
+					PGNotification[] notifications = pg.getNotifications(500);
+					if (notifications == null) {
+						continue;
+					}
+					boolean queued = false;
+					for (PGNotification n : notifications) {
+						if (QueueSql.CANCEL_CHANNEL.equals(n.getName())) {
+							cancel(n.getParameter());
+						}
+						else {
+							queued = true;
+						}
+					}
+					if (queued) {
+						onQueued.run();
+					}
+				}
+			}
+			catch (SQLException | RuntimeException ex) {
+				if (!running) {
+					return;
+				}
+				log.warn("Queue listener lost its connection ({}); reconnecting in {} ms", ex.getMessage(), backoff);
+				reconnecting = true;
+				sleep(backoff);
+				backoff = Math.min(backoff * 2, 10_000);
+			}
+		}
+	}
+
+	private void cancel(String payload) {
+		try {
+			onCancel.accept(UUID.fromString(payload));
+		}
+		catch (IllegalArgumentException ex) {
+			log.warn("Ignoring a cancel notification with payload '{}'", payload);
+		}
+	}
+
+	private static void sleep(long millis) {
+		try {
+			Thread.sleep(millis);
+		}
+		catch (InterruptedException ex) {
+			Thread.currentThread().interrupt();
+		}
+	}
+
+	@Override
+	public void close() {
+		running = false;
+		Connection c = connection;
+		if (c != null) {
+			try {
+				c.close();
+			}
+			catch (SQLException ex) {
+				// closing anyway
+			}
+		}
+		try {
+			thread.join(2_000);
+		}
+		catch (InterruptedException ex) {
+			Thread.currentThread().interrupt();
+		}
+	}
+
+}

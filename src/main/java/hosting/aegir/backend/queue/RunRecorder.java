@@ -1,0 +1,133 @@
+package hosting.aegir.backend.queue;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+
+import hosting.aegir.backend.engine.EngineEvent;
+import hosting.aegir.backend.engine.ExecutionListener;
+import hosting.aegir.backend.queue.QueueSql.BufferedEvent;
+import hosting.aegir.backend.queue.QueueSql.BufferedLine;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Collects what one run produces and writes it in batches (never a transaction per line), keeping
+ * the stored log under its byte cap with one truncation marker.
+ */
+class RunRecorder implements ExecutionListener {
+
+	private static final Logger log = LoggerFactory.getLogger(RunRecorder.class);
+
+	private static final int MAX_LINE_CHARS = 64 * 1024;
+
+	private final UUID operationId;
+
+	private final QueueSql sql;
+
+	private final long maxBytes;
+
+	private final int batchSize;
+
+	private final Map<String, Object> outputs = new LinkedHashMap<>();
+
+	// One flush at a time: batches commit in sequence order, so a reader polling with ?after= never
+	// sees a later line before an earlier one exists and skips it.
+	private final Object flushLock = new Object();
+
+	private List<BufferedLine> lines = new ArrayList<>();
+
+	private List<BufferedEvent> events = new ArrayList<>();
+
+	private long logSeq;
+
+	private long eventSeq;
+
+	private long logBytes;
+
+	private boolean truncated;
+
+	RunRecorder(UUID operationId, QueueSql sql, LogProperties properties) {
+		this.operationId = operationId;
+		this.sql = sql;
+		this.maxBytes = properties.maxBytes().toBytes();
+		this.batchSize = properties.batchSize();
+		long[] last = sql.lastSequences(operationId);
+		this.logSeq = last[0];
+		this.eventSeq = last[1];
+		this.logBytes = last[2];
+	}
+
+	@Override
+	public void log(LogStream stream, String line) {
+		String text = line.length() > MAX_LINE_CHARS ? line.substring(0, MAX_LINE_CHARS) + " [line cut]" : line;
+		// PostgreSQL text cannot hold NUL.
+		text = text.indexOf('\0') >= 0 ? text.replace('\0', '?') : text;
+		boolean flushNow;
+		synchronized (this) {
+			if (truncated) {
+				return;
+			}
+			long size = text.getBytes(StandardCharsets.UTF_8).length;
+			if (logBytes + size > maxBytes) {
+				truncated = true;
+				lines.add(new BufferedLine(++logSeq, Instant.now(), LogStream.SYSTEM.column(),
+						"[log truncated: the stored log reached its limit of " + maxBytes + " bytes; later output is discarded]"));
+			}
+			else {
+				logBytes += size;
+				lines.add(new BufferedLine(++logSeq, Instant.now(), stream.column(), text));
+			}
+			flushNow = lines.size() >= batchSize;
+		}
+		if (flushNow) {
+			flush();
+		}
+	}
+
+	@Override
+	public void event(EngineEvent event) {
+		synchronized (this) {
+			events.add(new BufferedEvent(++eventSeq, Instant.now(), event));
+		}
+	}
+
+	@Override
+	public synchronized void outputs(Map<String, Object> data) {
+		outputs.putAll(data);
+	}
+
+	synchronized Map<String, Object> outputs() {
+		return new LinkedHashMap<>(outputs);
+	}
+
+	/** Writes what is buffered. Called by the flusher, when a batch fills, and at the end of the run. */
+	void flush() {
+		synchronized (flushLock) {
+			List<BufferedLine> linesToWrite;
+			List<BufferedEvent> eventsToWrite;
+			synchronized (this) {
+				if (lines.isEmpty() && events.isEmpty()) {
+					return;
+				}
+				linesToWrite = lines;
+				eventsToWrite = events;
+				lines = new ArrayList<>();
+				events = new ArrayList<>();
+			}
+			try {
+				sql.appendOutput(operationId, linesToWrite, eventsToWrite);
+			}
+			catch (RuntimeException ex) {
+				// Keep running: the database may be back at the next flush; these lines are lost, not the run.
+				log.warn("Could not store {} log lines / {} events of operation {}: {}", linesToWrite.size(),
+						eventsToWrite.size(), operationId, ex.getMessage());
+			}
+		}
+	}
+
+}

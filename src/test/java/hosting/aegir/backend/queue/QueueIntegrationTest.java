@@ -1,0 +1,231 @@
+package hosting.aegir.backend.queue;
+
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+
+import hosting.aegir.backend.operation.OperationService;
+import hosting.aegir.backend.operation.SubmitOperationRequest;
+import hosting.aegir.backend.operation.SubmitOperationRequest.TaskRequest;
+import hosting.aegir.backend.support.ApiClient;
+import hosting.aegir.backend.support.Await;
+import hosting.aegir.backend.support.EngineObservations;
+import hosting.aegir.backend.support.PostgresTest;
+import hosting.aegir.backend.support.ScriptedEngineConfig;
+import org.junit.jupiter.api.Test;
+import tools.jackson.databind.JsonNode;
+
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.boot.test.context.SpringBootTest.WebEnvironment;
+import org.springframework.boot.test.web.server.LocalServerPort;
+import org.springframework.context.annotation.Import;
+import org.springframework.jdbc.core.simple.JdbcClient;
+
+import static hosting.aegir.backend.support.ApiClient.SUBMITTER;
+import static hosting.aegir.backend.support.ApiClient.VIEWER;
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** The queue and executor of one replica, running operations on the scripted test engine. */
+@PostgresTest
+@Import(ScriptedEngineConfig.class)
+@SpringBootTest(webEnvironment = WebEnvironment.RANDOM_PORT,
+		properties = { "aegir.executor.concurrency=4", "aegir.executor.heartbeat-interval=300ms",
+				"aegir.executor.stale-after=3s", "aegir.executor.poll-interval=5s", "aegir.log.max-bytes=4KB",
+				"aegir.log.flush-interval=50ms" })
+class QueueIntegrationTest {
+
+	private static final Duration WAIT = Duration.ofSeconds(20);
+
+	@LocalServerPort
+	int port;
+
+	@Autowired
+	OperationService operations;
+
+	@Autowired
+	EngineObservations engine;
+
+	@Autowired
+	QueueSql sql;
+
+	@Autowired
+	JdbcClient jdbc;
+
+	@Test
+	void anOperationRunsToSuccessWithItsLogEventsAndOutputs() {
+		ApiClient api = new ApiClient(port);
+		Map<String, Object> body = new HashMap<>(ApiClient.submission("site-ok-" + UUID.randomUUID()));
+		body.put("vars", Map.of("lines", 3, "outputs", Map.of("backup_path", "/var/aegir/backups/x.tar.gz")));
+		body.put("tasks", List.of(Map.of("name", "aegir.First"), Map.of("name", "aegir.Second")));
+		JsonNode accepted = api.json(api.post("/api/v1/operations", SUBMITTER, api.write(body)));
+		UUID id = UUID.fromString(accepted.get("id").asString());
+
+		awaitStatus(id, "SUCCEEDED");
+		JsonNode op = api.json(api.get("/api/v1/operations/" + id, VIEWER));
+		assertThat(op.get("exitCode").asInt()).isZero();
+		assertThat(op.get("attempt").asInt()).isEqualTo(1);
+		assertThat(op.get("claimedBy").asString()).isNotBlank();
+		assertThat(op.get("outputs").get("backup_path").asString()).isEqualTo("/var/aegir/backups/x.tar.gz");
+		assertThat(op.get("tasks").valueStream().map(t -> t.get("status").asString())).containsExactly("SUCCEEDED", "SUCCEEDED");
+		assertThat(op.get("startedAt")).isNotNull();
+		assertThat(op.get("finishedAt")).isNotNull();
+
+		JsonNode log = api.json(api.get("/api/v1/operations/" + id + "/log", VIEWER));
+		assertThat(log.get("lines").valueStream().map(l -> l.get("text").asString()))
+			.contains("task 0 line 1", "task 1 line 3")
+			.anySatisfy(text -> assertThat(text).startsWith("attempt 1 started on replica"))
+			.last().isEqualTo("finished: SUCCEEDED");
+		assertThat(log.get("complete").asBoolean()).isTrue();
+		assertThat(api.json(api.get("/api/v1/operations/" + id + "/events", VIEWER))).hasSize(2);
+		assertThat(engine.runs(id)).isEqualTo(1);
+	}
+
+	@Test
+	void aFailingTaskFailsTheOperationWithItsReason() {
+		UUID id = submit(Map.of("fail", true), "site-fail-" + UUID.randomUUID(), null);
+		awaitStatus(id, "FAILED");
+		Map<String, Object> row = row(id);
+		assertThat(row.get("exit_code")).isEqualTo(2);
+		assertThat((String) row.get("reason")).contains("aegir.Scripted").contains("scripted failure");
+	}
+
+	@Test
+	void cancellingARunningOperationStopsTheEngine() {
+		UUID id = submit(Map.of("sleep_ms", 60_000), "site-cancel-" + UUID.randomUUID(), null);
+		awaitStatus(id, "RUNNING");
+		Await.until("the engine started", WAIT, () -> engine.runs(id) == 1);
+
+		assertThat(operations.cancel(id, "test").changed()).isTrue();
+
+		awaitStatus(id, "CANCELLED");
+		assertThat(engine.cancelledAndStopped(id)).isTrue();
+		assertThat(row(id).get("reason")).isEqualTo("cancelled by test");
+	}
+
+	@Test
+	void aCancelWhoseNotificationIsLostIsDeliveredByTheHeartbeat() {
+		UUID id = submit(Map.of("sleep_ms", 60_000), "site-lost-notify-" + UUID.randomUUID(), null);
+		Await.until("the engine started", WAIT, () -> engine.runs(id) == 1);
+		// The same transition as the API's, without its NOTIFY.
+		jdbc.sql("UPDATE operation SET status = 'CANCELLING', reason = 'quiet cancel' WHERE id = ? AND status = 'RUNNING'")
+			.param(id).update();
+
+		awaitStatus(id, "CANCELLED");
+		assertThat(engine.cancelledAndStopped(id)).isTrue();
+		assertThat(row(id).get("reason")).isEqualTo("quiet cancel");
+	}
+
+	@Test
+	void aTimeoutStopsTheEngineAndEndsTimedOut() {
+		UUID id = submit(Map.of("sleep_ms", 60_000), "site-timeout-" + UUID.randomUUID(), 1);
+		awaitStatus(id, "TIMED_OUT");
+		assertThat(engine.cancelledAndStopped(id)).isTrue();
+		assertThat((String) row(id).get("reason")).startsWith("timed out after 1 s");
+	}
+
+	@Test
+	void operationsOfOneTargetRunOneAtATimeWithoutBlockingOtherTargets() {
+		String target = "site-serial-" + UUID.randomUUID();
+		UUID first = submit(Map.of("sleep_ms", 1_500), target, null);
+		UUID second = submit(Map.of("sleep_ms", 10), target, null);
+		UUID other = submit(Map.of("sleep_ms", 10), "site-other-" + UUID.randomUUID(), null);
+
+		awaitStatus(other, "SUCCEEDED");
+		assertThat(status(first)).isEqualTo("RUNNING");
+		assertThat(status(second)).isEqualTo("QUEUED");
+
+		awaitStatus(second, "SUCCEEDED");
+		assertThat(((java.sql.Timestamp) row(second).get("started_at")).toInstant())
+			.isAfterOrEqualTo(((java.sql.Timestamp) row(first).get("finished_at")).toInstant());
+	}
+
+	@Test
+	void staleOperationsAreFailedOrRequeuedByTheReaper() {
+		UUID lost = insertOrphan("site-orphan-" + UUID.randomUUID(), false);
+		UUID retried = insertOrphan("site-orphan-retry-" + UUID.randomUUID(), true);
+
+		awaitStatus(lost, "FAILED");
+		assertThat((String) row(lost).get("reason")).startsWith("executor lost: replica ghost-replica stopped heartbeating");
+
+		awaitStatus(retried, "SUCCEEDED");
+		assertThat(row(retried).get("attempt")).isEqualTo(2);
+		assertThat(engine.runs(retried)).isEqualTo(1);
+	}
+
+	@Test
+	void aResultIsOnlyWrittenUnderTheLeaseThatProducedIt() {
+		UUID id = insertOrphan("site-fence-" + UUID.randomUUID(), false);
+		jdbc.sql("UPDATE operation SET heartbeat_at = now() + interval '1 hour' WHERE id = ?").param(id).update();
+		assertThat(sql.complete(id, "ghost-replica", 7, "SUCCEEDED", 0, null, "{}")).isFalse();
+		assertThat(sql.complete(id, "someone-else", 1, "SUCCEEDED", 0, null, "{}")).isFalse();
+		assertThat(sql.complete(id, "ghost-replica", 1, "SUCCEEDED", 0, null, "{}")).isTrue();
+		assertThat(sql.complete(id, "ghost-replica", 1, "FAILED", 1, "late", "{}")).isFalse();
+		assertThat(status(id)).isEqualTo("SUCCEEDED");
+	}
+
+	@Test
+	void theStoredLogIsCappedWithAMarker() {
+		UUID id = submit(Map.of("lines", 2_000), "site-biglog-" + UUID.randomUUID(), null);
+		awaitStatus(id, "SUCCEEDED");
+		List<String> lines = jdbc.sql("SELECT text FROM operation_log WHERE operation_id = ? ORDER BY seq").param(id)
+			.query(String.class).list();
+		assertThat(lines).hasSizeLessThan(400);
+		assertThat(lines.get(lines.size() - 1)).startsWith("[log truncated:");
+		long bytes = jdbc.sql("SELECT sum(octet_length(text)) FROM operation_log WHERE operation_id = ? AND stream <> 'system'")
+			.param(id).query(Long.class).single();
+		assertThat(bytes).isLessThanOrEqualTo(4096);
+	}
+
+	@Test
+	void anEngineNotEnabledHereIsRefusedWith422() {
+		ApiClient api = new ApiClient(port);
+		Map<String, Object> body = new HashMap<>(ApiClient.submission("site-k8s"));
+		body.put("engine", "kubernetes");
+		var response = api.post("/api/v1/operations", SUBMITTER, api.write(body));
+		assertThat(response.statusCode()).isEqualTo(422);
+		assertThat(api.json(response).get("type").asString()).endsWith("/engine-unavailable");
+		assertThat(api.json(response).get("errors").get(0).get("field").asString()).isEqualTo("engine");
+	}
+
+	@Test
+	void metricsCountWhatRan() {
+		UUID id = submit(Map.of(), "site-metrics-" + UUID.randomUUID(), null);
+		awaitStatus(id, "SUCCEEDED");
+		String metrics = new ApiClient(port).get("/actuator/prometheus", VIEWER).body();
+		assertThat(metrics).contains("aegir_operations_started_total", "aegir_operations_finished_total",
+				"aegir_operations_duration_seconds_bucket", "aegir_queue_depth", "aegir_executor_slots_busy");
+	}
+
+	private UUID insertOrphan(String target, boolean retry) {
+		UUID id = UUID.randomUUID();
+		jdbc.sql("""
+				INSERT INTO operation (id, type, engine, target, hosts, vars, tasks, status, request_hash, timeout_seconds,
+				                       retry, max_attempts, attempt, claimed_by, heartbeat_at, started_at)
+				VALUES (?, 'site.backup', 'ansible', ?, 'localhost', '{}', '[{"name": "aegir.Scripted", "vars": {}}]',
+				        'RUNNING', repeat('0', 64), 60, ?, ?, 1, 'ghost-replica', now() - interval '1 minute', now())
+				""").params(id, target, retry, retry ? 3 : 1).update();
+		return id;
+	}
+
+	private UUID submit(Map<String, Object> vars, String target, Integer timeoutSeconds) {
+		var request = new SubmitOperationRequest("test.op", "ansible", target, "localhost", vars,
+				List.of(new TaskRequest("aegir.Scripted", Map.of(), null)), timeoutSeconds, null, null);
+		return operations.submit(request, null).operation().id();
+	}
+
+	private void awaitStatus(UUID id, String expected) {
+		Await.until(id + " is " + expected + " (now " + status(id) + ")", WAIT, () -> expected.equals(status(id)));
+	}
+
+	private String status(UUID id) {
+		return jdbc.sql("SELECT status FROM operation WHERE id = ?").param(id).query(String.class).single();
+	}
+
+	private Map<String, Object> row(UUID id) {
+		return jdbc.sql("SELECT * FROM operation WHERE id = ?").param(id).query().singleRow();
+	}
+
+}
