@@ -15,7 +15,7 @@ import hosting.aegir.backend.engine.ExecutionListener;
 import hosting.aegir.backend.engine.ExecutionListener.LogStream;
 
 /**
- * A test engine that does what each task's vars (over the operation's) say: {@code sleep_ms},
+ * A test engine that does what each task's vars (over the operation's) say: {@code sleep_ms}, {@code first_attempt_sleep_ms},
  * {@code lines} (log lines to write), {@code fail} (end with exit 2), {@code outputs} (a map to
  * return), {@code key} (the serialisation key to check concurrency on). It records what it saw in
  * {@link EngineObservations}.
@@ -78,6 +78,9 @@ public class ScriptedEngine implements Engine {
 				listener.log(LogStream.STDOUT, "task " + task.index() + " line " + i);
 			}
 			long sleep = ((Number) vars.getOrDefault("sleep_ms", 0)).longValue();
+			if (request.attempt() == 1) {
+				sleep += ((Number) vars.getOrDefault("first_attempt_sleep_ms", 0)).longValue();
+			}
 			if (sleep > 0) {
 				try {
 					Thread.sleep(sleep);

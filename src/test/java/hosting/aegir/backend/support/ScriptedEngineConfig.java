@@ -1,5 +1,6 @@
 package hosting.aegir.backend.support;
 
+import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
 import org.springframework.boot.test.context.TestConfiguration;
 import org.springframework.context.annotation.Bean;
 
@@ -7,7 +8,9 @@ import org.springframework.context.annotation.Bean;
 @TestConfiguration(proxyBeanMethods = false)
 public class ScriptedEngineConfig {
 
+	// Tests running several replicas in one JVM register one shared instance before this runs.
 	@Bean
+	@ConditionalOnMissingBean
 	EngineObservations engineObservations() {
 		return new EngineObservations();
 	}
