@@ -16,10 +16,12 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * @param staleAfter a running operation whose heartbeat is older than this is reaped
  * @param shutdownGrace on shutdown, how long running operations may take to finish before they are cancelled
  * @param replicaId this replica's name in {@code claimed_by}; default: host, pid and a random suffix
+ * @param notifications wake on LISTEN/NOTIFY; turn off behind a transaction-pooling PgBouncer, where
+ * LISTEN cannot work (the poll then drives claiming, and cancels arrive with the heartbeat)
  */
 @ConfigurationProperties("aegir.executor")
 public record ExecutorProperties(@DefaultValue("true") boolean enabled, @DefaultValue("4") int concurrency,
 		@DefaultValue("1h") Duration defaultTimeout, @DefaultValue("5s") Duration pollInterval,
 		@DefaultValue("5s") Duration heartbeatInterval, @DefaultValue("30s") Duration staleAfter,
-		@DefaultValue("60s") Duration shutdownGrace, String replicaId) {
+		@DefaultValue("60s") Duration shutdownGrace, String replicaId, @DefaultValue("true") boolean notifications) {
 }

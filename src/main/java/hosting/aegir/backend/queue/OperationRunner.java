@@ -57,6 +57,8 @@ class OperationRunner {
 
 	private volatile boolean leaseLost;
 
+	private volatile boolean completing;
+
 	OperationRunner(ClaimedOperation op, Engine engine, QueueSql sql, RunRecorder recorder, String replica,
 			JsonMapper json, QueueMetrics metrics) {
 		this.op = op;
@@ -87,13 +89,38 @@ class OperationRunner {
 		}
 	}
 
+	/** True once the run is over and its result is being written; a heartbeat may then miss it harmlessly. */
+	boolean completing() {
+		return completing;
+	}
+
 	/** Another replica owns the operation now: stop, and write nothing more about it. */
 	void leaseLost() {
 		leaseLost = true;
 		cancel("lease lost");
 	}
 
-	void run() {
+	/** What the slot should do once this run has ended: whether to claim again, for which engines. */
+	interface NextClaim {
+
+		boolean wanted();
+
+		java.util.Collection<String> engines();
+
+	}
+
+	/** Runs the operation to its end; returns the operation claimed next for this slot, if any. */
+	java.util.Optional<ClaimedOperation> run(NextClaim nextClaim) {
+		this.nextClaim = nextClaim;
+		runInternal();
+		return next;
+	}
+
+	private NextClaim nextClaim;
+
+	private java.util.Optional<ClaimedOperation> next = java.util.Optional.empty();
+
+	private void runInternal() {
 		metrics.started(op);
 		recorder.log(LogStream.SYSTEM, "attempt " + op.attempt() + " started on replica " + replica);
 		Execution started;
@@ -163,6 +190,7 @@ class OperationRunner {
 	}
 
 	private void finish(String status, Integer exitCode, String reason) {
+		completing = true;
 		if (leaseLost) {
 			log.warn("Operation {} attempt {}: lease lost while running; its result ({}) is discarded", op.id(),
 					op.attempt(), status);
@@ -170,9 +198,11 @@ class OperationRunner {
 			return;
 		}
 		recorder.log(LogStream.SYSTEM, "finished: " + status + (reason == null ? "" : " (" + reason + ")"));
-		recorder.flush();
-		boolean written = sql.complete(op.id(), replica, op.attempt(), status, exitCode, reason,
-				json.writeValueAsString(recorder.outputs()));
+		String outputs = json.writeValueAsString(recorder.outputs());
+		QueueSql.Completion completion = recorder.finish((lines, events) -> sql.completeAndClaimNext(op.id(), replica,
+				op.attempt(), status, exitCode, reason, outputs, lines, events, nextClaim.engines(), nextClaim.wanted()));
+		next = completion.next();
+		boolean written = completion.written();
 		if (written) {
 			metrics.finished(op, status, Duration.ofNanos(System.nanoTime() - startNanos));
 		}

@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
 
+import org.springframework.dao.DuplicateKeyException;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.stereotype.Repository;
@@ -200,11 +201,47 @@ public class QueueSql {
 	public record Reaped(UUID id, String status, String type) {
 	}
 
-	/** Appends a batch of log lines and events in one transaction: one commit per batch, not per line. */
+	/**
+	 * Appends a batch of log lines and events in one transaction: one commit per batch, not per line.
+	 * These mid-run batches commit without waiting for the WAL flush: a database crash may lose the
+	 * last moments of a log, never a state change (the final batch goes with the completion, below).
+	 */
 	@Transactional
 	public void appendOutput(UUID id, List<BufferedLine> lines, List<BufferedEvent> events) {
+		jdbc.sql("SET LOCAL synchronous_commit TO OFF").update();
 		appendLog(id, lines);
 		appendEvents(id, events);
+	}
+
+	/**
+	 * The end of a run in one durable commit: its last log lines and events, its fenced completion
+	 * and, when {@code claimNext}, the claim of the next operation for the slot it frees. One commit
+	 * per operation instead of two is what lets a replica keep up with short operations. The claim
+	 * sits behind a savepoint, so losing a race for a target to another replica never undoes the
+	 * completion.
+	 */
+	@Transactional
+	public Completion completeAndClaimNext(UUID id, String replica, int attempt, String status, Integer exitCode,
+			String reason, String outputsJson, List<BufferedLine> lines, List<BufferedEvent> events,
+			Collection<String> engines, boolean claimNext) {
+		appendLog(id, lines);
+		appendEvents(id, events);
+		boolean written = complete(id, replica, attempt, status, exitCode, reason, outputsJson);
+		if (!claimNext) {
+			return new Completion(written, Optional.empty());
+		}
+		jdbc.sql("SAVEPOINT claim_next").update();
+		try {
+			return new Completion(written, claim(replica, engines, 1).stream().findFirst());
+		}
+		catch (DuplicateKeyException ex) {
+			jdbc.sql("ROLLBACK TO SAVEPOINT claim_next").update();
+			return new Completion(written, Optional.empty());
+		}
+	}
+
+	/** Whether a result was written (false: the lease was lost), and the operation claimed next, if any. */
+	public record Completion(boolean written, Optional<ClaimedOperation> next) {
 	}
 
 	/**

@@ -100,8 +100,10 @@ public class QueueWorker implements SmartLifecycle {
 		pool = Executors.newFixedThreadPool(concurrency, r -> daemon(r, "aegir-run-" + runThreads.incrementAndGet()));
 		timers = Executors.newScheduledThreadPool(2, r -> daemon(r, "aegir-queue-timer"));
 		claiming = true;
-		notifications = new QueueNotifications(dataSource, this::wake, this::cancelRequested);
-		notifications.start();
+		if (properties.notifications()) {
+			notifications = new QueueNotifications(dataSource, this::wake, this::cancelRequested);
+			notifications.start();
+		}
 		dispatcher = daemon(this::dispatch, "aegir-queue-dispatcher");
 		dispatcher.start();
 		schedule(this::heartbeat, properties.heartbeatInterval());
@@ -175,23 +177,48 @@ public class QueueWorker implements SmartLifecycle {
 		}
 	}
 
-	private void launch(ClaimedOperation op) {
-		Engine engine = engines.get(op.engine()).orElseThrow();
-		OperationRunner runner = new OperationRunner(op, engine, sql, new RunRecorder(op.id(), sql, logProperties),
-				replica.value(), json, metrics);
-		running.put(op.id(), runner);
+	// A slot runs its operation, then the one it claimed while completing, and so on, until the
+	// queue has nothing eligible; then the slot is free and the dispatcher fills it when woken.
+	private void launch(ClaimedOperation first) {
+		OperationRunner.NextClaim nextClaim = new OperationRunner.NextClaim() {
+			@Override
+			public boolean wanted() {
+				return claiming;
+			}
+
+			@Override
+			public java.util.Collection<String> engines() {
+				return engines.names();
+			}
+		};
+		running.put(first.id(), runner(first));
 		pool.execute(() -> {
-			try {
-				runner.run();
+			ClaimedOperation op = first;
+			while (op != null) {
+				OperationRunner runner = running.get(op.id());
+				ClaimedOperation next = null;
+				try {
+					next = runner.run(nextClaim).orElse(null);
+				}
+				catch (RuntimeException ex) {
+					log.error("Operation {} failed in the executor", op.id(), ex);
+				}
+				finally {
+					if (next != null) {
+						running.put(next.id(), runner(next));
+					}
+					running.remove(op.id());
+				}
+				op = next;
 			}
-			catch (RuntimeException ex) {
-				log.error("Operation {} failed in the executor", op.id(), ex);
-			}
-			finally {
-				running.remove(op.id());
-				wake();
-			}
+			wake();
 		});
+	}
+
+	private OperationRunner runner(ClaimedOperation op) {
+		Engine engine = engines.get(op.engine()).orElseThrow();
+		return new OperationRunner(op, engine, sql, new RunRecorder(op.id(), op.attempt(), sql, logProperties),
+				replica.value(), json, metrics);
 	}
 
 	private void cancelRequested(UUID id) {
@@ -207,6 +234,9 @@ public class QueueWorker implements SmartLifecycle {
 		for (OperationRunner runner : running.values()) {
 			ClaimedOperation op = runner.operation();
 			var status = sql.heartbeat(op.id(), replica.value(), op.attempt());
+			if (status.isEmpty() && runner.completing()) {
+				continue; // it completed between our look at the map and the update
+			}
 			if (status.isEmpty()) {
 				log.warn("Operation {} attempt {}: lease lost (reaped or re-claimed); stopping the local run", op.id(),
 						op.attempt());
@@ -257,7 +287,9 @@ public class QueueWorker implements SmartLifecycle {
 			awaitPool(OperationRunner.STOP_WAIT.plusSeconds(5));
 		}
 		timers.shutdownNow();
-		notifications.close();
+		if (notifications != null) {
+			notifications.close();
+		}
 	}
 
 	private boolean awaitPool(Duration timeout) {

@@ -51,15 +51,18 @@ class RunRecorder implements ExecutionListener {
 
 	private boolean truncated;
 
-	RunRecorder(UUID operationId, QueueSql sql, LogProperties properties) {
+	RunRecorder(UUID operationId, int attempt, QueueSql sql, LogProperties properties) {
 		this.operationId = operationId;
 		this.sql = sql;
 		this.maxBytes = properties.maxBytes().toBytes();
 		this.batchSize = properties.batchSize();
-		long[] last = sql.lastSequences(operationId);
-		this.logSeq = last[0];
-		this.eventSeq = last[1];
-		this.logBytes = last[2];
+		if (attempt > 1) {
+			// A later attempt continues the earlier attempts' numbering and byte budget.
+			long[] last = sql.lastSequences(operationId);
+			this.logSeq = last[0];
+			this.eventSeq = last[1];
+			this.logBytes = last[2];
+		}
 	}
 
 	@Override
@@ -105,7 +108,22 @@ class RunRecorder implements ExecutionListener {
 		return new LinkedHashMap<>(outputs);
 	}
 
-	/** Writes what is buffered. Called by the flusher, when a batch fills, and at the end of the run. */
+	/** Hands what is still buffered to the final write (which must not run beside a flush) and returns its result. */
+	<T> T finish(java.util.function.BiFunction<List<BufferedLine>, List<BufferedEvent>, T> finalWrite) {
+		synchronized (flushLock) {
+			List<BufferedLine> linesToWrite;
+			List<BufferedEvent> eventsToWrite;
+			synchronized (this) {
+				linesToWrite = lines;
+				eventsToWrite = events;
+				lines = new ArrayList<>();
+				events = new ArrayList<>();
+			}
+			return finalWrite.apply(linesToWrite, eventsToWrite);
+		}
+	}
+
+	/** Writes what is buffered. Called by the flusher and when a batch fills. */
 	void flush() {
 		synchronized (flushLock) {
 			List<BufferedLine> linesToWrite;
