@@ -51,6 +51,9 @@ public class Operation implements Persistable<UUID> {
 	@ColumnTransformer(write = "?::jsonb")
 	private String outputs;
 
+	@ColumnTransformer(write = "?::jsonb")
+	private String secretVars;
+
 	private String idempotencyKey;
 
 	private String requestHash;
@@ -81,7 +84,8 @@ public class Operation implements Persistable<UUID> {
 	}
 
 	/** A new, queued operation; {@code createdAt} comes from the database clock on insert. */
-	public static Operation queued(UUID id, NewOperation spec, String varsJson, String tasksJson, String requestHash) {
+	public static Operation queued(UUID id, NewOperation spec, String varsJson, String tasksJson, String secretVarsJson,
+			String requestHash) {
 		Operation op = new Operation();
 		op.id = id;
 		op.type = spec.type();
@@ -92,6 +96,7 @@ public class Operation implements Persistable<UUID> {
 		op.tasks = tasksJson;
 		op.status = OperationStatus.QUEUED;
 		op.outputs = "{}";
+		op.secretVars = secretVarsJson;
 		op.idempotencyKey = spec.idempotencyKey();
 		op.requestHash = requestHash;
 		op.timeoutSeconds = spec.timeoutSeconds();
@@ -155,6 +160,10 @@ public class Operation implements Persistable<UUID> {
 
 	public String getOutputs() {
 		return outputs;
+	}
+
+	public String getSecretVars() {
+		return secretVars;
 	}
 
 	public String getIdempotencyKey() {

@@ -90,7 +90,7 @@ public class OperationService {
 			}
 		}
 		Operation op = Operation.queued(UUID.randomUUID(), spec, json.writeValueAsString(spec.vars()),
-				json.writeValueAsString(spec.tasks()), hash);
+				json.writeValueAsString(spec.tasks()), json.writeValueAsString(spec.secretVars()), hash);
 		try {
 			tx.executeWithoutResult(status -> {
 				operations.saveAndFlush(op);
@@ -188,7 +188,14 @@ public class OperationService {
 		return operations.findById(id).orElseThrow(() -> new OperationNotFoundException(id));
 	}
 
+	/** What secret variables read back as. */
+	public static final String MASK = "********";
+
+	private static final TypeReference<List<String>> STRINGS = new TypeReference<>() {
+	};
+
 	private OperationView view(Operation op) {
+		List<String> secrets = json.readValue(op.getSecretVars(), STRINGS);
 		List<TaskSpec> specs = json.readValue(op.getTasks(), TASKS);
 		Map<Integer, TaskTally> tallies = events.tally(op.getId())
 			.stream()
@@ -198,15 +205,24 @@ public class OperationService {
 		for (int i = 0; i < specs.size(); i++) {
 			TaskSpec spec = specs.get(i);
 			TaskTally tally = tallies.get(i);
-			tasks.add(new TaskView(i, spec.name(), spec.vars(), spec.tasksFrom(),
+			tasks.add(new TaskView(i, spec.name(), masked(spec.vars(), secrets), spec.tasksFrom(),
 					taskStatus(tally, i, lastStarted, op.getStatus()), tally == null ? 0 : tally.results(),
 					tally == null ? 0 : tally.changed()));
 		}
 		return new OperationView(op.getId(), op.getType(), op.getEngine(), op.getTarget(), op.getHosts(),
-				json.readValue(op.getVars(), MAP), tasks, op.getStatus(), op.getExitCode(), op.getReason(),
+				masked(json.readValue(op.getVars(), MAP), secrets), tasks, op.getStatus(), op.getExitCode(), op.getReason(),
 				json.readValue(op.getOutputs(), MAP), op.getTimeoutSeconds(), op.isRetry(), op.getMaxAttempts(),
 				op.getAttempt(), op.getClaimedBy(), op.getHeartbeatAt(), op.getCreatedAt(), op.getStartedAt(),
 				op.getFinishedAt());
+	}
+
+	private static Map<String, Object> masked(Map<String, Object> vars, List<String> secrets) {
+		if (vars == null || secrets.isEmpty()) {
+			return vars;
+		}
+		Map<String, Object> copy = new LinkedHashMap<>(vars);
+		secrets.stream().filter(copy::containsKey).forEach(name -> copy.put(name, MASK));
+		return copy;
 	}
 
 	// Tasks run in order, so a task with results before the last one that has results is done.

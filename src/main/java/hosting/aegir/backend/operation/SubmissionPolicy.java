@@ -2,6 +2,8 @@ package hosting.aegir.backend.operation;
 
 import java.util.List;
 
+import hosting.aegir.backend.catalog.CatalogValidator;
+import hosting.aegir.backend.catalog.CatalogValidator.TaskInput;
 import hosting.aegir.backend.engine.Engines;
 import hosting.aegir.backend.operation.OperationRejectedException.Kind;
 import hosting.aegir.backend.operation.OperationRejectedException.Violation;
@@ -19,9 +21,12 @@ public class SubmissionPolicy {
 
 	private final Engines engines;
 
-	public SubmissionPolicy(ExecutorProperties executor, Engines engines) {
+	private final CatalogValidator catalog;
+
+	public SubmissionPolicy(ExecutorProperties executor, Engines engines, CatalogValidator catalog) {
 		this.executor = executor;
 		this.engines = engines;
+		this.catalog = catalog;
 	}
 
 	public NewOperation apply(SubmitOperationRequest request, String idempotencyKey) {
@@ -40,8 +45,16 @@ public class SubmissionPolicy {
 			.stream()
 			.map(t -> new TaskSpec(t.name(), OperationService.orEmpty(t.vars()), t.tasksFrom()))
 			.toList();
+		var checked = catalog.validate(request.engine(), OperationService.orEmpty(request.vars()),
+				tasks.stream().map(t -> new TaskInput(t.name(), t.vars(), t.tasksFrom())).toList());
+		if (!checked.violations().isEmpty()) {
+			throw new OperationRejectedException(Kind.TASK_INVALID,
+					checked.violations().stream().map(v -> v.field() + ": " + v.message()).reduce((a, b) -> a + "; " + b).get(),
+					checked.violations().stream().map(v -> new Violation(v.field(), v.message())).toList());
+		}
 		return new NewOperation(request.type(), request.engine(), request.target(), request.hosts(),
-				OperationService.orEmpty(request.vars()), tasks, timeout, retry, maxAttempts, idempotencyKey);
+				OperationService.orEmpty(request.vars()), tasks, timeout, retry, maxAttempts, idempotencyKey,
+				List.copyOf(checked.secrets()));
 	}
 
 }

@@ -198,9 +198,11 @@ class OperationRunner {
 			return;
 		}
 		recorder.log(LogStream.SYSTEM, "finished: " + status + (reason == null ? "" : " (" + reason + ")"));
-		String outputs = json.writeValueAsString(recorder.outputs());
-		QueueSql.Completion completion = recorder.finish((lines, events) -> sql.completeAndClaimNext(op.id(), replica,
-				op.attempt(), status, exitCode, reason, outputs, lines, events, nextClaim.engines(), nextClaim.wanted()));
+		Map<String, Object> outputData = recorder.outputs();
+		String outputs = json.writeValueAsString(outputData);
+		OperationFinished finished = new OperationFinished(op.id(), op.type(), op.target(), status, outputData);
+		QueueSql.Completion completion = recorder.finish((lines, events) -> sql.completeAndClaimNext(finished, replica,
+				op.attempt(), exitCode, reason, outputs, lines, events, nextClaim.engines(), nextClaim.wanted()));
 		next = completion.next();
 		boolean written = completion.written();
 		if (written) {

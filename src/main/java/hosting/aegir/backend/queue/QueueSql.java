@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
 
+import org.springframework.context.ApplicationEventPublisher;
 import org.springframework.dao.DuplicateKeyException;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.jdbc.core.simple.JdbcClient;
@@ -41,9 +42,12 @@ public class QueueSql {
 
 	private final JdbcTemplate template;
 
-	public QueueSql(JdbcClient jdbc, JdbcTemplate template) {
+	private final ApplicationEventPublisher events;
+
+	public QueueSql(JdbcClient jdbc, JdbcTemplate template, ApplicationEventPublisher events) {
 		this.jdbc = jdbc;
 		this.template = template;
+		this.events = events;
 	}
 
 	/** Wakes idle replicas; delivered when the surrounding transaction commits. */
@@ -113,11 +117,12 @@ public class QueueSql {
 				         LIMIT :limit
 				           FOR UPDATE SKIP LOCKED)
 				RETURNING o.id, o.type, o.engine, o.target, o.hosts, o.vars::text AS vars, o.tasks::text AS tasks,
-				          o.timeout_seconds, o.attempt, o.max_attempts, o.retry, o.started_at
+				          o.secret_vars::text AS secret_vars, o.timeout_seconds, o.attempt, o.max_attempts, o.retry,
+				          o.started_at
 				""").param("replica", replica).param("engines", engines).param("limit", limit)
 			.query((rs, n) -> new ClaimedOperation(rs.getObject("id", UUID.class), rs.getString("type"),
 					rs.getString("engine"), rs.getString("target"), rs.getString("hosts"), rs.getString("vars"),
-					rs.getString("tasks"), rs.getInt("timeout_seconds"), rs.getInt("attempt"),
+					rs.getString("tasks"), rs.getString("secret_vars"), rs.getInt("timeout_seconds"), rs.getInt("attempt"),
 					rs.getInt("max_attempts"), rs.getBoolean("retry"), rs.getTimestamp("started_at").toInstant()))
 			.list();
 	}
@@ -221,12 +226,16 @@ public class QueueSql {
 	 * completion.
 	 */
 	@Transactional
-	public Completion completeAndClaimNext(UUID id, String replica, int attempt, String status, Integer exitCode,
-			String reason, String outputsJson, List<BufferedLine> lines, List<BufferedEvent> events,
+	public Completion completeAndClaimNext(OperationFinished finished, String replica, int attempt, Integer exitCode,
+			String reason, String outputsJson, List<BufferedLine> lines, List<BufferedEvent> bufferedEvents,
 			Collection<String> engines, boolean claimNext) {
+		UUID id = finished.id();
 		appendLog(id, lines);
-		appendEvents(id, events);
-		boolean written = complete(id, replica, attempt, status, exitCode, reason, outputsJson);
+		appendEvents(id, bufferedEvents);
+		boolean written = complete(id, replica, attempt, finished.status(), exitCode, reason, outputsJson);
+		if (written) {
+			events.publishEvent(finished);
+		}
 		if (!claimNext) {
 			return new Completion(written, Optional.empty());
 		}

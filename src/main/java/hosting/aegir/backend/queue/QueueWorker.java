@@ -217,7 +217,7 @@ public class QueueWorker implements SmartLifecycle {
 
 	private OperationRunner runner(ClaimedOperation op) {
 		Engine engine = engines.get(op.engine()).orElseThrow();
-		return new OperationRunner(op, engine, sql, new RunRecorder(op.id(), op.attempt(), sql, logProperties),
+		return new OperationRunner(op, engine, sql, new RunRecorder(op.id(), op.attempt(), SecretMask.of(op, json), sql, logProperties),
 				replica.value(), json, metrics);
 	}
 

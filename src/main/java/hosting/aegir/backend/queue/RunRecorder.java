@@ -51,8 +51,11 @@ class RunRecorder implements ExecutionListener {
 
 	private boolean truncated;
 
-	RunRecorder(UUID operationId, int attempt, QueueSql sql, LogProperties properties) {
+	private final SecretMask secrets;
+
+	RunRecorder(UUID operationId, int attempt, SecretMask secrets, QueueSql sql, LogProperties properties) {
 		this.operationId = operationId;
+		this.secrets = secrets;
 		this.sql = sql;
 		this.maxBytes = properties.maxBytes().toBytes();
 		this.batchSize = properties.batchSize();
@@ -67,7 +70,7 @@ class RunRecorder implements ExecutionListener {
 
 	@Override
 	public void log(LogStream stream, String line) {
-		String text = line.length() > MAX_LINE_CHARS ? line.substring(0, MAX_LINE_CHARS) + " [line cut]" : line;
+		String text = secrets.apply(line.length() > MAX_LINE_CHARS ? line.substring(0, MAX_LINE_CHARS) + " [line cut]" : line);
 		// PostgreSQL text cannot hold NUL.
 		text = text.indexOf('\0') >= 0 ? text.replace('\0', '?') : text;
 		boolean flushNow;
@@ -93,15 +96,18 @@ class RunRecorder implements ExecutionListener {
 	}
 
 	@Override
-	public void event(EngineEvent event) {
+	public void event(EngineEvent reported) {
+		EngineEvent event = new EngineEvent(reported.taskIndex(), reported.task(), reported.role(), reported.host(),
+				reported.status(), reported.changed(), reported.durationMs(), secrets.apply(reported.message()));
 		synchronized (this) {
 			events.add(new BufferedEvent(++eventSeq, Instant.now(), event));
 		}
 	}
 
 	@Override
+	@SuppressWarnings("unchecked")
 	public synchronized void outputs(Map<String, Object> data) {
-		outputs.putAll(data);
+		outputs.putAll((Map<String, Object>) secrets.apply(data));
 	}
 
 	synchronized Map<String, Object> outputs() {

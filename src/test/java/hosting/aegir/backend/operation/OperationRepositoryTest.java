@@ -101,9 +101,9 @@ class OperationRepositoryTest {
 	private static Operation queued(String target, String key) {
 		NewOperation spec = new NewOperation("site.backup", "ansible", target, "localhost",
 				Map.of("site_uri", "example.org"), List.of(new TaskSpec("aegir.RunDrupalCron", Map.of(), null)), 60,
-				false, 1, key);
+				false, 1, key, List.of());
 		return Operation.queued(UUID.randomUUID(), spec, "{\"site_uri\": \"example.org\"}",
-				"[{\"name\": \"aegir.RunDrupalCron\", \"vars\": {}}]", "0".repeat(64));
+				"[{\"name\": \"aegir.RunDrupalCron\", \"vars\": {}}]", "[]", "0".repeat(64));
 	}
 
 }

@@ -1,0 +1,43 @@
+package hosting.aegir.backend.backup;
+
+import java.util.List;
+
+import io.swagger.v3.oas.annotations.Operation;
+import io.swagger.v3.oas.annotations.Parameter;
+import io.swagger.v3.oas.annotations.media.Schema;
+import io.swagger.v3.oas.annotations.tags.Tag;
+import jakarta.validation.constraints.Max;
+import jakarta.validation.constraints.Min;
+import jakarta.validation.constraints.NotBlank;
+import jakarta.validation.constraints.Size;
+
+import org.springframework.http.MediaType;
+import org.springframework.web.bind.annotation.GetMapping;
+import org.springframework.web.bind.annotation.RequestMapping;
+import org.springframework.web.bind.annotation.RequestParam;
+import org.springframework.web.bind.annotation.RestController;
+
+/** Lists a site's backups. */
+@RestController
+@RequestMapping(path = "/api/v1/backups", produces = MediaType.APPLICATION_JSON_VALUE)
+@Tag(name = "Backups", description = "Backups recorded from operation outputs")
+public class BackupController {
+
+	private final BackupIndex backups;
+
+	public BackupController(BackupIndex backups) {
+		this.backups = backups;
+	}
+
+	@GetMapping
+	@Operation(summary = "List a site's backups",
+			description = "Backups that successful operations of this target reported (output backup_path), newest first.")
+	public List<Backup> list(
+			@Parameter(description = "The operations' target (the site)", example = "site-3f2a9c1e")
+			@RequestParam @NotBlank @Size(max = 200) String target,
+			@Parameter(schema = @Schema(defaultValue = "100", minimum = "1", maximum = "1000"))
+			@RequestParam(defaultValue = "100") @Min(1) @Max(1000) int limit) {
+		return backups.of(target, limit);
+	}
+
+}

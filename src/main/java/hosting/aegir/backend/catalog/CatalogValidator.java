@@ -1,0 +1,129 @@
+package hosting.aegir.backend.catalog;
+
+import java.math.BigInteger;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+import org.springframework.stereotype.Component;
+
+/**
+ * Checks an operation's tasks and variables against the catalog before it is accepted: every task
+ * exists, every variable a task requires is given (in the task's vars or the operation's), every
+ * value has the declared type and is one of the declared choices, and no variable is given that no
+ * task takes. Also says which variables are secrets.
+ */
+@Component
+public class CatalogValidator {
+
+	private final TaskCatalog catalog;
+
+	public CatalogValidator(TaskCatalog catalog) {
+		this.catalog = catalog;
+	}
+
+	/** A task of the submission, as the catalog sees it. */
+	public record TaskInput(String name, Map<String, Object> vars, String tasksFrom) {
+	}
+
+	/** One problem, named by the request field it is about. */
+	public record Violation(String field, String message) {
+	}
+
+	/** The violations found (none: the submission may be accepted) and the names of secret variables. */
+	public record Result(List<Violation> violations, Set<String> secrets) {
+	}
+
+	public Result validate(String engine, Map<String, Object> vars, List<TaskInput> tasks) {
+		if (!catalog.covers(engine)) {
+			return new Result(List.of(), Set.of());
+		}
+		List<Violation> violations = new ArrayList<>();
+		Set<String> secrets = new LinkedHashSet<>();
+		Set<String> usedOperationVars = new HashSet<>();
+		for (int i = 0; i < tasks.size(); i++) {
+			TaskInput input = tasks.get(i);
+			String at = "tasks[" + i + "]";
+			CatalogTask task = catalog.find(engine, input.name()).orElse(null);
+			if (task == null) {
+				violations.add(new Violation(at + ".name",
+						"unknown task '" + input.name() + "' (GET /api/v1/tasks lists the tasks that exist)"));
+				continue;
+			}
+			if (input.tasksFrom() != null && !task.taskFiles().contains(input.tasksFrom())) {
+				violations.add(new Violation(at + ".tasksFrom",
+						"task '" + task.name() + "' has no task file '" + input.tasksFrom() + "'"));
+			}
+			for (String name : input.vars().keySet()) {
+				if (task.variable(name) == null) {
+					violations.add(new Violation(at + ".vars." + name, "task '" + task.name() + "' takes no variable '" + name + "'"));
+				}
+			}
+			for (CatalogVariable variable : task.variables()) {
+				boolean inTask = input.vars().containsKey(variable.name());
+				boolean inOperation = vars.containsKey(variable.name());
+				if (inOperation) {
+					usedOperationVars.add(variable.name());
+				}
+				if (variable.noLog()) {
+					secrets.add(variable.name());
+				}
+				if (!inTask && !inOperation) {
+					if (variable.required()) {
+						violations.add(new Violation(at + ".vars." + variable.name(),
+								"required by task '" + task.name() + "' and not given (in the task's vars or the operation's)"));
+					}
+					continue;
+				}
+				String field = inTask ? at + ".vars." + variable.name() : "vars." + variable.name();
+				Object value = inTask ? input.vars().get(variable.name()) : vars.get(variable.name());
+				String problem = typeProblem(variable, value);
+				if (problem != null) {
+					violations.add(new Violation(field, problem + " (task '" + task.name() + "')"));
+				}
+			}
+		}
+		for (String name : vars.keySet()) {
+			if (!usedOperationVars.contains(name) && violations.stream().noneMatch(v -> v.field().endsWith(".name"))) {
+				violations.add(new Violation("vars." + name, "no task of this operation takes a variable '" + name + "'"));
+			}
+		}
+		return new Result(violations, secrets);
+	}
+
+	private static String typeProblem(CatalogVariable variable, Object value) {
+		if (value == null) {
+			return variable.required() ? "must not be null" : null;
+		}
+		String problem = typeProblem(variable.type(), value);
+		if (problem == null && "list".equals(variable.type()) && variable.elements() != null) {
+			for (Object element : (List<?>) value) {
+				String elementProblem = typeProblem(variable.elements(), element);
+				if (elementProblem != null) {
+					return "every element " + elementProblem;
+				}
+			}
+		}
+		if (problem == null && variable.choices() != null && !variable.choices().contains(value)) {
+			return "must be one of " + variable.choices();
+		}
+		return problem;
+	}
+
+	private static String typeProblem(String type, Object value) {
+		return switch (type) {
+			case "str", "path" -> value instanceof String ? null : "must be a string";
+			case "int" -> value instanceof Integer || value instanceof Long || value instanceof BigInteger ? null
+					: "must be an integer";
+			case "float" -> value instanceof Number ? null : "must be a number";
+			case "bool" -> value instanceof Boolean ? null : "must be true or false";
+			case "list" -> value instanceof List<?> ? null : "must be a list";
+			case "dict" -> value instanceof Map<?, ?> ? null : "must be an object";
+			default -> null;
+		};
+	}
+
+}

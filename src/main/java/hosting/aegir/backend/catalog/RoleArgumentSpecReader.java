@@ -1,0 +1,85 @@
+package hosting.aegir.backend.catalog;
+
+import java.io.IOException;
+import java.io.Reader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+
+import org.yaml.snakeyaml.LoaderOptions;
+import org.yaml.snakeyaml.Yaml;
+import org.yaml.snakeyaml.constructor.SafeConstructor;
+
+/** Reads the catalog entries of Ansible roles from their {@code meta/argument_specs.yml}. */
+final class RoleArgumentSpecReader {
+
+	private RoleArgumentSpecReader() {
+	}
+
+	static List<CatalogTask> read(Path rolesDirectory) {
+		if (!Files.isDirectory(rolesDirectory)) {
+			throw new IllegalStateException("no Ansible roles directory at " + rolesDirectory
+					+ " (set aegir.ansible.directory, or aegir.ansible.enabled=false)");
+		}
+		List<CatalogTask> tasks = new ArrayList<>();
+		try (Stream<Path> roles = Files.list(rolesDirectory)) {
+			for (Path role : roles.sorted().toList()) {
+				Path spec = role.resolve("meta/argument_specs.yml");
+				if (Files.isRegularFile(spec)) {
+					tasks.add(read(role, spec));
+				}
+			}
+		}
+		catch (IOException ex) {
+			throw new IllegalStateException("cannot read the roles in " + rolesDirectory + ": " + ex.getMessage(), ex);
+		}
+		return tasks;
+	}
+
+	@SuppressWarnings("unchecked")
+	private static CatalogTask read(Path role, Path spec) throws IOException {
+		Map<String, Object> document;
+		try (Reader reader = Files.newBufferedReader(spec, StandardCharsets.UTF_8)) {
+			document = new Yaml(new SafeConstructor(new LoaderOptions())).load(reader);
+		}
+		Map<String, Object> main = (Map<String, Object>) ((Map<String, Object>) document.get("argument_specs")).get("main");
+		if (main == null) {
+			throw new IllegalStateException(spec + " has no 'main' entry point");
+		}
+		List<CatalogVariable> variables = new ArrayList<>();
+		Map<String, Object> options = (Map<String, Object>) main.getOrDefault("options", Map.of());
+		options.forEach((name, value) -> {
+			Map<String, Object> option = (Map<String, Object>) value;
+			variables.add(new CatalogVariable(name, (String) option.getOrDefault("type", "str"),
+					Boolean.TRUE.equals(option.get("required")), option.get("default"), text(option.get("description")),
+					(List<Object>) option.get("choices"), (String) option.get("elements"),
+					Boolean.TRUE.equals(option.get("no_log"))));
+		});
+		List<String> taskFiles = new ArrayList<>();
+		Path tasksDir = role.resolve("tasks");
+		if (Files.isDirectory(tasksDir)) {
+			try (Stream<Path> files = Files.list(tasksDir)) {
+				files.map(f -> f.getFileName().toString())
+					.filter(f -> f.endsWith(".yml") && !f.equals("main.yml"))
+					.map(f -> f.substring(0, f.length() - 4))
+					.sorted()
+					.forEach(taskFiles::add);
+			}
+		}
+		return new CatalogTask(role.getFileName().toString(), "ansible", (String) main.get("short_description"),
+				text(main.get("description")), variables, taskFiles);
+	}
+
+	private static String text(Object value) {
+		if (value instanceof Collection<?> lines) {
+			return String.join(" ", lines.stream().map(String::valueOf).toList());
+		}
+		return value == null ? null : value.toString();
+	}
+
+}

@@ -1,0 +1,46 @@
+package hosting.aegir.backend.catalog;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+import hosting.aegir.backend.engine.ansible.AnsibleProperties;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import org.springframework.stereotype.Component;
+
+/**
+ * The tasks that exist, read once at start-up: the Ansible roles of {@code aegir.ansible.directory}
+ * when that engine is enabled. Engines without a catalog take any task name.
+ */
+@Component
+public class TaskCatalog {
+
+	private static final Logger log = LoggerFactory.getLogger(TaskCatalog.class);
+
+	private final List<CatalogTask> tasks;
+
+	public TaskCatalog(AnsibleProperties ansible) {
+		List<CatalogTask> all = new ArrayList<>();
+		if (ansible.enabled()) {
+			all.addAll(RoleArgumentSpecReader.read(ansible.roles()));
+			log.info("Task catalog: {} Ansible roles from {}", all.size(), ansible.roles());
+		}
+		this.tasks = List.copyOf(all);
+	}
+
+	public List<CatalogTask> all() {
+		return tasks;
+	}
+
+	/** Whether submissions for this engine are checked against the catalog. */
+	public boolean covers(String engine) {
+		return tasks.stream().anyMatch(t -> t.engine().equals(engine));
+	}
+
+	public Optional<CatalogTask> find(String engine, String name) {
+		return tasks.stream().filter(t -> t.engine().equals(engine) && t.name().equals(name)).findFirst();
+	}
+
+}

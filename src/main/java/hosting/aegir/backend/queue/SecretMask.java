@@ -1,0 +1,89 @@
+package hosting.aegir.backend.queue;
+
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+
+import tools.jackson.core.type.TypeReference;
+import tools.jackson.databind.json.JsonMapper;
+
+/**
+ * Hides the values of an operation's secret variables (those its tasks declare {@code no_log})
+ * wherever a run might print them: log lines, event messages, outputs.
+ */
+final class SecretMask {
+
+	static final String MASK = "********";
+
+	private static final TypeReference<List<String>> STRINGS = new TypeReference<>() {
+	};
+
+	private static final TypeReference<Map<String, Object>> MAP = new TypeReference<>() {
+	};
+
+	private static final TypeReference<List<Map<String, Object>>> TASKS = new TypeReference<>() {
+	};
+
+	private final List<String> values;
+
+	private SecretMask(List<String> values) {
+		// Longest first, so a secret containing another is hidden whole.
+		this.values = values.stream().distinct().sorted(Comparator.comparingInt(String::length).reversed()).toList();
+	}
+
+	static SecretMask of(ClaimedOperation op, JsonMapper json) {
+		List<String> names = json.readValue(op.secretVarsJson(), STRINGS);
+		if (names.isEmpty()) {
+			return new SecretMask(List.of());
+		}
+		List<String> values = new ArrayList<>();
+		collect(json.readValue(op.varsJson(), MAP), names, values);
+		for (Map<String, Object> task : json.readValue(op.tasksJson(), TASKS)) {
+			if (task.get("vars") instanceof Map<?, ?> vars) {
+				@SuppressWarnings("unchecked")
+				Map<String, Object> taskVars = (Map<String, Object>) vars;
+				collect(taskVars, names, values);
+			}
+		}
+		return new SecretMask(values);
+	}
+
+	private static void collect(Map<String, Object> vars, List<String> names, List<String> values) {
+		for (String name : names) {
+			Object value = vars.get(name);
+			if (value != null && !String.valueOf(value).isEmpty()) {
+				values.add(String.valueOf(value));
+			}
+		}
+	}
+
+	String apply(String text) {
+		if (text == null || values.isEmpty()) {
+			return text;
+		}
+		String result = text;
+		for (String secret : values) {
+			if (result.contains(secret)) {
+				result = result.replace(secret, MASK);
+			}
+		}
+		return result;
+	}
+
+	Object apply(Object value) {
+		if (value instanceof String text) {
+			return apply(text);
+		}
+		if (value instanceof Map<?, ?> map) {
+			Map<Object, Object> copy = new java.util.LinkedHashMap<>();
+			map.forEach((k, v) -> copy.put(k, apply(v)));
+			return copy;
+		}
+		if (value instanceof List<?> list) {
+			return list.stream().map(this::apply).toList();
+		}
+		return value;
+	}
+
+}
