@@ -70,7 +70,11 @@ class CallbackModule(CallbackBase):
         if hidden:
             message = "(output hidden: no_log)" if status in ("failed", "unreachable") else None
         elif status in ("failed", "unreachable"):
-            message = data.get("msg") or data.get("stderr") or data.get("reason")
+            message = data.get("msg") or data.get("reason")
+            stderr = (data.get("stderr") or "").strip()
+            if stderr:
+                # A failed command's own words say more than "non-zero return code".
+                message = (message + ": " if message else "") + stderr[-1000:]
         elif status == "skipped":
             message = data.get("skip_reason")
         started = self._started.get(task._uuid)

@@ -1,6 +1,5 @@
 package hosting.aegir.backend.catalog;
 
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 
@@ -8,6 +7,7 @@ import hosting.aegir.backend.engine.ansible.AnsibleProperties;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.stereotype.Component;
 
 /**
@@ -21,13 +21,17 @@ public class TaskCatalog {
 
 	private final List<CatalogTask> tasks;
 
+	@Autowired
 	public TaskCatalog(AnsibleProperties ansible) {
-		List<CatalogTask> all = new ArrayList<>();
+		this(ansible.enabled() ? RoleArgumentSpecReader.read(ansible.roles()) : List.of());
 		if (ansible.enabled()) {
-			all.addAll(RoleArgumentSpecReader.read(ansible.roles()));
-			log.info("Task catalog: {} Ansible roles from {}", all.size(), ansible.roles());
+			log.info("Task catalog: {} Ansible roles from {}", tasks.size(), ansible.roles());
 		}
-		this.tasks = List.copyOf(all);
+	}
+
+	/** A catalog of the given tasks, for tests and for engines that bring their own. */
+	public TaskCatalog(List<CatalogTask> tasks) {
+		this.tasks = List.copyOf(tasks);
 	}
 
 	public List<CatalogTask> all() {

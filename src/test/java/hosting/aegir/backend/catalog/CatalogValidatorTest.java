@@ -1,0 +1,73 @@
+package hosting.aegir.backend.catalog;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+
+import hosting.aegir.backend.catalog.CatalogValidator.TaskInput;
+import hosting.aegir.backend.catalog.CatalogValidator.Violation;
+import org.junit.jupiter.api.Test;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** Validation against the argument specs of the real roles, plus a task with choices and typed lists. */
+class CatalogValidatorTest {
+
+	private final TaskCatalog roles = new TaskCatalog(RoleArgumentSpecReader.read(Path.of("ansible/roles")));
+
+	private final CatalogValidator validator = new CatalogValidator(new TaskCatalog(concat(roles.all(),
+			new CatalogTask("aegir.Pick", "ansible", "test", null,
+					List.of(new CatalogVariable("colour", "str", true, null, null, List.of("red", "blue"), null, false),
+							new CatalogVariable("ports", "list", false, List.of(), null, null, "int", false)),
+					List.of("verify")))));
+
+	@Test
+	void theRealRolesAreRead() {
+		CatalogTask backup = roles.find("ansible", "aegir.GenerateDrupalSiteBackup").orElseThrow();
+		assertThat(backup.summary()).isEqualTo("Back up a Drupal site");
+		assertThat(backup.variable("drush").defaultValue()).isEqualTo("drush");
+		assertThat(backup.variable("backup_dir").required()).isTrue();
+		assertThat(roles.find("ansible", "aegir.InstallDrupalSite").orElseThrow().variable("db_url").noLog()).isTrue();
+	}
+
+	@Test
+	void aValidOperationPassesAndNamesItsSecrets() {
+		var result = validator.validate("ansible", Map.of("site_uri", "example.org", "site_root", "/srv/d10"),
+				List.of(new TaskInput("aegir.InstallDrupalSite", Map.of("db_url", "mysql://u:p@h/d", "account_pass", "pw"), null),
+						new TaskInput("aegir.RunDrupalCron", Map.of(), null)));
+		assertThat(result.violations()).isEmpty();
+		assertThat(result.secrets()).containsExactlyInAnyOrder("db_url", "account_pass");
+	}
+
+	@Test
+	void choicesTypedListsAndTaskFilesAreChecked() {
+		assertThat(validator.validate("ansible", Map.of(), List.of(new TaskInput("aegir.Pick", Map.of("colour", "green"), null))).violations())
+			.containsExactly(new Violation("tasks[0].vars.colour", "must be one of [red, blue] (task 'aegir.Pick')"));
+		assertThat(validator.validate("ansible", Map.of(),
+				List.of(new TaskInput("aegir.Pick", Map.of("colour", "red", "ports", List.of(80, "443")), null))).violations())
+			.extracting(Violation::field).containsExactly("tasks[0].vars.ports");
+		assertThat(validator.validate("ansible", Map.of(), List.of(new TaskInput("aegir.Pick", Map.of("colour", "red"), "verify"))).violations())
+			.isEmpty();
+		assertThat(validator.validate("ansible", Map.of(), List.of(new TaskInput("aegir.Pick", Map.of("colour", "red"), "main2"))).violations())
+			.extracting(Violation::field).containsExactly("tasks[0].tasksFrom");
+	}
+
+	@Test
+	void anOperationVariableSatisfiesEveryTaskThatTakesIt() {
+		var result = validator.validate("ansible", Map.of("site_uri", "example.org", "site_root", "/srv"),
+				List.of(new TaskInput("aegir.RunDrupalCron", Map.of(), null), new TaskInput("aegir.RunDrupalCron", Map.of("drush", "/bin/drush"), null)));
+		assertThat(result.violations()).isEmpty();
+	}
+
+	@Test
+	void enginesWithoutACatalogAreNotChecked() {
+		assertThat(validator.validate("kubernetes", Map.of("x", 1), List.of(new TaskInput("anything", Map.of(), null))).violations()).isEmpty();
+	}
+
+	private static List<CatalogTask> concat(List<CatalogTask> a, CatalogTask b) {
+		List<CatalogTask> all = new java.util.ArrayList<>(a);
+		all.add(b);
+		return all;
+	}
+
+}

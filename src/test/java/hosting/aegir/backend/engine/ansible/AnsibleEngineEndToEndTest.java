@@ -1,0 +1,332 @@
+package hosting.aegir.backend.engine.ansible;
+
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+
+import hosting.aegir.backend.support.ApiClient;
+import hosting.aegir.backend.support.Await;
+import hosting.aegir.backend.support.PostgresTest;
+import hosting.aegir.backend.support.Scripts;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import tools.jackson.databind.JsonNode;
+
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.boot.test.context.SpringBootTest.WebEnvironment;
+import org.springframework.boot.test.web.server.LocalServerPort;
+
+import static hosting.aegir.backend.support.ApiClient.SUBMITTER;
+import static hosting.aegir.backend.support.ApiClient.VIEWER;
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The Ansible engine through the HTTP API, with the real ansible-playbook against localhost and
+ * the real aegir.* roles; drush is a script the test writes, since Drupal cannot run here.
+ */
+@PostgresTest
+@SpringBootTest(webEnvironment = WebEnvironment.RANDOM_PORT,
+		properties = { "aegir.ansible.enabled=true", "aegir.executor.concurrency=2",
+				"aegir.executor.heartbeat-interval=500ms", "aegir.log.flush-interval=100ms" })
+class AnsibleEngineEndToEndTest {
+
+	private static final Duration RUN = Duration.ofSeconds(90);
+
+	@LocalServerPort
+	int port;
+
+	@TempDir
+	Path dir;
+
+	ApiClient api;
+
+	@BeforeEach
+	void setUp() {
+		api = new ApiClient(port);
+	}
+
+	@Test
+	void aBackupSucceedsReturnsItsPathAndIsListed() {
+		Path drush = Scripts.write(dir, "drush", """
+				for a in "$@"; do case "$a" in --destination=*) echo "archive of $*" > "${a#--destination=}";; esac; done
+				echo "drush $1 done"
+				""");
+		String target = "site-" + UUID.randomUUID();
+		JsonNode op = finished(submit(target, Map.of("site_uri", "example.org", "site_root", "/var/www/d10"),
+				List.of(task("aegir.GenerateDrupalSiteBackup", Map.of("backup_dir", dir + "/backups", "drush", drush.toString())))));
+
+		assertThat(op.get("status").asString()).isEqualTo("SUCCEEDED");
+		String path = op.get("outputs").get("backup_path").asString();
+		assertThat(path).startsWith(dir + "/backups/example.org-").endsWith(".tar.gz");
+		assertThat(Path.of(path)).exists();
+		assertThat(op.get("tasks").get(0).get("status").asString()).isEqualTo("SUCCEEDED");
+		assertThat(op.get("tasks").get(0).get("changed").asInt()).isPositive();
+
+		JsonNode backups = api.json(api.get("/api/v1/backups?target=" + target, VIEWER));
+		assertThat(backups).hasSize(1);
+		assertThat(backups.get(0).get("path").asString()).isEqualTo(path);
+		assertThat(backups.get(0).get("sizeBytes").asLong()).isEqualTo(size(path));
+		assertThat(backups.get(0).get("operationId").asString()).isEqualTo(op.get("id").asString());
+
+		JsonNode events = api.json(api.get("/api/v1/operations/" + op.get("id").asString() + "/events", VIEWER));
+		assertThat(events.valueStream().map(e -> e.get("task").asString())).contains("Run drush archive:dump",
+				"Return the backup's path and size");
+		assertThat(events.valueStream().filter(e -> "Run drush archive:dump".equals(e.get("task").asString())))
+			.singleElement()
+			.satisfies(e -> {
+				assertThat(e.get("status").asString()).isEqualTo("changed");
+				assertThat(e.get("role").asString()).isEqualTo("aegir.GenerateDrupalSiteBackup");
+				assertThat(e.get("host").asString()).isEqualTo("localhost");
+				assertThat(e.get("taskIndex").asInt()).isZero();
+			});
+	}
+
+	@Test
+	void aRestoreTakesOnlyArchivesInsideTheBackupRoot() throws Exception {
+		Path record = dir.resolve("restored");
+		Path drush = Scripts.write(dir, "drush", "printf '%s\\n' \"$@\" > " + record + "\n");
+		Path root = Files.createDirectories(dir.resolve("backups"));
+		Path archive = Files.writeString(root.resolve("example.org-1.tar.gz"), "archive");
+		Map<String, Object> site = Map.of("site_uri", "example.org", "site_root", "/srv/d10", "backup_root", root.toString(),
+				"drush", drush.toString());
+
+		JsonNode restored = finished(submit("site-" + UUID.randomUUID(), site,
+				List.of(task("aegir.RestoreDrupalSiteBackup", Map.of("backup_path", archive.toString())))));
+		assertThat(restored.get("status").asString()).isEqualTo("SUCCEEDED");
+		assertThat(read(record)).contains("archive:restore\n" + archive + "\n");
+
+		Files.writeString(dir.resolve("outside.tar.gz"), "not a backup");
+		for (String path : List.of(root + "/../outside.tar.gz", dir.resolve("outside.tar.gz").toString(), "/etc/passwd")) {
+			Files.deleteIfExists(record);
+			JsonNode refused = finished(submit("site-" + UUID.randomUUID(), site,
+					List.of(task("aegir.RestoreDrupalSiteBackup", Map.of("backup_path", path)))));
+			assertThat(refused.get("status").asString()).as(path).isEqualTo("FAILED");
+			assertThat(refused.get("reason").asString()).as(path).contains("is not inside the backup root");
+			assertThat(record).as(path).doesNotExist();
+		}
+	}
+
+	@Test
+	void aPlatformIsDeployedFromGit() throws Exception {
+		Path repo = Files.createDirectories(dir.resolve("repo"));
+		for (List<String> command : List.of(List.of("git", "init", "-q", "-b", "main"), List.of("git", "config", "user.email", "t@example.org"),
+				List.of("git", "config", "user.name", "t"))) {
+			assertThat(new ProcessBuilder(command).directory(repo.toFile()).start().waitFor()).isZero();
+		}
+		Files.writeString(repo.resolve("index.php"), "<?php // platform\n");
+		assertThat(new ProcessBuilder("git", "add", ".").directory(repo.toFile()).start().waitFor()).isZero();
+		assertThat(new ProcessBuilder("git", "commit", "-q", "-m", "platform").directory(repo.toFile()).start().waitFor()).isZero();
+		Path platform = dir.resolve("platforms/d10");
+
+		JsonNode op = finished(submit("platform-" + UUID.randomUUID(), Map.of(), List.of(task("aegir.DeployDrupalGitPlatform",
+				Map.of("git_repo", "file://" + repo, "git_ref", "main", "platform_root", platform.toString())))));
+		assertThat(op.get("status").asString()).as(op.toString()).isEqualTo("SUCCEEDED");
+		assertThat(platform.resolve("index.php")).hasContent("<?php // platform");
+	}
+
+	@Test
+	void theLogCanBeReadIncrementallyWhileItRuns() {
+		Path drush = Scripts.write(dir, "drush", "echo working; sleep 4; echo done\n");
+		String id = submit("site-" + UUID.randomUUID(), Map.of("site_uri", "example.org", "site_root", "/srv/d10"),
+				List.of(task("aegir.RunDrupalCron", Map.of("drush", drush.toString())),
+						task("aegir.RunDrupalCron", Map.of("drush", drush.toString()))));
+		List<String> seenWhileRunning = new ArrayList<>();
+		long[] cursor = { 0 };
+		Await.until("log lines appear while the operation runs", RUN, () -> {
+			JsonNode page = api.json(api.get("/api/v1/operations/" + id + "/log?after=" + cursor[0], VIEWER));
+			boolean running = "RUNNING".equals(status(id));
+			page.get("lines").forEach(l -> {
+				assertThat(l.get("seq").asLong()).isGreaterThan(cursor[0]);
+				if (running) {
+					seenWhileRunning.add(l.get("text").asString());
+				}
+			});
+			cursor[0] = page.get("next").asLong();
+			return seenWhileRunning.stream().anyMatch(t -> t.startsWith("TASK [aegir.RunDrupalCron : Run drush cron]"));
+		});
+		JsonNode op = finished(id);
+		assertThat(op.get("status").asString()).isEqualTo("SUCCEEDED");
+		JsonNode rest = api.json(api.get("/api/v1/operations/" + id + "/log?after=" + cursor[0], VIEWER));
+		assertThat(rest.get("lines").valueStream().map(l -> l.get("text").asString())).anyMatch(t -> t.startsWith("PLAY RECAP"));
+		assertThat(rest.get("complete").asBoolean()).isTrue();
+		assertThat(op.get("tasks").valueStream().map(t -> t.get("status").asString())).containsExactly("SUCCEEDED", "SUCCEEDED");
+	}
+
+	@Test
+	void aFailingTaskFailsTheOperationNamingTheTask() {
+		Path drush = Scripts.write(dir, "drush", "echo 'site not found' >&2; exit 1\n");
+		JsonNode op = finished(submit("site-" + UUID.randomUUID(), Map.of("site_uri", "example.org", "site_root", "/srv/d10"),
+				List.of(task("aegir.RunDrupalCron", Map.of("drush", drush.toString())),
+						task("aegir.RunDrupalCron", Map.of("drush", drush.toString())))));
+		assertThat(op.get("status").asString()).isEqualTo("FAILED");
+		assertThat(op.get("exitCode").asInt()).isEqualTo(2);
+		assertThat(op.get("reason").asString()).startsWith("task 'Run drush cron' of aegir.RunDrupalCron failed on localhost")
+			.contains("site not found");
+		assertThat(op.get("tasks").valueStream().map(t -> t.get("status").asString())).containsExactly("FAILED", "NOT_RUN");
+	}
+
+	@Test
+	void templatesAndShellMetacharactersInVarsArePassedAsData() {
+		Path record = dir.resolve("args");
+		Path drush = Scripts.write(dir, "drush", "printf '%s\\n' \"$@\" > " + record + "\n");
+		String hostile = "{{ lookup('pipe','touch " + dir + "/pwned1') }}; touch " + dir + "/pwned2 $(touch " + dir
+				+ "/pwned3) `touch " + dir + "/pwned4` {% raw %}";
+		JsonNode op = finished(submit("site-" + UUID.randomUUID(), Map.of("site_uri", hostile, "site_root", "/srv/d10"),
+				List.of(task("aegir.RunDrupalCron", Map.of("drush", drush.toString())))));
+		assertThat(op.get("status").asString()).isEqualTo("SUCCEEDED");
+		assertThat(read(record)).contains("--uri=" + hostile);
+		for (int i = 1; i <= 4; i++) {
+			assertThat(dir.resolve("pwned" + i)).doesNotExist();
+		}
+	}
+
+	@Test
+	void invalidTasksAndVariablesAreRefusedBeforeAnythingRuns() {
+		int before = count();
+		HttpResponse<String> unknown = api.post("/api/v1/operations", SUBMITTER,
+				body("site-x", Map.of(), List.of(task("aegir.DoesNotExist", Map.of()))));
+		HttpResponse<String> missing = api.post("/api/v1/operations", SUBMITTER,
+				body("site-x", Map.of("site_uri", "example.org"), List.of(task("aegir.RunDrupalCron", Map.of()))));
+		HttpResponse<String> mistyped = api.post("/api/v1/operations", SUBMITTER, body("site-x",
+				Map.of("site_uri", "example.org", "site_root", "/srv"), List.of(task("aegir.WriteNginxVhost", Map.of("listen_port", "eighty")))));
+		HttpResponse<String> unknownVar = api.post("/api/v1/operations", SUBMITTER, body("site-x",
+				Map.of("site_uri", "example.org", "site_root", "/srv", "colour", "blue"), List.of(task("aegir.RunDrupalCron", Map.of()))));
+		for (var response : List.of(unknown, missing, mistyped, unknownVar)) {
+			assertThat(response.statusCode()).as(response.body()).isEqualTo(422);
+			assertThat(api.json(response).get("type").asString()).endsWith("/task-invalid");
+		}
+		assertThat(field(unknown)).isEqualTo("tasks[0].name");
+		assertThat(field(missing)).isEqualTo("tasks[0].vars.site_root");
+		assertThat(field(mistyped)).isEqualTo("tasks[0].vars.listen_port");
+		assertThat(api.json(mistyped).get("detail").asString()).contains("must be an integer").contains("aegir.WriteNginxVhost");
+		assertThat(field(unknownVar)).isEqualTo("vars.colour");
+		assertThat(count()).isEqualTo(before);
+	}
+
+	@Test
+	void secretVariablesNeverAppearInTheLogEventsOrApi() {
+		String password = "S3cret-" + UUID.randomUUID();
+		String dbUrl = "mysql://drupal:" + password + "@db/drupal";
+		Path drush = Scripts.write(dir, "drush", "echo \"installing with $*\"; echo \"$*\" >&2; exit 1\n");
+		String id = submit("site-" + UUID.randomUUID(), Map.of("site_uri", "example.org", "site_root", "/srv/d10"),
+				List.of(task("aegir.InstallDrupalSite", Map.of("db_url", dbUrl, "account_pass", password, "drush", drush.toString()))));
+		JsonNode op = finished(id);
+		assertThat(op.get("status").asString()).isEqualTo("FAILED");
+		String everything = op + api.get("/api/v1/operations/" + id + "/log?limit=10000", VIEWER).body()
+				+ api.get("/api/v1/operations/" + id + "/events", VIEWER).body()
+				+ api.get("/api/v1/operations?target=" + op.get("target").asString(), VIEWER).body();
+		assertThat(everything).doesNotContain(password);
+		assertThat(op.get("tasks").get(0).get("vars").get("account_pass").asString()).isEqualTo("********");
+		assertThat(op.get("tasks").get(0).get("vars").get("db_url").asString()).isEqualTo("********");
+	}
+
+	@Test
+	void cancellingKillsEveryProcessTheRunStarted() {
+		String marker = "aegir-cancel-marker-" + UUID.randomUUID();
+		Path drush = Scripts.write(dir, "drush", "sleep 300 & wait\n");
+		String id = submit("site-" + UUID.randomUUID(), Map.of("site_uri", marker, "site_root", "/srv/d10"),
+				List.of(task("aegir.RunDrupalCron", Map.of("drush", drush.toString()))));
+		Await.until("drush runs", RUN, () -> Scripts.processRunningWith(marker));
+
+		assertThat(api.post("/api/v1/operations/" + id + "/cancel", SUBMITTER, null).statusCode()).isEqualTo(202);
+
+		JsonNode op = finished(id);
+		assertThat(op.get("status").asString()).isEqualTo("CANCELLED");
+		assertThat(op.get("reason").asString()).isEqualTo("cancelled by test-frontend");
+		Await.until("no process of the run is left", Duration.ofSeconds(15), () -> !Scripts.processRunningWith(marker)
+				&& !Scripts.processRunningWith("aegir-" + id));
+	}
+
+	@Test
+	void aTimeoutKillsTheRunAndEndsTimedOut() {
+		String marker = "aegir-timeout-marker-" + UUID.randomUUID();
+		Path drush = Scripts.write(dir, "drush", "sleep 300\n");
+		Map<String, Object> body = new HashMap<>(request("site-" + UUID.randomUUID(), Map.of("site_uri", marker, "site_root", "/srv"),
+				List.of(task("aegir.RunDrupalCron", Map.of("drush", drush.toString())))));
+		body.put("timeoutSeconds", 5);
+		String id = api.json(api.post("/api/v1/operations", SUBMITTER, api.write(body))).get("id").asString();
+		JsonNode op = finished(id);
+		assertThat(op.get("status").asString()).isEqualTo("TIMED_OUT");
+		Await.until("no process of the run is left", Duration.ofSeconds(15), () -> !Scripts.processRunningWith(marker));
+	}
+
+	@Test
+	void readinessIncludesTheAnsibleEngineAndTheCatalogIsListed() {
+		JsonNode health = api.json(api.get("/actuator/health/readiness", VIEWER));
+		assertThat(health.get("status").asString()).isEqualTo("UP");
+		assertThat(health.get("components").get("ansible").get("status").asString()).isEqualTo("UP");
+		JsonNode tasks = api.json(api.get("/api/v1/tasks", VIEWER));
+		assertThat(tasks.valueStream().map(t -> t.get("name").asString())).contains("aegir.GenerateDrupalSiteBackup",
+				"aegir.RestoreDrupalSiteBackup", "aegir.WriteNginxVhost", "aegir.DeleteNginxVhost", "aegir.DeployDrupalGitPlatform",
+				"aegir.InstallDrupalSite", "aegir.RunDrupalCron");
+		JsonNode install = tasks.valueStream().filter(t -> t.get("name").asString().equals("aegir.InstallDrupalSite")).findFirst().orElseThrow();
+		assertThat(install.get("variables").valueStream().filter(v -> v.get("name").asString().equals("account_pass")))
+			.singleElement()
+			.satisfies(v -> {
+				assertThat(v.get("noLog").asBoolean()).isTrue();
+				assertThat(v.get("required").asBoolean()).isTrue();
+				assertThat(v.get("type").asString()).isEqualTo("str");
+			});
+	}
+
+	private String submit(String target, Map<String, Object> vars, List<Map<String, Object>> tasks) {
+		HttpResponse<String> response = api.post("/api/v1/operations", SUBMITTER, body(target, vars, tasks));
+		assertThat(response.statusCode()).as(response.body()).isEqualTo(202);
+		return api.json(response).get("id").asString();
+	}
+
+	private String body(String target, Map<String, Object> vars, List<Map<String, Object>> tasks) {
+		return api.write(request(target, vars, tasks));
+	}
+
+	private static Map<String, Object> request(String target, Map<String, Object> vars, List<Map<String, Object>> tasks) {
+		return Map.of("type", "site.test", "engine", "ansible", "target", target, "hosts", "localhost", "vars", vars, "tasks", tasks);
+	}
+
+	private static Map<String, Object> task(String name, Map<String, Object> vars) {
+		return Map.of("name", name, "vars", vars);
+	}
+
+	private JsonNode finished(String id) {
+		Await.until(id + " finishes", RUN, () -> List.of("SUCCEEDED", "FAILED", "CANCELLED", "TIMED_OUT").contains(status(id)));
+		return api.json(api.get("/api/v1/operations/" + id, VIEWER));
+	}
+
+	private String status(String id) {
+		return api.json(api.get("/api/v1/operations/" + id, VIEWER)).get("status").asString();
+	}
+
+	private int count() {
+		return api.json(api.get("/api/v1/operations?size=1", VIEWER)).get("totalElements").asInt();
+	}
+
+	private String field(HttpResponse<String> response) {
+		return api.json(response).get("errors").get(0).get("field").asString();
+	}
+
+	private static String read(Path path) {
+		try {
+			return Files.readString(path);
+		}
+		catch (java.io.IOException ex) {
+			throw new IllegalStateException(ex);
+		}
+	}
+
+	private static long size(String path) {
+		try {
+			return Files.size(Path.of(path));
+		}
+		catch (java.io.IOException ex) {
+			throw new IllegalStateException(ex);
+		}
+	}
+
+}
