@@ -66,6 +66,10 @@ public class OpenApiConfig {
 						"no operation with id 7d0f3b8e-2a1c-4c55-9b1e-0f4f7c1a2b3c"));
 			}
 			if (hasBody) {
+				responses.putIfAbsent("422", problem("Well-formed but not runnable here: an unknown task, a variable missing, "
+						+ "mistyped or unknown to the task (type task-invalid), or an engine not enabled (engine-unavailable); "
+						+ "the problem's errors name each task and variable", "task-invalid", 422,
+						"tasks[0].vars.site_root: required by task 'aegir.RunDrupalCron' and not given (in the task's vars or the operation's)"));
 				responses.putIfAbsent("413", problem("The body is over aegir.api.max-request-body", "payload-too-large",
 						413, "request body is larger than the limit of 1048576 bytes"));
 				responses.putIfAbsent("415", problem("The body is not application/json", "unsupported-media-type", 415,

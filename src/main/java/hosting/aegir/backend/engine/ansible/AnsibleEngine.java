@@ -147,7 +147,8 @@ public class AnsibleEngine implements Engine {
 					Thread.currentThread().interrupt();
 					exit = -1;
 				}
-				processes.killGroup(process, java.time.Duration.ZERO); // stragglers a task left behind
+				// No sweep of the process group after a normal end: a playbook may have started a daemon on
+				// purpose. Only cancel and timeout end the group (see cancel()).
 				removeDirectory();
 				result.complete(new EngineResult(exit, exit == 0 ? null : failure(exit)));
 			}, "ansible-wait-" + process.pid());
