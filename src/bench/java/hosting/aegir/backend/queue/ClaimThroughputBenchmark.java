@@ -21,6 +21,8 @@ class ClaimThroughputBenchmark {
 
 	private static final int OPERATIONS = 10_000;
 
+	private static final int SLOTS = Integer.getInteger("bench.slots", 4);
+
 	@Test
 	void executorAgainstBareSql() {
 		String schema = TestDatabase.get().newSchema();
@@ -43,21 +45,32 @@ class ClaimThroughputBenchmark {
 			queue(jdbc, OPERATIONS, "svc");
 		}
 		EngineObservations engine = new EngineObservations();
-		try (ConfigurableApplicationContext replica = Replica.start(schema, engine, "aegir.executor.concurrency=4",
+		try (ConfigurableApplicationContext replica = Replica.start(schema, engine, "aegir.executor.concurrency=" + SLOTS,
 				"logging.level.root=warn")) {
 			JdbcClient jdbc = replica.getBean(JdbcClient.class);
-			Await.until("all claimed and completed", Duration.ofMinutes(10), () -> jdbc
-				.sql("SELECT count(*) FROM operation WHERE status = 'QUEUED' OR status = 'RUNNING'").query(Long.class).single() == 0);
-			// From the first run's start: the executor begins claiming while the context is still starting.
-			long first = engine.allRuns().keySet().stream().mapToLong(engine::startNanos).min().orElseThrow();
-			double service = OPERATIONS / ((System.nanoTime() - first) / 1e9);
+			// Poll rarely, through the partial indexes: the harness must not compete with what it measures.
+			Await.until("all claimed and completed", Duration.ofMinutes(10), () -> {
+				try {
+					Thread.sleep(250);
+				}
+				catch (InterruptedException ex) {
+					Thread.currentThread().interrupt();
+				}
+				return !jdbc.sql("SELECT EXISTS (SELECT 1 FROM operation WHERE status = 'QUEUED') "
+						+ "OR EXISTS (SELECT 1 FROM operation WHERE status IN ('RUNNING', 'CANCELLING'))").query(Boolean.class).single();
+			});
+			// From the first claim to the last completion, by the database's clock: the executor begins
+			// claiming while the context is still starting, and the poll above ends up to 250 ms late.
+			long last = jdbc.sql("SELECT extract(epoch FROM max(finished_at) - min(started_at)) * 1e9 FROM operation WHERE claimed_by <> 'bare'")
+				.query(Double.class).single().longValue();
+			double service = OPERATIONS / (last / 1e9);
 			long succeeded = jdbc.sql("SELECT count(*) FROM operation WHERE status = 'SUCCEEDED' AND claimed_by <> 'bare'")
 				.query(Long.class).single();
 			System.out.println();
 			System.out.println("== claim + complete throughput, no-op engine, " + OPERATIONS + " operations ==");
 			System.out.printf("%-44s %.0f ops/s%n", "bare SQL, one connection, batches of 4", bare);
 			System.out.printf("%-44s %.0f ops/s (%d succeeded)%n",
-					"executor, 4 slots, logs and events written", service, succeeded);
+					"executor, " + SLOTS + " slots, logs and events written", service, succeeded);
 			System.out.printf("ratio executor/bare: %.2f (target: executor ≥ 1000 ops/s)%n", service / bare);
 		}
 	}
