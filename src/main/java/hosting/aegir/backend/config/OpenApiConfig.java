@@ -44,14 +44,16 @@ public class OpenApiConfig {
 			.servers(List.of(new Server().url("/").description("this service")))
 			.components(new Components()
 				.addSecuritySchemes("bearer", new SecurityScheme().type(SecurityScheme.Type.HTTP).scheme("bearer")
-					.description("A token of role 'submitter' (front-end) or 'viewer' (operators, monitoring)"))
-				.addSchemas(PROBLEM, problemSchema()))
+					.description("A token of role 'submitter' (front-end) or 'viewer' (operators, monitoring)")))
 			.addSecurityItem(new SecurityRequirement().addList("bearer"));
 	}
 
 	@Bean
 	OpenApiCustomizer problemResponses() {
-		return openApi -> openApi.getPaths().forEach((path, item) -> item.readOperationsMap().forEach((method, op) -> {
+		return openApi -> {
+			// Added here, after springdoc has generated the components, which it would otherwise replace.
+			openApi.getComponents().addSchemas(PROBLEM, problemSchema());
+			openApi.getPaths().forEach((path, item) -> item.readOperationsMap().forEach((method, op) -> {
 			var responses = op.getResponses();
 			boolean hasBody = op.getRequestBody() != null;
 			boolean hasId = path.contains("{id}");
@@ -77,7 +79,8 @@ public class OpenApiConfig {
 			}
 			responses.putIfAbsent("500", problem("An internal error (logged, never caused by input)", "internal-error",
 					500, "an internal error occurred; it has been logged"));
-		}));
+			}));
+		};
 	}
 
 	private static ApiResponse problem(String description, String type, int status, String detail) {

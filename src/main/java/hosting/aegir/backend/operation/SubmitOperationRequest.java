@@ -63,7 +63,7 @@ public record SubmitOperationRequest(
 			@VarNames
 			Map<String, Object> vars,
 
-			@Schema(description = "A task file of the role to run instead of main", example = "verify")
+			@Schema(description = "A task file of the role to run instead of main (see taskFiles in GET /api/v1/tasks)", example = "main")
 			@Size(max = 100) @Pattern(regexp = "[A-Za-z0-9_-]+", message = "must be a task file name (letters, digits, '_' or '-')")
 			String tasksFrom) {
 	}

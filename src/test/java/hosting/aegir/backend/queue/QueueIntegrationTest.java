@@ -191,6 +191,21 @@ class QueueIntegrationTest {
 	}
 
 	@Test
+	void theListenConnectionComesBackAfterTheDatabaseDropsIt() {
+		String listeners = "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND query LIKE 'LISTEN%'";
+		Await.until("a LISTEN connection exists", WAIT, () -> !jdbc.sql(listeners).query(Integer.class).list().isEmpty());
+		List<Integer> before = jdbc.sql(listeners).query(Integer.class).list();
+		before.forEach(pid -> jdbc.sql("SELECT pg_terminate_backend(?)").param(pid).query().listOfRows());
+
+		Await.until("a new LISTEN connection replaces the dropped one", WAIT, () -> {
+			List<Integer> now = jdbc.sql(listeners).query(Integer.class).list();
+			return !now.isEmpty() && now.stream().noneMatch(before::contains);
+		});
+		UUID id = submit(Map.of(), "site-after-reconnect-" + UUID.randomUUID(), null);
+		awaitStatus(id, "SUCCEEDED");
+	}
+
+	@Test
 	void metricsCountWhatRan() {
 		UUID id = submit(Map.of(), "site-metrics-" + UUID.randomUUID(), null);
 		awaitStatus(id, "SUCCEEDED");
