@@ -129,7 +129,8 @@ class QueueIntegrationTest {
 	@Test
 	void operationsOfOneTargetRunOneAtATimeWithoutBlockingOtherTargets() {
 		String target = "site-serial-" + UUID.randomUUID();
-		UUID first = submit(Map.of("sleep_ms", 1_500), target, null);
+		// Long enough that the other target finishes first even on a loaded machine.
+		UUID first = submit(Map.of("sleep_ms", 5_000), target, null);
 		UUID second = submit(Map.of("sleep_ms", 10), target, null);
 		UUID other = submit(Map.of("sleep_ms", 10), "site-other-" + UUID.randomUUID(), null);
 
