@@ -49,7 +49,11 @@ class OperationRunner {
 
 	private final QueueMetrics metrics;
 
+	private final NextClaim nextClaim;
+
 	private final long startNanos = System.nanoTime();
+
+	private java.util.Optional<ClaimedOperation> next = java.util.Optional.empty();
 
 	private volatile Execution execution;
 
@@ -60,7 +64,7 @@ class OperationRunner {
 	private volatile boolean completing;
 
 	OperationRunner(ClaimedOperation op, Engine engine, QueueSql sql, RunRecorder recorder, String replica,
-			JsonMapper json, QueueMetrics metrics) {
+			JsonMapper json, QueueMetrics metrics, NextClaim nextClaim) {
 		this.op = op;
 		this.engine = engine;
 		this.sql = sql;
@@ -68,6 +72,7 @@ class OperationRunner {
 		this.replica = replica;
 		this.json = json;
 		this.metrics = metrics;
+		this.nextClaim = nextClaim;
 	}
 
 	ClaimedOperation operation() {
@@ -110,17 +115,12 @@ class OperationRunner {
 	}
 
 	/** Runs the operation to its end; returns the operation claimed next for this slot, if any. */
-	java.util.Optional<ClaimedOperation> run(NextClaim nextClaim) {
-		this.nextClaim = nextClaim;
-		runInternal();
+	java.util.Optional<ClaimedOperation> run() {
+		execute();
 		return next;
 	}
 
-	private NextClaim nextClaim;
-
-	private java.util.Optional<ClaimedOperation> next = java.util.Optional.empty();
-
-	private void runInternal() {
+	private void execute() {
 		metrics.started(op);
 		recorder.log(LogStream.SYSTEM, "attempt " + op.attempt() + " started on replica " + replica);
 		Execution started;

@@ -57,6 +57,19 @@ public class QueueWorker implements SmartLifecycle {
 
 	private final Map<UUID, OperationRunner> running = new ConcurrentHashMap<>();
 
+	// A finishing run claims its slot's next operation while this replica is still claiming.
+	private final OperationRunner.NextClaim nextClaim = new OperationRunner.NextClaim() {
+		@Override
+		public boolean wanted() {
+			return claiming;
+		}
+
+		@Override
+		public java.util.Collection<String> engines() {
+			return engines.names();
+		}
+	};
+
 	private final Object wakeLock = new Object();
 
 	private boolean wakeRequested;
@@ -180,17 +193,6 @@ public class QueueWorker implements SmartLifecycle {
 	// A slot runs its operation, then the one it claimed while completing, and so on, until the
 	// queue has nothing eligible; then the slot is free and the dispatcher fills it when woken.
 	private void launch(ClaimedOperation first) {
-		OperationRunner.NextClaim nextClaim = new OperationRunner.NextClaim() {
-			@Override
-			public boolean wanted() {
-				return claiming;
-			}
-
-			@Override
-			public java.util.Collection<String> engines() {
-				return engines.names();
-			}
-		};
 		running.put(first.id(), runner(first));
 		pool.execute(() -> {
 			ClaimedOperation op = first;
@@ -198,7 +200,7 @@ public class QueueWorker implements SmartLifecycle {
 				OperationRunner runner = running.get(op.id());
 				ClaimedOperation next = null;
 				try {
-					next = runner.run(nextClaim).orElse(null);
+					next = runner.run().orElse(null);
 				}
 				catch (RuntimeException ex) {
 					log.error("Operation {} failed in the executor", op.id(), ex);
@@ -218,7 +220,7 @@ public class QueueWorker implements SmartLifecycle {
 	private OperationRunner runner(ClaimedOperation op) {
 		Engine engine = engines.get(op.engine()).orElseThrow();
 		return new OperationRunner(op, engine, sql, new RunRecorder(op.id(), op.attempt(), SecretMask.of(op, json), sql, logProperties),
-				replica.value(), json, metrics);
+				replica.value(), json, metrics, nextClaim);
 	}
 
 	private void cancelRequested(UUID id) {
