@@ -140,7 +140,11 @@ public class ApiExceptionHandler extends ResponseEntityExceptionHandler {
 		String detail = errors.isEmpty() ? "the request is invalid"
 				: errors.stream().map(e -> e.field() + ": " + e.message()).sorted().reduce((a, b) -> a + "; " + b).get();
 		ProblemDetail problem = problem(HttpStatus.BAD_REQUEST, ProblemTypes.VALIDATION_FAILED, detail);
-		problem.setProperty("errors", errors);
+		// Sorted like the detail, so the same mistake always reads the same.
+		problem.setProperty("errors", errors.stream()
+			.sorted(java.util.Comparator.comparing(hosting.aegir.backend.web.FieldError::field)
+				.thenComparing(hosting.aegir.backend.web.FieldError::message))
+			.toList());
 		return handleExceptionInternal(ex, problem, headers, HttpStatus.BAD_REQUEST, request);
 	}
 
