@@ -1,6 +1,5 @@
 package hosting.aegir.backend.queue;
 
-import java.util.Arrays;
 import java.util.List;
 
 /** Percentiles of measured durations, in milliseconds. */
@@ -23,10 +22,6 @@ record Stats(double p50, double p90, double p99, double max, int n) {
 
 	static String row(String label, Stats s) {
 		return String.format("%-44s %s", label, s);
-	}
-
-	static double[] values(Stats s) {
-		return Arrays.asList(s.p50, s.p99).stream().mapToDouble(Double::doubleValue).toArray();
 	}
 
 }

@@ -1,7 +1,6 @@
 package hosting.aegir.backend.operation;
 
 import java.net.URI;
-import java.nio.charset.StandardCharsets;
 import java.security.Principal;
 import java.util.List;
 import java.util.UUID;
@@ -129,7 +128,7 @@ public class OperationController {
 
 	// A strong validator: a digest of exactly what the client receives.
 	private String etag(OperationView op) {
-		String digest = OperationService.sha256(new String(json.writeValueAsBytes(op), StandardCharsets.UTF_8));
+		String digest = OperationService.sha256(json.writeValueAsString(op));
 		return "\"" + digest.substring(0, 32) + "\"";
 	}
 

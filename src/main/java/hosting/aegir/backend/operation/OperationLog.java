@@ -30,10 +30,4 @@ public class OperationLog {
 			.list();
 	}
 
-	/** Highest sequence number written so far (0 when none), where a new run continues. */
-	public long lastSeq(UUID operationId) {
-		return jdbc.sql("SELECT coalesce(max(seq), 0) FROM operation_log WHERE operation_id = :id")
-			.param("id", operationId).query(Long.class).single();
-	}
-
 }

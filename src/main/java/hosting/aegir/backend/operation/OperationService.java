@@ -248,8 +248,4 @@ public class OperationService {
 		}
 	}
 
-	static Map<String, Object> orEmpty(Map<String, Object> map) {
-		return map == null ? Map.of() : new LinkedHashMap<>(map);
-	}
-
 }

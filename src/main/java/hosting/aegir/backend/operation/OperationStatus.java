@@ -17,9 +17,4 @@ public enum OperationStatus {
 		return TERMINAL.contains(this);
 	}
 
-	/** Held by an executor: the engine is (or may still be) working on it. */
-	public boolean isActive() {
-		return this == RUNNING || this == CANCELLING;
-	}
-
 }

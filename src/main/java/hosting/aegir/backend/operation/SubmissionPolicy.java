@@ -1,6 +1,8 @@
 package hosting.aegir.backend.operation;
 
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 import hosting.aegir.backend.catalog.CatalogValidator;
 import hosting.aegir.backend.catalog.CatalogValidator.TaskInput;
@@ -43,9 +45,9 @@ public class SubmissionPolicy {
 				: (int) executor.defaultTimeout().toSeconds();
 		List<TaskSpec> tasks = request.tasks()
 			.stream()
-			.map(t -> new TaskSpec(t.name(), OperationService.orEmpty(t.vars()), t.tasksFrom()))
+			.map(t -> new TaskSpec(t.name(), orEmpty(t.vars()), t.tasksFrom()))
 			.toList();
-		var checked = catalog.validate(request.engine(), OperationService.orEmpty(request.vars()),
+		var checked = catalog.validate(request.engine(), orEmpty(request.vars()),
 				tasks.stream().map(t -> new TaskInput(t.name(), t.vars(), t.tasksFrom())).toList());
 		if (!checked.violations().isEmpty()) {
 			throw new OperationRejectedException(Kind.TASK_INVALID,
@@ -53,8 +55,12 @@ public class SubmissionPolicy {
 					checked.violations().stream().map(v -> new Violation(v.field(), v.message())).toList());
 		}
 		return new NewOperation(request.type(), request.engine(), request.target(), request.hosts(),
-				OperationService.orEmpty(request.vars()), tasks, timeout, retry, maxAttempts, idempotencyKey,
+				orEmpty(request.vars()), tasks, timeout, retry, maxAttempts, idempotencyKey,
 				List.copyOf(checked.secrets()));
+	}
+
+	private static Map<String, Object> orEmpty(Map<String, Object> map) {
+		return map == null ? Map.of() : new LinkedHashMap<>(map);
 	}
 
 }

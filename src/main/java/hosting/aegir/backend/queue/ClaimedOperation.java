@@ -1,10 +1,48 @@
 package hosting.aegir.backend.queue;
 
+import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
 import java.util.UUID;
+
+import hosting.aegir.backend.engine.EngineRequest;
+import hosting.aegir.backend.engine.EngineRequest.EngineTask;
+import tools.jackson.core.type.TypeReference;
+import tools.jackson.databind.json.JsonMapper;
 
 /** An operation this replica has claimed and must run, as the claim query returned it. */
 public record ClaimedOperation(UUID id, String type, String engine, String target, String hosts, String varsJson,
 		String tasksJson, String secretVarsJson, int timeoutSeconds, int attempt, int maxAttempts, boolean retry,
 		Instant startedAt) {
+
+	private static final TypeReference<Map<String, Object>> MAP = new TypeReference<>() {
+	};
+
+	private static final TypeReference<List<Map<String, Object>>> TASKS = new TypeReference<>() {
+	};
+
+	private static final TypeReference<List<String>> STRINGS = new TypeReference<>() {
+	};
+
+	/** What the engine is asked to run, parsed once from the claimed row. */
+	EngineRequest engineRequest(JsonMapper json) {
+		List<Map<String, Object>> tasks = json.readValue(tasksJson, TASKS);
+		List<EngineTask> engineTasks = new ArrayList<>(tasks.size());
+		for (int i = 0; i < tasks.size(); i++) {
+			Map<String, Object> task = tasks.get(i);
+			@SuppressWarnings("unchecked")
+			Map<String, Object> vars = (Map<String, Object>) task.getOrDefault("vars", Map.of());
+			engineTasks.add(new EngineTask(i, (String) task.get("name"), vars, (String) task.get("tasksFrom")));
+		}
+		return new EngineRequest(id, attempt, hosts, json.readValue(varsJson, MAP), engineTasks,
+				Duration.ofSeconds(timeoutSeconds));
+	}
+
+	/** The names of the variables whose values must never be shown. */
+	List<String> secretVars(JsonMapper json) {
+		return json.readValue(secretVarsJson, STRINGS);
+	}
+
 }

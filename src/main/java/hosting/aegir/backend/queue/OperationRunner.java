@@ -1,7 +1,6 @@
 package hosting.aegir.backend.queue;
 
 import java.time.Duration;
-import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -9,13 +8,11 @@ import java.util.concurrent.TimeoutException;
 
 import hosting.aegir.backend.engine.Engine;
 import hosting.aegir.backend.engine.EngineRequest;
-import hosting.aegir.backend.engine.EngineRequest.EngineTask;
 import hosting.aegir.backend.engine.EngineResult;
 import hosting.aegir.backend.engine.Execution;
 import hosting.aegir.backend.engine.ExecutionListener.LogStream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import tools.jackson.core.type.TypeReference;
 import tools.jackson.databind.json.JsonMapper;
 
 /**
@@ -26,16 +23,12 @@ class OperationRunner {
 
 	private static final Logger log = LoggerFactory.getLogger(OperationRunner.class);
 
-	private static final TypeReference<Map<String, Object>> MAP = new TypeReference<>() {
-	};
-
-	private static final TypeReference<List<Map<String, Object>>> TASKS = new TypeReference<>() {
-	};
-
 	/** How long a cancelled or timed-out engine may take to stop before the run is written off. */
 	static final Duration STOP_WAIT = Duration.ofSeconds(30);
 
 	private final ClaimedOperation op;
+
+	private final EngineRequest request;
 
 	private final Engine engine;
 
@@ -63,9 +56,10 @@ class OperationRunner {
 
 	private volatile boolean completing;
 
-	OperationRunner(ClaimedOperation op, Engine engine, QueueSql sql, RunRecorder recorder, String replica,
+	OperationRunner(ClaimedOperation op, EngineRequest request, Engine engine, QueueSql sql, RunRecorder recorder, String replica,
 			JsonMapper json, QueueMetrics metrics, NextClaim nextClaim) {
 		this.op = op;
+		this.request = request;
 		this.engine = engine;
 		this.sql = sql;
 		this.recorder = recorder;
@@ -125,7 +119,7 @@ class OperationRunner {
 		recorder.log(LogStream.SYSTEM, "attempt " + op.attempt() + " started on replica " + replica);
 		Execution started;
 		try {
-			started = engine.start(request(), recorder);
+			started = engine.start(request, recorder);
 		}
 		catch (RuntimeException ex) {
 			log.warn("Engine {} could not start operation {}", engine.name(), op.id(), ex);
@@ -212,19 +206,6 @@ class OperationRunner {
 			log.warn("Operation {} attempt {}: lease lost before the result ({}) could be written; it is discarded",
 					op.id(), op.attempt(), status);
 		}
-	}
-
-	private EngineRequest request() {
-		List<Map<String, Object>> tasks = json.readValue(op.tasksJson(), TASKS);
-		List<EngineTask> engineTasks = new java.util.ArrayList<>(tasks.size());
-		for (int i = 0; i < tasks.size(); i++) {
-			Map<String, Object> task = tasks.get(i);
-			@SuppressWarnings("unchecked")
-			Map<String, Object> vars = (Map<String, Object>) task.getOrDefault("vars", Map.of());
-			engineTasks.add(new EngineTask(i, (String) task.get("name"), vars, (String) task.get("tasksFrom")));
-		}
-		return new EngineRequest(op.id(), op.attempt(), op.hosts(), json.readValue(op.varsJson(), MAP), engineTasks,
-				Duration.ofSeconds(op.timeoutSeconds()));
 	}
 
 }

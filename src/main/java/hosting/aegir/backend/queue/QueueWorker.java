@@ -14,6 +14,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import javax.sql.DataSource;
 
 import hosting.aegir.backend.engine.Engine;
+import hosting.aegir.backend.engine.EngineRequest;
 import hosting.aegir.backend.engine.Engines;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -219,8 +220,10 @@ public class QueueWorker implements SmartLifecycle {
 
 	private OperationRunner runner(ClaimedOperation op) {
 		Engine engine = engines.get(op.engine()).orElseThrow();
-		return new OperationRunner(op, engine, sql, new RunRecorder(op.id(), op.attempt(), SecretMask.of(op, json), sql, logProperties),
-				replica.value(), json, metrics, nextClaim);
+		EngineRequest request = op.engineRequest(json);
+		RunRecorder recorder = new RunRecorder(op.id(), op.attempt(), SecretMask.of(op.secretVars(json), request), sql,
+				logProperties);
+		return new OperationRunner(op, request, engine, sql, recorder, replica.value(), json, metrics, nextClaim);
 	}
 
 	private void cancelRequested(UUID id) {
@@ -260,11 +263,6 @@ public class QueueWorker implements SmartLifecycle {
 
 	private void flushAll() {
 		running.values().forEach(r -> r.recorder().flush());
-	}
-
-	/** Operations running on this replica now. */
-	public int runningCount() {
-		return running.size();
 	}
 
 	@Override

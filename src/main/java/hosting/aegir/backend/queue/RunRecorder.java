@@ -117,39 +117,41 @@ class RunRecorder implements ExecutionListener {
 	/** Hands what is still buffered to the final write (which must not run beside a flush) and returns its result. */
 	<T> T finish(java.util.function.BiFunction<List<BufferedLine>, List<BufferedEvent>, T> finalWrite) {
 		synchronized (flushLock) {
-			List<BufferedLine> linesToWrite;
-			List<BufferedEvent> eventsToWrite;
-			synchronized (this) {
-				linesToWrite = lines;
-				eventsToWrite = events;
-				lines = new ArrayList<>();
-				events = new ArrayList<>();
-			}
-			return finalWrite.apply(linesToWrite, eventsToWrite);
+			Batch batch = drain();
+			return finalWrite.apply(batch.lines(), batch.events());
 		}
+	}
+
+	private record Batch(List<BufferedLine> lines, List<BufferedEvent> events) {
+
+		boolean isEmpty() {
+			return lines.isEmpty() && events.isEmpty();
+		}
+
+	}
+
+	// Takes what is buffered; callers hold flushLock, so batches are written in sequence order.
+	private synchronized Batch drain() {
+		Batch batch = new Batch(lines, events);
+		lines = new ArrayList<>();
+		events = new ArrayList<>();
+		return batch;
 	}
 
 	/** Writes what is buffered. Called by the flusher and when a batch fills. */
 	void flush() {
 		synchronized (flushLock) {
-			List<BufferedLine> linesToWrite;
-			List<BufferedEvent> eventsToWrite;
-			synchronized (this) {
-				if (lines.isEmpty() && events.isEmpty()) {
-					return;
-				}
-				linesToWrite = lines;
-				eventsToWrite = events;
-				lines = new ArrayList<>();
-				events = new ArrayList<>();
+			Batch batch = drain();
+			if (batch.isEmpty()) {
+				return;
 			}
 			try {
-				sql.appendOutput(operationId, linesToWrite, eventsToWrite);
+				sql.appendOutput(operationId, batch.lines(), batch.events());
 			}
 			catch (RuntimeException ex) {
 				// Keep running: the database may be back at the next flush; these lines are lost, not the run.
-				log.warn("Could not store {} log lines / {} events of operation {}: {}", linesToWrite.size(),
-						eventsToWrite.size(), operationId, ex.getMessage());
+				log.warn("Could not store {} log lines / {} events of operation {}: {}", batch.lines().size(),
+						batch.events().size(), operationId, ex.getMessage());
 			}
 		}
 	}

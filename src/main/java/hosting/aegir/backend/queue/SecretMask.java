@@ -5,8 +5,7 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 
-import tools.jackson.core.type.TypeReference;
-import tools.jackson.databind.json.JsonMapper;
+import hosting.aegir.backend.engine.EngineRequest;
 
 /**
  * Hides the values of an operation's secret variables (those its tasks declare {@code no_log})
@@ -16,15 +15,6 @@ final class SecretMask {
 
 	static final String MASK = "********";
 
-	private static final TypeReference<List<String>> STRINGS = new TypeReference<>() {
-	};
-
-	private static final TypeReference<Map<String, Object>> MAP = new TypeReference<>() {
-	};
-
-	private static final TypeReference<List<Map<String, Object>>> TASKS = new TypeReference<>() {
-	};
-
 	private final List<String> values;
 
 	private SecretMask(List<String> values) {
@@ -32,20 +22,14 @@ final class SecretMask {
 		this.values = values.stream().distinct().sorted(Comparator.comparingInt(String::length).reversed()).toList();
 	}
 
-	static SecretMask of(ClaimedOperation op, JsonMapper json) {
-		List<String> names = json.readValue(op.secretVarsJson(), STRINGS);
+	/** A mask for the values the request gives to the named secret variables. */
+	static SecretMask of(List<String> names, EngineRequest request) {
 		if (names.isEmpty()) {
 			return new SecretMask(List.of());
 		}
 		List<String> values = new ArrayList<>();
-		collect(json.readValue(op.varsJson(), MAP), names, values);
-		for (Map<String, Object> task : json.readValue(op.tasksJson(), TASKS)) {
-			if (task.get("vars") instanceof Map<?, ?> vars) {
-				@SuppressWarnings("unchecked")
-				Map<String, Object> taskVars = (Map<String, Object>) vars;
-				collect(taskVars, names, values);
-			}
-		}
+		collect(request.vars(), names, values);
+		request.tasks().forEach(task -> collect(task.vars(), names, values));
 		return new SecretMask(values);
 	}
 

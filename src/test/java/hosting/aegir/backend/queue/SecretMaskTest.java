@@ -21,7 +21,7 @@ class SecretMaskTest {
 				"{\"db_url\": \"mysql://u:hunter22@db/x\", \"site_uri\": \"example.org\"}",
 				"[{\"name\": \"aegir.InstallDrupalSite\", \"vars\": {\"account_pass\": \"hunter22\"}}]",
 				"[\"db_url\", \"account_pass\"]", 60, 1, 1, false, Instant.now());
-		SecretMask mask = SecretMask.of(op, json);
+		SecretMask mask = SecretMask.of(op.secretVars(json), op.engineRequest(json));
 
 		assertThat(mask.apply("connecting to mysql://u:hunter22@db/x as admin/hunter22 for example.org"))
 			.isEqualTo("connecting to ******** as admin/******** for example.org");
@@ -32,7 +32,7 @@ class SecretMaskTest {
 	void withoutSecretsNothingChanges() {
 		ClaimedOperation op = new ClaimedOperation(UUID.randomUUID(), "x", "ansible", "t", "localhost", "{\"a\": \"b\"}", "[]",
 				"[]", 60, 1, 1, false, Instant.now());
-		assertThat(SecretMask.of(op, json).apply("a b")).isEqualTo("a b");
+		assertThat(SecretMask.of(op.secretVars(json), op.engineRequest(json)).apply("a b")).isEqualTo("a b");
 	}
 
 }

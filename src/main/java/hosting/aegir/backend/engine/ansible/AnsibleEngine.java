@@ -75,7 +75,9 @@ public class AnsibleEngine implements Engine {
 	public Execution start(EngineRequest request, ExecutionListener listener) {
 		Path dir;
 		Process process;
-		String token = HexFormat.of().formatHex(random.generateSeed(16));
+		byte[] secret = new byte[16];
+		random.nextBytes(secret);
+		String token = HexFormat.of().formatHex(secret);
 		try {
 			Files.createDirectories(properties.workDirectory());
 			dir = Files.createTempDirectory(properties.workDirectory(), "aegir-" + request.operationId() + "-",
