@@ -8,21 +8,32 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
+import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.stereotype.Component;
 
 /**
  * Checks an operation's tasks and variables against the catalog before it is accepted: every task
  * exists, every variable a task requires is given (in the task's vars or the operation's), every
  * value has the declared type and is one of the declared choices, and no variable is given that no
- * task takes. Also says which variables are secrets.
+ * task takes, and no operator setting (a role's {@code meta/operator_settings.yml}) is given at all.
+ * Also says which variables are secrets.
  */
 @Component
 public class CatalogValidator {
 
 	private final TaskCatalog catalog;
 
-	public CatalogValidator(TaskCatalog catalog) {
+	private final OperatorSettings operatorSettings;
+
+	@Autowired
+	public CatalogValidator(TaskCatalog catalog, OperatorSettings operatorSettings) {
 		this.catalog = catalog;
+		this.operatorSettings = operatorSettings;
+	}
+
+	/** A validator for a catalog without operator settings, for tests. */
+	public CatalogValidator(TaskCatalog catalog) {
+		this(catalog, new OperatorSettings(Map.of()));
 	}
 
 	/** A task of the submission, as the catalog sees it. */
@@ -58,7 +69,10 @@ public class CatalogValidator {
 						"task '" + task.name() + "' has no task file '" + input.tasksFrom() + "'"));
 			}
 			for (String name : input.vars().keySet()) {
-				if (task.variable(name) == null) {
+				if (operatorSettings.isSetting(task.name(), name)) {
+					violations.add(new Violation(at + ".vars." + name, operatorSetting(task.name())));
+				}
+				else if (task.variable(name) == null) {
 					violations.add(new Violation(at + ".vars." + name, "task '" + task.name() + "' takes no variable '" + name + "'"));
 				}
 			}
@@ -87,11 +101,24 @@ public class CatalogValidator {
 			}
 		}
 		for (String name : vars.keySet()) {
-			if (!usedOperationVars.contains(name) && violations.stream().noneMatch(v -> v.field().endsWith(".name"))) {
+			String settingOf = tasks.stream()
+				.map(TaskInput::name)
+				.filter(task -> operatorSettings.isSetting(task, name))
+				.findFirst()
+				.orElse(null);
+			if (settingOf != null) {
+				violations.add(new Violation("vars." + name, operatorSetting(settingOf)));
+			}
+			else if (!usedOperationVars.contains(name) && violations.stream().noneMatch(v -> v.field().endsWith(".name"))) {
 				violations.add(new Violation("vars." + name, "no task of this operation takes a variable '" + name + "'"));
 			}
 		}
 		return new Result(violations, secrets);
+	}
+
+	private static String operatorSetting(String task) {
+		return "an operator setting of task '" + task + "': it comes from the operator's inventory (group_vars, host_vars) "
+				+ "or the role's defaults, never from a request";
 	}
 
 	private static String typeProblem(CatalogVariable variable, Object value) {

@@ -53,7 +53,12 @@ final class RoleArgumentSpecReader {
 		}
 		List<CatalogVariable> variables = new ArrayList<>();
 		Map<String, Object> options = (Map<String, Object>) main.getOrDefault("options", Map.of());
+		// Operator settings stay in the argument spec (Ansible checks their types) but are not the client's to send.
+		java.util.Set<String> operatorSettings = OperatorSettings.of(role).settings();
 		options.forEach((name, value) -> {
+			if (operatorSettings.contains(name)) {
+				return;
+			}
 			Map<String, Object> option = (Map<String, Object>) value;
 			variables.add(new CatalogVariable(name, (String) option.getOrDefault("type", "str"),
 					Boolean.TRUE.equals(option.get("required")), option.get("default"), text(option.get("description")),

@@ -2,7 +2,6 @@ package hosting.aegir.backend.operation;
 
 import java.net.URI;
 import java.security.Principal;
-import java.util.List;
 import java.util.UUID;
 
 import io.swagger.v3.oas.annotations.Operation;
@@ -86,14 +85,19 @@ public class OperationController {
 	}
 
 	@GetMapping
-	@Operation(summary = "List operations", description = "Newest first, optionally filtered, one page at a time.")
+	@Operation(summary = "List operations",
+			description = "Summaries (no vars), newest first, optionally filtered. A page ends with 'next' when older "
+					+ "operations remain: pass it as ?after= for the next page.")
 	public OperationPage list(@RequestParam(required = false) OperationStatus status,
-			@RequestParam(required = false) @Size(max = 200) String target,
-			@RequestParam(required = false) @Size(max = 100) String type,
-			@RequestParam(defaultValue = "0") @Min(0) @Max(100000) int page,
+			@RequestParam(required = false) @Size(max = 200)
+			@Pattern(regexp = "[A-Za-z0-9][A-Za-z0-9._:@/-]*", message = "must be a target as submitted") String target,
+			@RequestParam(required = false) @Size(max = 100)
+			@Pattern(regexp = "[a-z0-9][a-z0-9._-]*", message = "must be a type as submitted") String type,
+			@Parameter(description = "The 'next' of the previous page")
+			@RequestParam(required = false) @Size(max = 200) String after,
 			@Parameter(schema = @Schema(defaultValue = "20", minimum = "1", maximum = "200"))
 			@RequestParam(defaultValue = "20") @Min(1) @Max(200) int size) {
-		return service.list(status, target, type, page, size);
+		return service.list(status, target, type, after, size);
 	}
 
 	@GetMapping("/{id}/log")
@@ -108,9 +112,15 @@ public class OperationController {
 	}
 
 	@GetMapping("/{id}/events")
-	@Operation(summary = "Task events", description = "The structured result of each task on each host, in order.")
-	public List<TaskEvent> events(@PathVariable UUID id) {
-		return service.events(id);
+	@Operation(summary = "Task events",
+			description = "The structured result of each task on each host, in order, with seq greater than 'after'. "
+					+ "Poll again with after=next until complete is true.")
+	public EventPage events(@PathVariable UUID id,
+			@Parameter(description = "Sequence number of the last event already read")
+			@RequestParam(defaultValue = "0") @Min(0) long after,
+			@Parameter(schema = @Schema(defaultValue = "1000", minimum = "1", maximum = "10000"))
+			@RequestParam(defaultValue = "1000") @Min(1) @Max(10000) int limit) {
+		return service.events(id, after, limit);
 	}
 
 	@PostMapping("/{id}/cancel")

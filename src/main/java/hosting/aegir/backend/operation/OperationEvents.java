@@ -17,11 +17,12 @@ public class OperationEvents {
 		this.jdbc = jdbc;
 	}
 
-	public List<TaskEvent> of(UUID operationId) {
+	/** At most {@code limit} events with a sequence number above {@code after}, in order. */
+	public List<TaskEvent> after(UUID operationId, long after, int limit) {
 		return jdbc.sql("""
 				SELECT seq, at, task_index, task, role, host, status, changed, duration_ms, message
-				  FROM operation_event WHERE operation_id = :id ORDER BY seq
-				""").param("id", operationId)
+				  FROM operation_event WHERE operation_id = :id AND seq > :after ORDER BY seq LIMIT :limit
+				""").param("id", operationId).param("after", after).param("limit", limit)
 			.query((rs, n) -> new TaskEvent(rs.getLong("seq"), rs.getObject("at", OffsetDateTime.class),
 					(Integer) rs.getObject("task_index"), rs.getString("task"), rs.getString("role"),
 					rs.getString("host"), rs.getString("status"), rs.getBoolean("changed"),

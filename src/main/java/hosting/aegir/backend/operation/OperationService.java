@@ -22,10 +22,6 @@ import tools.jackson.databind.SerializationFeature;
 import tools.jackson.databind.json.JsonMapper;
 
 import org.springframework.dao.DataIntegrityViolationException;
-import org.springframework.data.domain.Page;
-import org.springframework.data.domain.PageRequest;
-import org.springframework.data.domain.Sort;
-import org.springframework.data.jpa.domain.Specification;
 import org.springframework.stereotype.Service;
 import org.springframework.transaction.support.TransactionTemplate;
 
@@ -47,6 +43,8 @@ public class OperationService {
 
 	private final OperationEvents events;
 
+	private final OperationList list;
+
 	private final SubmissionPolicy policy;
 
 	private final TransactionTemplate tx;
@@ -56,8 +54,9 @@ public class OperationService {
 	// Sorted keys and properties: equal requests hash equally whatever order the client wrote.
 	private final JsonMapper canonicalJson;
 
-	public OperationService(OperationRepository operations, QueueSql queue, OperationLog log, OperationEvents events,
-			SubmissionPolicy policy, TransactionTemplate tx, JsonMapper json) {
+	OperationService(OperationRepository operations, QueueSql queue, OperationLog log, OperationEvents events,
+			OperationList list, SubmissionPolicy policy, TransactionTemplate tx, JsonMapper json) {
+		this.list = list;
 		this.operations = operations;
 		this.queue = queue;
 		this.log = log;
@@ -121,21 +120,9 @@ public class OperationService {
 		return view(find(id));
 	}
 
-	public OperationPage list(OperationStatus status, String target, String type, int page, int size) {
-		Specification<Operation> where = Specification.unrestricted();
-		if (status != null) {
-			where = where.and((root, q, cb) -> cb.equal(root.get("status"), status));
-		}
-		if (target != null) {
-			where = where.and((root, q, cb) -> cb.equal(root.get("target"), target));
-		}
-		if (type != null) {
-			where = where.and((root, q, cb) -> cb.equal(root.get("type"), type));
-		}
-		Page<Operation> found = operations.findAll(where,
-				PageRequest.of(page, size, Sort.by(Sort.Order.desc("createdAt"), Sort.Order.desc("id"))));
-		return new OperationPage(found.map(OperationSummary::of).getContent(), page, size, found.getTotalElements(),
-				found.getTotalPages());
+	/** Summaries, newest first, after the cursor {@code after} (a previous page's {@code next}), if given. */
+	public OperationPage list(OperationStatus status, String target, String type, String after, int size) {
+		return list.page(status, target, type, after, size);
 	}
 
 	public LogPage log(UUID id, long after, int limit) {
@@ -146,9 +133,12 @@ public class OperationService {
 		return new LogPage(lines, next, finished && lines.size() < limit);
 	}
 
-	public List<TaskEvent> events(UUID id) {
-		find(id);
-		return events.of(id);
+	public EventPage events(UUID id, long after, int limit) {
+		// As for the log: a terminal status read first means no event can follow the ones read.
+		boolean finished = find(id).getStatus().isTerminal();
+		List<TaskEvent> found = events.after(id, after, limit);
+		long next = found.isEmpty() ? after : found.get(found.size() - 1).seq();
+		return new EventPage(found, next, finished && found.size() < limit);
 	}
 
 	/** The outcome of a cancel request: the operation, and whether the request changed anything. */

@@ -13,9 +13,4 @@ public record OperationSummary(UUID id, String type, String engine, String targe
 		Integer exitCode, String reason, OffsetDateTime createdAt, OffsetDateTime startedAt,
 		OffsetDateTime finishedAt) {
 
-	static OperationSummary of(Operation op) {
-		return new OperationSummary(op.getId(), op.getType(), op.getEngine(), op.getTarget(), op.getStatus(),
-				op.getExitCode(), op.getReason(), op.getCreatedAt(), op.getStartedAt(), op.getFinishedAt());
-	}
-
 }

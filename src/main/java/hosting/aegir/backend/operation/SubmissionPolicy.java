@@ -1,12 +1,16 @@
 package hosting.aegir.backend.operation;
 
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
 import hosting.aegir.backend.catalog.CatalogValidator;
+import hosting.aegir.backend.catalog.RequestPaths;
+import hosting.aegir.backend.catalog.TargetHosts;
 import hosting.aegir.backend.catalog.CatalogValidator.TaskInput;
 import hosting.aegir.backend.engine.Engines;
+import hosting.aegir.backend.engine.ansible.AnsibleInventory.InventoryUnavailableException;
 import hosting.aegir.backend.operation.OperationRejectedException.Kind;
 import hosting.aegir.backend.operation.OperationRejectedException.Violation;
 import hosting.aegir.backend.queue.ExecutorProperties;
@@ -25,13 +29,21 @@ public class SubmissionPolicy {
 
 	private final CatalogValidator catalog;
 
-	public SubmissionPolicy(ExecutorProperties executor, Engines engines, CatalogValidator catalog) {
+	private final TargetHosts targetHosts;
+
+	private final RequestPaths requestPaths;
+
+	public SubmissionPolicy(ExecutorProperties executor, Engines engines, CatalogValidator catalog, TargetHosts targetHosts,
+			RequestPaths requestPaths) {
 		this.executor = executor;
 		this.engines = engines;
 		this.catalog = catalog;
+		this.targetHosts = targetHosts;
+		this.requestPaths = requestPaths;
 	}
 
 	public NewOperation apply(SubmitOperationRequest request, String idempotencyKey) {
+		refuseUnstorable(request);
 		if (engines.get(request.engine()).isEmpty()) {
 			// Accepting it would leave it queued for ever: say so now.
 			throw new OperationRejectedException(Kind.ENGINE_UNAVAILABLE,
@@ -50,13 +62,47 @@ public class SubmissionPolicy {
 		var checked = catalog.validate(request.engine(), orEmpty(request.vars()),
 				tasks.stream().map(t -> new TaskInput(t.name(), t.vars(), t.tasksFrom())).toList());
 		if (!checked.violations().isEmpty()) {
-			throw new OperationRejectedException(Kind.TASK_INVALID,
-					checked.violations().stream().map(v -> v.field() + ": " + v.message()).reduce((a, b) -> a + "; " + b).get(),
-					checked.violations().stream().map(v -> new Violation(v.field(), v.message())).toList());
+			throw rejected(Kind.TASK_INVALID, checked.violations());
+		}
+		TargetHosts.Result hosts;
+		try {
+			hosts = targetHosts.check(request.engine(), request.hosts());
+		}
+		catch (InventoryUnavailableException ex) {
+			throw new OperationRejectedException(Kind.INVENTORY_UNAVAILABLE, "the operator's inventory cannot be read: "
+					+ ex.getMessage(), List.of(new Violation("hosts", "cannot be checked now")));
+		}
+		if (!hosts.violations().isEmpty()) {
+			throw rejected(Kind.HOSTS_INVALID, hosts.violations());
+		}
+		var paths = requestPaths.check(hosts.hosts(), orEmpty(request.vars()),
+				tasks.stream().map(t -> new TaskInput(t.name(), t.vars(), t.tasksFrom())).toList());
+		if (!paths.isEmpty()) {
+			throw rejected(Kind.TASK_INVALID, paths);
 		}
 		return new NewOperation(request.type(), request.engine(), request.target(), request.hosts(),
 				orEmpty(request.vars()), tasks, timeout, retry, maxAttempts, idempotencyKey,
 				List.copyOf(checked.secrets()));
+	}
+
+	private static OperationRejectedException rejected(Kind kind, List<CatalogValidator.Violation> violations) {
+		return new OperationRejectedException(kind,
+				violations.stream().map(v -> v.field() + ": " + v.message()).reduce((a, b) -> a + "; " + b).get(),
+				violations.stream().map(v -> new Violation(v.field(), v.message())).toList());
+	}
+
+	// Before anything else: such values cannot even be stored, let alone checked against the catalog.
+	private static void refuseUnstorable(SubmitOperationRequest request) {
+		List<Violation> found = new ArrayList<>();
+		java.util.Optional.ofNullable(StorableValues.problem("vars", request.vars())).ifPresent(found::add);
+		for (int i = 0; i < request.tasks().size(); i++) {
+			java.util.Optional.ofNullable(StorableValues.problem("tasks[" + i + "].vars", request.tasks().get(i).vars()))
+				.ifPresent(found::add);
+		}
+		if (!found.isEmpty()) {
+			throw new OperationRejectedException(Kind.INVALID_INPUT,
+					found.stream().map(v -> v.field() + ": " + v.message()).reduce((a, b) -> a + "; " + b).get(), found);
+		}
 	}
 
 	private static Map<String, Object> orEmpty(Map<String, Object> map) {

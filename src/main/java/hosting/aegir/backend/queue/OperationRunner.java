@@ -183,8 +183,10 @@ class OperationRunner {
 		}
 	}
 
-	private void finish(String status, Integer exitCode, String reason) {
+	private void finish(String status, Integer exitCode, String unmaskedReason) {
 		completing = true;
+		// A failure message can quote a secret (a command's error naming its arguments): mask it like the log.
+		String reason = recorder.reason(unmaskedReason);
 		if (leaseLost) {
 			log.warn("Operation {} attempt {}: lease lost while running; its result ({}) is discarded", op.id(),
 					op.attempt(), status);

@@ -1,26 +1,44 @@
 package hosting.aegir.backend.queue;
 
 import java.time.Duration;
+import java.util.List;
+import java.util.Map;
 import java.util.function.IntSupplier;
 
+import hosting.aegir.backend.catalog.TaskCatalog;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
+import tools.jackson.core.type.TypeReference;
+import tools.jackson.databind.json.JsonMapper;
 
 import org.springframework.stereotype.Component;
 
 /**
- * The queue's metrics: operations started and finished (by type and status), run duration, queue
- * depth and busy executor slots.
+ * The queue's metrics: operations started and finished, run duration, queue depth and busy executor
+ * slots. Tags are bounded: the engine, the status, and the catalog name of the operation's first
+ * task ({@code other} when the catalog does not hold it), never the client's free-form {@code type}
+ * (each distinct tag value is a time series kept for ever).
  */
 @Component
 public class QueueMetrics {
 
+	static final String OTHER_TASK = "other";
+
+	private static final TypeReference<List<Map<String, Object>>> TASKS = new TypeReference<>() {
+	};
+
 	private final MeterRegistry registry;
 
-	public QueueMetrics(MeterRegistry registry, QueueSql sql) {
+	private final TaskCatalog catalog;
+
+	private final JsonMapper json;
+
+	public QueueMetrics(MeterRegistry registry, QueueSql sql, TaskCatalog catalog, JsonMapper json) {
 		this.registry = registry;
+		this.catalog = catalog;
+		this.json = json;
 		Gauge.builder("aegir.queue.depth", () -> {
 			try {
 				return sql.queueDepth();
@@ -37,15 +55,28 @@ public class QueueMetrics {
 	}
 
 	void started(ClaimedOperation op) {
-		Counter.builder("aegir.operations.started").tag("engine", op.engine()).tag("type", op.type())
+		Counter.builder("aegir.operations.started").tag("engine", op.engine()).tag("task", task(op))
 			.register(registry).increment();
 	}
 
 	void finished(ClaimedOperation op, String status, Duration duration) {
-		Counter.builder("aegir.operations.finished").tag("engine", op.engine()).tag("type", op.type())
+		String task = task(op);
+		Counter.builder("aegir.operations.finished").tag("engine", op.engine()).tag("task", task)
 			.tag("status", status).register(registry).increment();
-		Timer.builder("aegir.operations.duration").tag("engine", op.engine()).tag("type", op.type())
+		Timer.builder("aegir.operations.duration").tag("engine", op.engine()).tag("task", task)
 			.tag("status", status).publishPercentileHistogram().register(registry).record(duration);
+	}
+
+	// The engine was checked at submit (an enabled one), the status is an OperationStatus name.
+	private String task(ClaimedOperation op) {
+		try {
+			List<Map<String, Object>> tasks = json.readValue(op.tasksJson(), TASKS);
+			Object name = tasks.isEmpty() ? null : tasks.get(0).get("name");
+			return name instanceof String text && catalog.find(op.engine(), text).isPresent() ? text : OTHER_TASK;
+		}
+		catch (RuntimeException ex) {
+			return OTHER_TASK;
+		}
 	}
 
 	void reaped(String outcome) {

@@ -25,6 +25,8 @@ class RunRecorder implements ExecutionListener {
 
 	private static final int MAX_LINE_CHARS = 64 * 1024;
 
+	static final int MAX_REASON_CHARS = 8 * 1024;
+
 	private final UUID operationId;
 
 	private final QueueSql sql;
@@ -108,6 +110,15 @@ class RunRecorder implements ExecutionListener {
 	@SuppressWarnings("unchecked")
 	public synchronized void outputs(Map<String, Object> data) {
 		outputs.putAll((Map<String, Object>) secrets.apply(data));
+	}
+
+	/** A failure reason as it may be stored: secrets masked, NUL replaced, at most {@value #MAX_REASON_CHARS} characters. */
+	String reason(String text) {
+		if (text == null) {
+			return null;
+		}
+		String masked = secrets.apply(text);
+		return masked.length() > MAX_REASON_CHARS ? masked.substring(0, MAX_REASON_CHARS) + " [cut]" : masked;
 	}
 
 	synchronized Map<String, Object> outputs() {

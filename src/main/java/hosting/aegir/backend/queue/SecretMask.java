@@ -9,7 +9,7 @@ import hosting.aegir.backend.engine.EngineRequest;
 
 /**
  * Hides the values of an operation's secret variables (those its tasks declare {@code no_log})
- * wherever a run might print them: log lines, event messages, outputs.
+ * wherever a run might print them: log lines, event messages, outputs, the failure reason.
  */
 final class SecretMask {
 
@@ -42,11 +42,15 @@ final class SecretMask {
 		}
 	}
 
+	/** The text with every secret value masked, and NUL (which PostgreSQL cannot store) shown as '?'. */
 	String apply(String text) {
-		if (text == null || values.isEmpty()) {
-			return text;
+		if (text == null) {
+			return null;
 		}
-		String result = text;
+		String result = text.indexOf('\0') >= 0 ? text.replace('\0', '?') : text;
+		if (values.isEmpty()) {
+			return result;
+		}
 		for (String secret : values) {
 			if (result.contains(secret)) {
 				result = result.replace(secret, MASK);

@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
 import java.util.List;
 
 import hosting.aegir.backend.security.TokenProperties.Token;
@@ -90,12 +91,23 @@ public class BearerTokenFilter extends OncePerRequestFilter {
 	private record KnownToken(Token token, byte[] digest) {
 
 		static KnownToken of(Token token) {
-			if (token.value() == null || token.value().length() < 16) {
-				throw new IllegalStateException("aegir.security.tokens: the token named '" + token.name()
-						+ "' must have a value of at least 16 characters");
-			}
 			if (token.role() == null) {
 				throw new IllegalStateException("aegir.security.tokens: the token named '" + token.name() + "' needs a role");
+			}
+			if (token.valueSha256() != null) {
+				if (token.value() != null) {
+					throw new IllegalStateException("aegir.security.tokens: the token named '" + token.name()
+							+ "' has both a value and a value-sha256; give one");
+				}
+				if (!token.valueSha256().matches("[0-9a-fA-F]{64}")) {
+					throw new IllegalStateException("aegir.security.tokens: the value-sha256 of the token named '" + token.name()
+							+ "' must be a SHA-256 digest in hex (64 digits)");
+				}
+				return new KnownToken(token, HexFormat.of().parseHex(token.valueSha256().toLowerCase(java.util.Locale.ROOT)));
+			}
+			if (token.value() == null || token.value().length() < 16) {
+				throw new IllegalStateException("aegir.security.tokens: the token named '" + token.name()
+						+ "' must have a value of at least 16 characters (or a value-sha256)");
 			}
 			return new KnownToken(token, sha256(token.value()));
 		}

@@ -57,9 +57,17 @@ public class ApiExceptionHandler extends ResponseEntityExceptionHandler {
 
 	@ExceptionHandler(OperationRejectedException.class)
 	ProblemDetail rejected(OperationRejectedException ex) {
-		ProblemDetail problem = problem(HttpStatus.UNPROCESSABLE_CONTENT, switch (ex.kind()) {
+		HttpStatus status = switch (ex.kind()) {
+			case INVALID_INPUT -> HttpStatus.BAD_REQUEST;
+			case INVENTORY_UNAVAILABLE -> HttpStatus.SERVICE_UNAVAILABLE;
+			default -> HttpStatus.UNPROCESSABLE_CONTENT;
+		};
+		ProblemDetail problem = problem(status, switch (ex.kind()) {
 			case ENGINE_UNAVAILABLE -> ProblemTypes.ENGINE_UNAVAILABLE;
 			case TASK_INVALID -> ProblemTypes.TASK_INVALID;
+			case HOSTS_INVALID -> ProblemTypes.HOSTS_INVALID;
+			case INVENTORY_UNAVAILABLE -> ProblemTypes.INVENTORY_UNAVAILABLE;
+			case INVALID_INPUT -> ProblemTypes.VALIDATION_FAILED;
 		}, ex.getMessage());
 		problem.setProperty("errors", ex.violations()
 			.stream()

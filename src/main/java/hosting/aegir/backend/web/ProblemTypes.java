@@ -35,6 +35,12 @@ public final class ProblemTypes {
 
 	public static final URI TASK_INVALID = URI.create(BASE + "task-invalid");
 
+	/** {@code hosts} is a pattern, or not a host or group of the operator's inventory (422). */
+	public static final URI HOSTS_INVALID = URI.create(BASE + "hosts-invalid");
+
+	/** The operator's inventory could not be read to check a submission (503). */
+	public static final URI INVENTORY_UNAVAILABLE = URI.create(BASE + "inventory-unavailable");
+
 	public static final URI INTERNAL_ERROR = URI.create(BASE + "internal-error");
 
 	private ProblemTypes() {

@@ -25,8 +25,10 @@ class CatalogValidatorTest {
 	void theRealRolesAreRead() {
 		CatalogTask backup = roles.find("ansible", "aegir.GenerateDrupalSiteBackup").orElseThrow();
 		assertThat(backup.summary()).isEqualTo("Back up a Drupal site");
-		assertThat(backup.variable("drush").defaultValue()).isEqualTo("drush");
-		assertThat(backup.variable("backup_dir").required()).isTrue();
+		assertThat(backup.variable("site_root").required()).isTrue();
+		// Operator settings are not the client's: the catalog does not list them.
+		assertThat(backup.variable("drush")).isNull();
+		assertThat(backup.variable("backup_root")).isNull();
 		assertThat(roles.find("ansible", "aegir.InstallDrupalSite").orElseThrow().variable("db_url").noLog()).isTrue();
 	}
 
@@ -55,8 +57,26 @@ class CatalogValidatorTest {
 	@Test
 	void anOperationVariableSatisfiesEveryTaskThatTakesIt() {
 		var result = validator.validate("ansible", Map.of("site_uri", "example.org", "site_root", "/srv"),
-				List.of(new TaskInput("aegir.RunDrupalCron", Map.of(), null), new TaskInput("aegir.RunDrupalCron", Map.of("drush", "/bin/drush"), null)));
+				List.of(new TaskInput("aegir.RunDrupalCron", Map.of(), null), new TaskInput("aegir.RunDrupalCron", Map.of("site_uri", "b.example"), null)));
 		assertThat(result.violations()).isEmpty();
+	}
+
+	@Test
+	void operatorSettingsAreRefusedWhereverARequestGivesThem() {
+		CatalogValidator strict = new CatalogValidator(roles, new OperatorSettings(OperatorSettings.read(Path.of("ansible/roles"))));
+		Map<String, Object> site = Map.of("site_uri", "example.org", "site_root", "/var/aegir/platforms/d10");
+		assertThat(strict.validate("ansible", Map.of("site_uri", "example.org"), List.of(new TaskInput("aegir.DeleteNginxVhost",
+				Map.of("nginx_reload_command", List.of("/bin/sh", "-c", "id > /tmp/x")), null))).violations())
+			.singleElement()
+			.satisfies(v -> {
+				assertThat(v.field()).isEqualTo("tasks[0].vars.nginx_reload_command");
+				assertThat(v.message()).contains("operator setting").contains("inventory");
+			});
+		Map<String, Object> withDrush = new java.util.HashMap<>(site);
+		withDrush.put("drush", "/tmp/evil");
+		assertThat(strict.validate("ansible", withDrush, List.of(new TaskInput("aegir.RunDrupalCron", Map.of(), null))).violations())
+			.extracting(Violation::field).containsExactly("vars.drush");
+		assertThat(strict.validate("ansible", site, List.of(new TaskInput("aegir.RunDrupalCron", Map.of(), null))).violations()).isEmpty();
 	}
 
 	@Test

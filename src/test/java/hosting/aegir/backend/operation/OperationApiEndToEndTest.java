@@ -121,7 +121,7 @@ class OperationApiEndToEndTest {
 	}
 
 	@Test
-	void listFiltersPagesAndSortsNewestFirst() {
+	void listFiltersPagesByCursorAndSortsNewestFirst() {
 		String target = "site-list-" + UUID.randomUUID().toString().substring(0, 8);
 		List<String> ids = new ArrayList<>();
 		for (int i = 0; i < 3; i++) {
@@ -132,8 +132,11 @@ class OperationApiEndToEndTest {
 		api.post("/api/v1/operations/" + ids.get(0) + "/cancel", SUBMITTER, null);
 
 		JsonNode all = api.json(api.get("/api/v1/operations?target=" + target, VIEWER));
-		assertThat(all.get("totalElements").asInt()).isEqualTo(3);
 		assertThat(all.get("items").valueStream().map(n -> n.get("id").asString())).containsExactly(ids.get(2), ids.get(1), ids.get(0));
+		assertThat(all.get("next").isNull()).isTrue();
+		// Summaries only: never the variables.
+		assertThat(all.get("items").get(0).has("vars")).isFalse();
+		assertThat(all.get("items").get(0).has("tasks")).isFalse();
 
 		JsonNode cron = api.json(api.get("/api/v1/operations?target=" + target + "&type=site.cron", VIEWER));
 		assertThat(cron.get("items").valueStream().map(n -> n.get("id").asString())).containsExactly(ids.get(1));
@@ -141,9 +144,15 @@ class OperationApiEndToEndTest {
 		JsonNode cancelled = api.json(api.get("/api/v1/operations?target=" + target + "&status=CANCELLED", VIEWER));
 		assertThat(cancelled.get("items").valueStream().map(n -> n.get("id").asString())).containsExactly(ids.get(0));
 
-		JsonNode page = api.json(api.get("/api/v1/operations?target=" + target + "&size=2&page=1", VIEWER));
-		assertThat(page.get("items").valueStream().map(n -> n.get("id").asString())).containsExactly(ids.get(0));
-		assertThat(page.get("totalPages").asInt()).isEqualTo(2);
+		JsonNode first = api.json(api.get("/api/v1/operations?target=" + target + "&size=2", VIEWER));
+		assertThat(first.get("items").valueStream().map(n -> n.get("id").asString())).containsExactly(ids.get(2), ids.get(1));
+		JsonNode second = api.json(api.get("/api/v1/operations?target=" + target + "&size=2&after=" + first.get("next").asString(), VIEWER));
+		assertThat(second.get("items").valueStream().map(n -> n.get("id").asString())).containsExactly(ids.get(0));
+		assertThat(second.get("next").isNull()).isTrue();
+
+		var forged = api.get("/api/v1/operations?after=bm90LWEtY3Vyc29y", VIEWER);
+		assertThat(forged.statusCode()).isEqualTo(400);
+		assertThat(api.json(forged).get("errors").get(0).get("field").asString()).isEqualTo("after");
 	}
 
 	@Test
@@ -198,7 +207,7 @@ class OperationApiEndToEndTest {
 		assertThat(none.get("lines").isEmpty()).isTrue();
 		assertThat(none.get("next").asLong()).isEqualTo(5);
 
-		JsonNode events = api.json(api.get("/api/v1/operations/" + id + "/events", VIEWER));
+		JsonNode events = api.json(api.get("/api/v1/operations/" + id + "/events", VIEWER)).get("events");
 		assertThat(events.get(0).get("status").asString()).isEqualTo("changed");
 		assertThat(events.get(0).get("role").asString()).isEqualTo("aegir.GenerateDrupalSiteBackup");
 
@@ -281,7 +290,7 @@ class OperationApiEndToEndTest {
 			responses.add(api.get("/api/v1/operations/" + id, VIEWER));
 			responses.add(api.post("/api/v1/operations/" + id + "/cancel", SUBMITTER, null));
 		}
-		for (String query : List.of("status=RUNNING'--", "page=-1", "size=0", "size=100000", "page=abc", "target=" + "t".repeat(300))) {
+		for (String query : List.of("status=RUNNING'--", "after=-1", "size=0", "size=100000", "type=a%00b", "target=t%00", "target=" + "t".repeat(300))) {
 			responses.add(api.get("/api/v1/operations?" + query, VIEWER));
 		}
 		String id = UUID.randomUUID().toString();

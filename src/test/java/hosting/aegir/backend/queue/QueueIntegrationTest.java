@@ -79,7 +79,7 @@ class QueueIntegrationTest {
 			.anySatisfy(text -> assertThat(text).startsWith("attempt 1 started on replica"))
 			.last().isEqualTo("finished: SUCCEEDED");
 		assertThat(log.get("complete").asBoolean()).isTrue();
-		assertThat(api.json(api.get("/api/v1/operations/" + id + "/events", VIEWER))).hasSize(2);
+		assertThat(api.json(api.get("/api/v1/operations/" + id + "/events", VIEWER)).get("events")).hasSize(2);
 		assertThat(engine.runs(id)).isEqualTo(1);
 	}
 

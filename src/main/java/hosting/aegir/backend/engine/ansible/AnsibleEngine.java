@@ -56,14 +56,17 @@ public class AnsibleEngine implements Engine {
 
 	private final JsonMapper json;
 
+	private final RunDirectories runDirectories;
+
 	private final SecureRandom random = new SecureRandom();
 
 	public AnsibleEngine(AnsibleProperties properties, AnsiblePlaybookWriter writer, ProcessGroups processes,
-			JsonMapper json) {
+			JsonMapper json, RunDirectories runDirectories) {
 		this.properties = properties;
 		this.writer = writer;
 		this.processes = processes;
 		this.json = json;
+		this.runDirectories = runDirectories;
 	}
 
 	@Override
@@ -79,8 +82,7 @@ public class AnsibleEngine implements Engine {
 		random.nextBytes(secret);
 		String token = HexFormat.of().formatHex(secret);
 		try {
-			Files.createDirectories(properties.workDirectory());
-			dir = Files.createTempDirectory(properties.workDirectory(), "aegir-" + request.operationId() + "-",
+			dir = Files.createTempDirectory(runDirectories.root(), "aegir-" + request.operationId() + "-",
 					PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
 			Path playbook = writer.write(dir, request);
 			List<String> command = new ArrayList<>(processes.ownGroupPrefix());

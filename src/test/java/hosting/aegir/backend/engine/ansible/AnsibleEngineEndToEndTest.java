@@ -19,9 +19,14 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import tools.jackson.databind.JsonNode;
 
+import hosting.aegir.backend.support.OperatorInventory;
+import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.context.SpringBootTest.WebEnvironment;
 import org.springframework.boot.test.web.server.LocalServerPort;
+import org.springframework.jdbc.core.simple.JdbcClient;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
 
 import static hosting.aegir.backend.support.ApiClient.SUBMITTER;
 import static hosting.aegir.backend.support.ApiClient.VIEWER;
@@ -29,7 +34,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * The Ansible engine through the HTTP API, with the real ansible-playbook against localhost and
- * the real aegir.* roles; drush is a script the test writes, since Drupal cannot run here.
+ * the real aegir.* roles and an operator inventory whose group_vars set the roots and drush; drush is a
+ * script the test writes, since Drupal cannot run here.
  */
 @PostgresTest
 @SpringBootTest(webEnvironment = WebEnvironment.RANDOM_PORT,
@@ -38,6 +44,18 @@ import static org.assertj.core.api.Assertions.assertThat;
 class AnsibleEngineEndToEndTest {
 
 	private static final Duration RUN = Duration.ofSeconds(90);
+
+	static final OperatorInventory OPERATOR = OperatorInventory.create();
+
+	@DynamicPropertySource
+	static void operatorInventory(DynamicPropertyRegistry registry) {
+		registry.add("aegir.ansible.inventory", () -> OPERATOR.hostsFile().toString());
+	}
+
+	@Autowired
+	JdbcClient jdbc;
+
+	final String siteRoot = OPERATOR.platforms() + "/d10/web";
 
 	@LocalServerPort
 	int port;
@@ -54,17 +72,17 @@ class AnsibleEngineEndToEndTest {
 
 	@Test
 	void aBackupSucceedsReturnsItsPathAndIsListed() {
-		Path drush = Scripts.write(dir, "drush", """
+		OPERATOR.drush("""
 				for a in "$@"; do case "$a" in --destination=*) echo "archive of $*" > "${a#--destination=}";; esac; done
 				echo "drush $1 done"
 				""");
 		String target = "site-" + UUID.randomUUID();
-		JsonNode op = finished(submit(target, Map.of("site_uri", "example.org", "site_root", "/var/www/d10"),
-				List.of(task("aegir.GenerateDrupalSiteBackup", Map.of("backup_dir", dir + "/backups", "drush", drush.toString())))));
+		JsonNode op = finished(submit(target, Map.of("site_uri", "example.org", "site_root", siteRoot),
+				List.of(task("aegir.GenerateDrupalSiteBackup", Map.of()))));
 
 		assertThat(op.get("status").asString()).isEqualTo("SUCCEEDED");
 		String path = op.get("outputs").get("backup_path").asString();
-		assertThat(path).startsWith(dir + "/backups/example.org-").endsWith(".tar.gz");
+		assertThat(path).startsWith(OPERATOR.backups() + "/example.org-").endsWith(".tar.gz");
 		assertThat(Path.of(path)).exists();
 		assertThat(op.get("tasks").get(0).get("status").asString()).isEqualTo("SUCCEEDED");
 		assertThat(op.get("tasks").get(0).get("changed").asInt()).isPositive();
@@ -75,7 +93,7 @@ class AnsibleEngineEndToEndTest {
 		assertThat(backups.get(0).get("sizeBytes").asLong()).isEqualTo(size(path));
 		assertThat(backups.get(0).get("operationId").asString()).isEqualTo(op.get("id").asString());
 
-		JsonNode events = api.json(api.get("/api/v1/operations/" + op.get("id").asString() + "/events", VIEWER));
+		JsonNode events = api.json(api.get("/api/v1/operations/" + op.get("id").asString() + "/events", VIEWER)).get("events");
 		assertThat(events.valueStream().map(e -> e.get("task").asString())).contains("Run drush archive:dump",
 				"Return the backup's path and size");
 		assertThat(events.valueStream().filter(e -> "Run drush archive:dump".equals(e.get("task").asString())))
@@ -89,28 +107,35 @@ class AnsibleEngineEndToEndTest {
 	}
 
 	@Test
-	void aRestoreTakesOnlyArchivesInsideTheBackupRoot() throws Exception {
+	void aRestoreTakesOnlyArchivesInsideTheBackupRootOnTheHost() throws Exception {
 		Path record = dir.resolve("restored");
-		Path drush = Scripts.write(dir, "drush", "printf '%s\\n' \"$@\" > " + record + "\n");
-		Path root = Files.createDirectories(dir.resolve("backups"));
-		Path archive = Files.writeString(root.resolve("example.org-1.tar.gz"), "archive");
-		Map<String, Object> site = Map.of("site_uri", "example.org", "site_root", "/srv/d10", "backup_root", root.toString(),
-				"drush", drush.toString());
+		OPERATOR.drush("printf '%s\\n' \"$@\" > " + record + "\n");
+		Path archive = Files.writeString(OPERATOR.backups().resolve("example.org-1.tar.gz"), "archive");
+		Map<String, Object> site = Map.of("site_uri", "example.org", "site_root", siteRoot);
 
 		JsonNode restored = finished(submit("site-" + UUID.randomUUID(), site,
 				List.of(task("aegir.RestoreDrupalSiteBackup", Map.of("backup_path", archive.toString())))));
-		assertThat(restored.get("status").asString()).isEqualTo("SUCCEEDED");
+		assertThat(restored.get("status").asString()).as(restored.toString()).isEqualTo("SUCCEEDED");
 		assertThat(read(record)).contains("archive:restore\n" + archive + "\n");
 
-		Files.writeString(dir.resolve("outside.tar.gz"), "not a backup");
-		for (String path : List.of(root + "/../outside.tar.gz", dir.resolve("outside.tar.gz").toString(), "/etc/passwd")) {
-			Files.deleteIfExists(record);
-			JsonNode refused = finished(submit("site-" + UUID.randomUUID(), site,
+		// Paths the submit-time check can judge are refused before anything is stored.
+		Path outside = Files.writeString(dir.resolve("outside.tar.gz"), "not a backup");
+		for (String path : List.of(OPERATOR.backups() + "/../" + dir.relativize(outside), outside.toString(), "/etc/passwd",
+				OPERATOR.backups() + "/./x.tar.gz")) {
+			HttpResponse<String> refused = api.post("/api/v1/operations", SUBMITTER, body("site-" + UUID.randomUUID(), site,
 					List.of(task("aegir.RestoreDrupalSiteBackup", Map.of("backup_path", path)))));
-			assertThat(refused.get("status").asString()).as(path).isEqualTo("FAILED");
-			assertThat(refused.get("reason").asString()).as(path).contains("is not inside the backup root");
-			assertThat(record).as(path).doesNotExist();
+			assertThat(refused.statusCode()).as(path + ": " + refused.body()).isEqualTo(422);
+			assertThat(field(refused)).isEqualTo("tasks[0].vars.backup_path");
 		}
+
+		// A link inside the root that leads out of it looks fine at submit; the host resolves it and refuses.
+		Files.deleteIfExists(record);
+		Path link = Files.createSymbolicLink(OPERATOR.backups().resolve("linked.tar.gz"), outside);
+		JsonNode refused = finished(submit("site-" + UUID.randomUUID(), site,
+				List.of(task("aegir.RestoreDrupalSiteBackup", Map.of("backup_path", link.toString())))));
+		assertThat(refused.get("status").asString()).isEqualTo("FAILED");
+		assertThat(refused.get("reason").asString()).contains("backup_path does not exist or is not inside");
+		assertThat(record).doesNotExist();
 	}
 
 	@Test
@@ -123,7 +148,7 @@ class AnsibleEngineEndToEndTest {
 		Files.writeString(repo.resolve("index.php"), "<?php // platform\n");
 		assertThat(new ProcessBuilder("git", "add", ".").directory(repo.toFile()).start().waitFor()).isZero();
 		assertThat(new ProcessBuilder("git", "commit", "-q", "-m", "platform").directory(repo.toFile()).start().waitFor()).isZero();
-		Path platform = dir.resolve("platforms/d10");
+		Path platform = OPERATOR.platforms().resolve("d10-" + UUID.randomUUID());
 
 		JsonNode op = finished(submit("platform-" + UUID.randomUUID(), Map.of(), List.of(task("aegir.DeployDrupalGitPlatform",
 				Map.of("git_repo", "file://" + repo, "git_ref", "main", "platform_root", platform.toString())))));
@@ -133,10 +158,9 @@ class AnsibleEngineEndToEndTest {
 
 	@Test
 	void theLogCanBeReadIncrementallyWhileItRuns() {
-		Path drush = Scripts.write(dir, "drush", "echo working; sleep 4; echo done\n");
-		String id = submit("site-" + UUID.randomUUID(), Map.of("site_uri", "example.org", "site_root", "/srv/d10"),
-				List.of(task("aegir.RunDrupalCron", Map.of("drush", drush.toString())),
-						task("aegir.RunDrupalCron", Map.of("drush", drush.toString()))));
+		OPERATOR.drush("echo working; sleep 4; echo done\n");
+		String id = submit("site-" + UUID.randomUUID(), Map.of("site_uri", "example.org", "site_root", siteRoot),
+				List.of(task("aegir.RunDrupalCron", Map.of()), task("aegir.RunDrupalCron", Map.of())));
 		List<String> seenWhileRunning = new ArrayList<>();
 		long[] cursor = { 0 };
 		Await.until("log lines appear while the operation runs", RUN, () -> {
@@ -161,10 +185,9 @@ class AnsibleEngineEndToEndTest {
 
 	@Test
 	void aFailingTaskFailsTheOperationNamingTheTask() {
-		Path drush = Scripts.write(dir, "drush", "echo 'site not found' >&2; exit 1\n");
-		JsonNode op = finished(submit("site-" + UUID.randomUUID(), Map.of("site_uri", "example.org", "site_root", "/srv/d10"),
-				List.of(task("aegir.RunDrupalCron", Map.of("drush", drush.toString())),
-						task("aegir.RunDrupalCron", Map.of("drush", drush.toString())))));
+		OPERATOR.drush("echo 'site not found' >&2; exit 1\n");
+		JsonNode op = finished(submit("site-" + UUID.randomUUID(), Map.of("site_uri", "example.org", "site_root", siteRoot),
+				List.of(task("aegir.RunDrupalCron", Map.of()), task("aegir.RunDrupalCron", Map.of()))));
 		assertThat(op.get("status").asString()).isEqualTo("FAILED");
 		assertThat(op.get("exitCode").asInt()).isEqualTo(2);
 		assertThat(op.get("reason").asString()).startsWith("task 'Run drush cron' of aegir.RunDrupalCron failed on localhost")
@@ -175,11 +198,11 @@ class AnsibleEngineEndToEndTest {
 	@Test
 	void templatesAndShellMetacharactersInVarsArePassedAsData() {
 		Path record = dir.resolve("args");
-		Path drush = Scripts.write(dir, "drush", "printf '%s\\n' \"$@\" > " + record + "\n");
+		OPERATOR.drush("printf '%s\\n' \"$@\" > " + record + "\n");
 		String hostile = "{{ lookup('pipe','touch " + dir + "/pwned1') }}; touch " + dir + "/pwned2 $(touch " + dir
 				+ "/pwned3) `touch " + dir + "/pwned4` {% raw %}";
-		JsonNode op = finished(submit("site-" + UUID.randomUUID(), Map.of("site_uri", hostile, "site_root", "/srv/d10"),
-				List.of(task("aegir.RunDrupalCron", Map.of("drush", drush.toString())))));
+		JsonNode op = finished(submit("site-" + UUID.randomUUID(), Map.of("site_uri", hostile, "site_root", siteRoot),
+				List.of(task("aegir.RunDrupalCron", Map.of()))));
 		assertThat(op.get("status").asString()).isEqualTo("SUCCEEDED");
 		assertThat(read(record)).contains("--uri=" + hostile);
 		for (int i = 1; i <= 4; i++) {
@@ -195,17 +218,17 @@ class AnsibleEngineEndToEndTest {
 		HttpResponse<String> missing = api.post("/api/v1/operations", SUBMITTER,
 				body("site-x", Map.of("site_uri", "example.org"), List.of(task("aegir.RunDrupalCron", Map.of()))));
 		HttpResponse<String> mistyped = api.post("/api/v1/operations", SUBMITTER, body("site-x",
-				Map.of("site_uri", "example.org", "site_root", "/srv"), List.of(task("aegir.WriteNginxVhost", Map.of("listen_port", "eighty")))));
+				Map.of("site_uri", "example.org", "site_root", siteRoot), List.of(task("aegir.WriteNginxVhost", Map.of("site_aliases", "www")))));
 		HttpResponse<String> unknownVar = api.post("/api/v1/operations", SUBMITTER, body("site-x",
-				Map.of("site_uri", "example.org", "site_root", "/srv", "colour", "blue"), List.of(task("aegir.RunDrupalCron", Map.of()))));
+				Map.of("site_uri", "example.org", "site_root", siteRoot, "colour", "blue"), List.of(task("aegir.RunDrupalCron", Map.of()))));
 		for (var response : List.of(unknown, missing, mistyped, unknownVar)) {
 			assertThat(response.statusCode()).as(response.body()).isEqualTo(422);
 			assertThat(api.json(response).get("type").asString()).endsWith("/task-invalid");
 		}
 		assertThat(field(unknown)).isEqualTo("tasks[0].name");
 		assertThat(field(missing)).isEqualTo("tasks[0].vars.site_root");
-		assertThat(field(mistyped)).isEqualTo("tasks[0].vars.listen_port");
-		assertThat(api.json(mistyped).get("detail").asString()).contains("must be an integer").contains("aegir.WriteNginxVhost");
+		assertThat(field(mistyped)).isEqualTo("tasks[0].vars.site_aliases");
+		assertThat(api.json(mistyped).get("detail").asString()).contains("must be a list").contains("aegir.WriteNginxVhost");
 		assertThat(field(unknownVar)).isEqualTo("vars.colour");
 		assertThat(count()).isEqualTo(before);
 	}
@@ -214,9 +237,13 @@ class AnsibleEngineEndToEndTest {
 	void secretVariablesNeverAppearInTheLogEventsOrApi() {
 		String password = "S3cret-" + UUID.randomUUID();
 		String dbUrl = "mysql://drupal:" + password + "@db/drupal";
-		Path drush = Scripts.write(dir, "drush", "echo \"installing with $*\"; echo \"$*\" >&2; exit 1\n");
-		String id = submit("site-" + UUID.randomUUID(), Map.of("site_uri", "example.org", "site_root", "/srv/d10"),
-				List.of(task("aegir.InstallDrupalSite", Map.of("db_url", dbUrl, "account_pass", password, "drush", drush.toString()))));
+		// drush gets the secrets in its --config file; this one prints them back, everywhere it can, and fails.
+		OPERATOR.drush("""
+				for a in "$@"; do case "$a" in --config=*) cat "${a#--config=}"; cat "${a#--config=}" >&2;; esac; done
+				echo "installing with $*"; exit 1
+				""");
+		String id = submit("site-" + UUID.randomUUID(), Map.of("site_uri", "example.org", "site_root", siteRoot),
+				List.of(task("aegir.InstallDrupalSite", Map.of("db_url", dbUrl, "account_pass", password))));
 		JsonNode op = finished(id);
 		assertThat(op.get("status").asString()).isEqualTo("FAILED");
 		String everything = op + api.get("/api/v1/operations/" + id + "/log?limit=10000", VIEWER).body()
@@ -225,14 +252,16 @@ class AnsibleEngineEndToEndTest {
 		assertThat(everything).doesNotContain(password);
 		assertThat(op.get("tasks").get(0).get("vars").get("account_pass").asString()).isEqualTo("********");
 		assertThat(op.get("tasks").get(0).get("vars").get("db_url").asString()).isEqualTo("********");
+		assertThat(jdbc.sql("SELECT vars::text || tasks::text || coalesce(reason, '') FROM operation WHERE id = :id")
+			.param("id", UUID.fromString(id)).query(String.class).single()).doesNotContain(password);
 	}
 
 	@Test
 	void cancellingKillsEveryProcessTheRunStarted() {
 		String marker = "aegir-cancel-marker-" + UUID.randomUUID();
-		Path drush = Scripts.write(dir, "drush", "sleep 300 & wait\n");
-		String id = submit("site-" + UUID.randomUUID(), Map.of("site_uri", marker, "site_root", "/srv/d10"),
-				List.of(task("aegir.RunDrupalCron", Map.of("drush", drush.toString()))));
+		OPERATOR.drush("sleep 300 & wait\n");
+		String id = submit("site-" + UUID.randomUUID(), Map.of("site_uri", marker, "site_root", siteRoot),
+				List.of(task("aegir.RunDrupalCron", Map.of())));
 		Await.until("drush runs", RUN, () -> Scripts.processRunningWith(marker));
 
 		assertThat(api.post("/api/v1/operations/" + id + "/cancel", SUBMITTER, null).statusCode()).isEqualTo(202);
@@ -247,9 +276,9 @@ class AnsibleEngineEndToEndTest {
 	@Test
 	void aTimeoutKillsTheRunAndEndsTimedOut() {
 		String marker = "aegir-timeout-marker-" + UUID.randomUUID();
-		Path drush = Scripts.write(dir, "drush", "sleep 300\n");
-		Map<String, Object> body = new HashMap<>(request("site-" + UUID.randomUUID(), Map.of("site_uri", marker, "site_root", "/srv"),
-				List.of(task("aegir.RunDrupalCron", Map.of("drush", drush.toString())))));
+		OPERATOR.drush("sleep 300\n");
+		Map<String, Object> body = new HashMap<>(request("site-" + UUID.randomUUID(), Map.of("site_uri", marker, "site_root", siteRoot),
+				List.of(task("aegir.RunDrupalCron", Map.of()))));
 		body.put("timeoutSeconds", 5);
 		String id = api.json(api.post("/api/v1/operations", SUBMITTER, api.write(body))).get("id").asString();
 		JsonNode op = finished(id);
@@ -304,7 +333,7 @@ class AnsibleEngineEndToEndTest {
 	}
 
 	private int count() {
-		return api.json(api.get("/api/v1/operations?size=1", VIEWER)).get("totalElements").asInt();
+		return jdbc.sql("SELECT count(*) FROM operation").query(Integer.class).single();
 	}
 
 	private String field(HttpResponse<String> response) {

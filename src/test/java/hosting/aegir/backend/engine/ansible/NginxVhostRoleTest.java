@@ -12,6 +12,7 @@ import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 
 import hosting.aegir.backend.support.ApiClient;
+import hosting.aegir.backend.support.OperatorInventory;
 import hosting.aegir.backend.support.Await;
 import hosting.aegir.backend.support.PostgresTest;
 import org.junit.jupiter.api.AfterEach;
@@ -22,6 +23,8 @@ import tools.jackson.databind.JsonNode;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.context.SpringBootTest.WebEnvironment;
 import org.springframework.boot.test.web.server.LocalServerPort;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
 
 import static hosting.aegir.backend.support.ApiClient.SUBMITTER;
 import static hosting.aegir.backend.support.ApiClient.VIEWER;
@@ -35,59 +38,84 @@ import static org.assertj.core.api.Assertions.assertThat;
 @SpringBootTest(webEnvironment = WebEnvironment.RANDOM_PORT, properties = "aegir.ansible.enabled=true")
 class NginxVhostRoleTest {
 
+	// One nginx prefix for the class: the operator's inventory names its directories and commands.
+	static final Path prefix;
+
+	static final Path conf;
+
+	static final int sitePort;
+
+	static final OperatorInventory OPERATOR = OperatorInventory.create();
+
+	static {
+		try {
+			// World-readable, so nginx's unprivileged workers can serve from it.
+			prefix = Files.createTempDirectory("aegir-nginx-", PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwxr-xr-x")));
+			Files.createDirectories(prefix.resolve("sites"));
+			Files.createDirectories(prefix.resolve("tmp"));
+			Files.createDirectories(prefix.resolve("www"));
+			Files.createDirectories(prefix.resolve("tls"));
+			Files.writeString(prefix.resolve("www/index.html"), "served by the aegir vhost\n");
+			sitePort = freePort();
+			conf = prefix.resolve("nginx.conf");
+			Files.writeString(conf, """
+					pid %1$s/nginx.pid;
+					error_log %1$s/error.log;
+					events { worker_connections 64; }
+					http {
+					    access_log off;
+					    client_body_temp_path %1$s/tmp/body;
+					    proxy_temp_path %1$s/tmp/proxy;
+					    fastcgi_temp_path %1$s/tmp/fastcgi;
+					    uwsgi_temp_path %1$s/tmp/uwsgi;
+					    scgi_temp_path %1$s/tmp/scgi;
+					    server { listen 127.0.0.1:%2$d default_server; return 404; }
+					    include %1$s/sites/*.conf;
+					}
+					""".formatted(prefix, sitePort));
+			OPERATOR.set("platforms_root", prefix.toString())
+				.set("nginx_vhost_dir", prefix.resolve("sites").toString())
+				.set("tls_root", prefix.resolve("tls").toString())
+				.set("listen_address", "127.0.0.1")
+				.set("listen_port", sitePort)
+				.set("nginx_test_command", with(nginx(), "-t", "-q"))
+				.set("nginx_reload_command", with(nginx(), "-s", "reload"));
+		}
+		catch (IOException ex) {
+			throw new IllegalStateException(ex);
+		}
+	}
+
+	@DynamicPropertySource
+	static void operatorInventory(DynamicPropertyRegistry registry) {
+		registry.add("aegir.ansible.inventory", () -> OPERATOR.hostsFile().toString());
+	}
+
 	@LocalServerPort
 	int port;
 
 	ApiClient api;
 
-	Path prefix;
-
-	Path conf;
-
-	int sitePort;
-
 	@BeforeEach
 	void startNginx() throws Exception {
 		api = new ApiClient(port);
-		// World-readable, so nginx's unprivileged workers can serve from it.
-		prefix = Files.createTempDirectory("aegir-nginx-", PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwxr-xr-x")));
-		Files.createDirectories(prefix.resolve("sites"));
-		Files.createDirectories(prefix.resolve("tmp"));
-		Files.createDirectories(prefix.resolve("www"));
-		Files.writeString(prefix.resolve("www/index.html"), "served by the aegir vhost\n");
-		sitePort = freePort();
-		conf = prefix.resolve("nginx.conf");
-		Files.writeString(conf, """
-				pid %1$s/nginx.pid;
-				error_log %1$s/error.log;
-				events { worker_connections 64; }
-				http {
-				    access_log off;
-				    client_body_temp_path %1$s/tmp/body;
-				    proxy_temp_path %1$s/tmp/proxy;
-				    fastcgi_temp_path %1$s/tmp/fastcgi;
-				    uwsgi_temp_path %1$s/tmp/uwsgi;
-				    scgi_temp_path %1$s/tmp/scgi;
-				    server { listen 127.0.0.1:%2$d default_server; return 404; }
-				    include %1$s/sites/*.conf;
-				}
-				""".formatted(prefix, sitePort));
 		run(nginx());
 	}
 
 	@AfterEach
 	void stopNginx() throws Exception {
+		long pid = Long.parseLong(Files.readString(prefix.resolve("nginx.pid")).trim());
 		List<String> quit = new java.util.ArrayList<>(nginx());
 		quit.addAll(List.of("-s", "quit"));
 		run(quit);
+		// The next test starts an nginx on the same prefix and port: this one must be gone first.
+		Await.until("nginx has quit", Duration.ofSeconds(30), () -> ProcessHandle.of(pid).map(p -> !p.isAlive()).orElse(true));
 	}
 
 	@Test
 	void writesAVhostThatServesTheSiteAndReloadsOnlyWhenItChanged() throws Exception {
 		String site = "vhost-" + UUID.randomUUID().toString().substring(0, 8) + ".example";
-		Map<String, Object> vars = Map.of("site_uri", site, "site_root", prefix.resolve("www").toString(), "nginx_vhost_dir",
-				prefix.resolve("sites").toString(), "listen_address", "127.0.0.1", "listen_port", sitePort, "nginx_test_command",
-				with(nginx(), "-t", "-q"), "nginx_reload_command", with(nginx(), "-s", "reload"));
+		Map<String, Object> vars = Map.of("site_uri", site, "site_root", prefix.resolve("www").toString());
 
 		JsonNode first = run("aegir.WriteNginxVhost", vars);
 		assertThat(first.get("status").asString()).as(first.toString()).isEqualTo("SUCCEEDED");
@@ -101,8 +129,7 @@ class NginxVhostRoleTest {
 		assertThat(second.get("tasks").get(0).get("changed").asInt()).isZero();
 		assertThat(events(second).valueStream().map(e -> e.get("task").asString())).doesNotContain("Reload nginx");
 
-		JsonNode deleted = run("aegir.DeleteNginxVhost", Map.of("site_uri", site, "nginx_vhost_dir",
-				prefix.resolve("sites").toString(), "nginx_reload_command", with(nginx(), "-s", "reload")));
+		JsonNode deleted = run("aegir.DeleteNginxVhost", Map.of("site_uri", site));
 		assertThat(deleted.get("status").asString()).isEqualTo("SUCCEEDED");
 		Await.until("nginx no longer serves the vhost", Duration.ofSeconds(10), () -> get(site, "/index.html").statusCode() == 404);
 		assertThat(prefix.resolve("sites/" + site + ".conf")).doesNotExist();
@@ -111,11 +138,10 @@ class NginxVhostRoleTest {
 	@Test
 	void aVhostNginxRejectsIsRolledBackAndFails() {
 		String site = "broken-" + UUID.randomUUID().toString().substring(0, 8) + ".example";
-		// A certificate that does not exist makes nginx -t fail.
+		// A certificate that does not exist (inside the TLS root) makes nginx -t fail.
 		JsonNode op = run("aegir.WriteNginxVhost", Map.of("site_uri", site, "site_root", prefix.resolve("www").toString(),
-				"nginx_vhost_dir", prefix.resolve("sites").toString(), "listen_address", "127.0.0.1", "listen_port", sitePort,
-				"tls_certificate", "/nonexistent/cert.pem", "tls_certificate_key", "/nonexistent/key.pem",
-				"nginx_test_command", with(nginx(), "-t", "-q"), "nginx_reload_command", with(nginx(), "-s", "reload")));
+				"tls_certificate", prefix.resolve("tls/missing-cert.pem").toString(), "tls_certificate_key",
+				prefix.resolve("tls/missing-key.pem").toString()));
 		assertThat(op.get("status").asString()).isEqualTo("FAILED");
 		assertThat(op.get("reason").asString()).contains("nginx rejected the vhost of " + site);
 		assertThat(prefix.resolve("sites/" + site + ".conf")).doesNotExist();
@@ -124,8 +150,7 @@ class NginxVhostRoleTest {
 	@Test
 	void hostileServerNamesNeverReachTheConfiguration() {
 		JsonNode op = run("aegir.WriteNginxVhost", Map.of("site_uri", "evil.example; include /etc/passwd", "site_root",
-				prefix.resolve("www").toString(), "nginx_vhost_dir", prefix.resolve("sites").toString(), "listen_port", sitePort,
-				"nginx_test_command", with(nginx(), "-t", "-q"), "nginx_reload_command", with(nginx(), "-s", "reload")));
+				prefix.resolve("www").toString()));
 		assertThat(op.get("status").asString()).isEqualTo("FAILED");
 		assertThat(op.get("reason").asString()).contains("Check the inputs");
 		try (var files = Files.list(prefix.resolve("sites"))) {
@@ -147,7 +172,7 @@ class NginxVhostRoleTest {
 	}
 
 	private JsonNode events(JsonNode op) {
-		return api.json(api.get("/api/v1/operations/" + op.get("id").asString() + "/events", VIEWER));
+		return api.json(api.get("/api/v1/operations/" + op.get("id").asString() + "/events", VIEWER)).get("events");
 	}
 
 	/** A plain HTTP/1.0 request with the given Host header, as a browser of that site would send. */
@@ -169,7 +194,7 @@ class NginxVhostRoleTest {
 	private record Page(int statusCode, String body) {
 	}
 
-	private List<String> nginx() {
+	private static List<String> nginx() {
 		return List.of("nginx", "-p", prefix.toString(), "-c", conf.toString(), "-e", prefix.resolve("error.log").toString());
 	}
 

@@ -1,0 +1,99 @@
+package hosting.aegir.backend.operation;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import java.util.UUID;
+
+import hosting.aegir.backend.operation.OperationRejectedException.Kind;
+import hosting.aegir.backend.operation.OperationRejectedException.Violation;
+
+import org.springframework.jdbc.core.simple.JdbcClient;
+import org.springframework.stereotype.Repository;
+
+/**
+ * The operation list: summaries only (never vars or tasks, which may be large), newest first, paged
+ * by keyset. A cursor is the (created_at, id) of the last row a page returned; the next page is the
+ * rows below it, read through the indexes of V1/V3 that end in (created_at DESC, id DESC). No
+ * OFFSET and no count(*): a page costs the same at the millionth row as at the first.
+ */
+@Repository
+class OperationList {
+
+	private final JdbcClient jdbc;
+
+	OperationList(JdbcClient jdbc) {
+		this.jdbc = jdbc;
+	}
+
+	OperationPage page(OperationStatus status, String target, String type, String after, int size) {
+		Cursor cursor = after == null ? null : Cursor.parse(after);
+		StringBuilder sql = new StringBuilder("""
+				SELECT id, type, engine, target, status, exit_code, reason, created_at, started_at, finished_at
+				  FROM operation WHERE true""");
+		var params = new java.util.LinkedHashMap<String, Object>();
+		if (status != null) {
+			sql.append(" AND status = :status");
+			params.put("status", status.name());
+		}
+		if (target != null) {
+			sql.append(" AND target = :target");
+			params.put("target", target);
+		}
+		if (type != null) {
+			sql.append(" AND type = :type");
+			params.put("type", type);
+		}
+		if (cursor != null) {
+			sql.append(" AND (created_at, id) < (:at, :id)");
+			params.put("at", cursor.createdAt());
+			params.put("id", cursor.id());
+		}
+		sql.append(" ORDER BY created_at DESC, id DESC LIMIT :limit");
+		params.put("limit", size + 1);
+		List<OperationSummary> rows = new ArrayList<>(jdbc.sql(sql.toString()).params(params)
+			.query((rs, n) -> new OperationSummary(rs.getObject("id", UUID.class), rs.getString("type"),
+					rs.getString("engine"), rs.getString("target"), OperationStatus.valueOf(rs.getString("status")),
+					(Integer) rs.getObject("exit_code"), rs.getString("reason"),
+					rs.getObject("created_at", OffsetDateTime.class), rs.getObject("started_at", OffsetDateTime.class),
+					rs.getObject("finished_at", OffsetDateTime.class)))
+			.list());
+		String next = null;
+		if (rows.size() > size) {
+			rows.remove(size);
+			OperationSummary last = rows.get(size - 1);
+			next = new Cursor(last.createdAt(), last.id()).encode();
+		}
+		return new OperationPage(rows, next);
+	}
+
+	/** Where a page ended: opaque to clients (base64url of the microsecond timestamp and the id). */
+	record Cursor(OffsetDateTime createdAt, UUID id) {
+
+		String encode() {
+			long micros = ChronoUnit.MICROS.between(Instant.EPOCH, createdAt.toInstant());
+			return Base64.getUrlEncoder().withoutPadding().encodeToString((micros + "_" + id).getBytes(StandardCharsets.US_ASCII));
+		}
+
+		static Cursor parse(String text) {
+			try {
+				String decoded = new String(Base64.getUrlDecoder().decode(text), StandardCharsets.US_ASCII);
+				int split = decoded.indexOf('_');
+				long micros = Long.parseLong(decoded.substring(0, split));
+				Instant at = Instant.EPOCH.plus(micros, ChronoUnit.MICROS);
+				return new Cursor(at.atOffset(ZoneOffset.UTC), UUID.fromString(decoded.substring(split + 1)));
+			}
+			catch (RuntimeException ex) {
+				throw new OperationRejectedException(Kind.INVALID_INPUT, "after: not a cursor returned as 'next' by this list",
+						List.of(new Violation("after", "not a cursor returned as 'next' by this list")));
+			}
+		}
+
+	}
+
+}

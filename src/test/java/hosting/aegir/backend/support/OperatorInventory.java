@@ -1,0 +1,103 @@
+package hosting.aegir.backend.support;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+import tools.jackson.databind.json.JsonMapper;
+
+/**
+ * An operator's inventory for a test, the way a deployment writes one: localhost, and the operator
+ * settings of the roles in {@code group_vars/all.yml} (JSON is YAML). Tests point
+ * {@code aegir.ansible.inventory} at {@link #hostsFile()}. Its directory also holds the fake drush
+ * (a dispatcher running whatever {@link #drush(String)} last wrote) and the operator's roots.
+ */
+public final class OperatorInventory {
+
+	private final Path dir;
+
+	private final Map<String, Object> groupVars = new LinkedHashMap<>();
+
+	private OperatorInventory(Path dir) {
+		this.dir = dir;
+	}
+
+	/** A new inventory in a fresh directory, with roots for platforms, backups, vhosts and TLS, and a fake drush. */
+	public static OperatorInventory create() {
+		try {
+			Path dir = Files.createTempDirectory("aegir-inventory-",
+					PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwxr-xr-x")));
+			OperatorInventory inventory = new OperatorInventory(dir);
+			for (String root : new String[] { "platforms", "backups", "vhosts", "tls" }) {
+				Files.createDirectories(dir.resolve(root));
+			}
+			Scripts.write(dir, "drush", "exec \"$(dirname \"$0\")/drush-now\" \"$@\"\n");
+			inventory.drush("echo 'no drush behaviour set'; exit 1\n");
+			inventory.set("drush", dir.resolve("drush").toString())
+				.set("platforms_root", inventory.platforms().toString())
+				.set("backup_root", inventory.backups().toString())
+				.set("nginx_vhost_dir", inventory.vhosts().toString())
+				.set("tls_root", dir.resolve("tls").toString())
+				.set("nginx_test_command", java.util.List.of("true"))
+				.set("nginx_reload_command", java.util.List.of("true"));
+			Files.writeString(dir.resolve("hosts.yml"), """
+					all:
+					  hosts:
+					    localhost:
+					      ansible_connection: local
+					      ansible_python_interpreter: "{{ ansible_playbook_python }}"
+					  children:
+					    webservers:
+					      hosts:
+					        localhost:
+					""");
+			return inventory;
+		}
+		catch (IOException ex) {
+			throw new IllegalStateException(ex);
+		}
+	}
+
+	/** Sets an operator setting for every host (group_vars/all.yml) and writes the file. */
+	public OperatorInventory set(String name, Object value) {
+		groupVars.put(name, value);
+		try {
+			Files.createDirectories(dir.resolve("group_vars"));
+			Files.writeString(dir.resolve("group_vars/all.yml"), JsonMapper.builder().build().writeValueAsString(groupVars));
+		}
+		catch (IOException ex) {
+			throw new IllegalStateException(ex);
+		}
+		return this;
+	}
+
+	/** What the fake drush does from now on (a shell script body). */
+	public OperatorInventory drush(String body) {
+		Scripts.write(dir, "drush-now", body);
+		return this;
+	}
+
+	public Path hostsFile() {
+		return dir.resolve("hosts.yml");
+	}
+
+	public Path dir() {
+		return dir;
+	}
+
+	public Path platforms() {
+		return dir.resolve("platforms");
+	}
+
+	public Path backups() {
+		return dir.resolve("backups");
+	}
+
+	public Path vhosts() {
+		return dir.resolve("vhosts");
+	}
+
+}
