@@ -29,7 +29,8 @@ public record SubmitOperationRequest(
 		@NotBlank @Size(max = 200) @Pattern(regexp = "[A-Za-z0-9][A-Za-z0-9._:@/-]*", message = "must start with a letter or digit and contain only letters, digits and . _ : @ / -")
 		String target,
 
-		@Schema(description = "Ansible inventory pattern, or the Kubernetes namespace", example = "localhost")
+		@Schema(description = "Ansible: the names of inventory hosts or groups, comma-separated (patterns such as 'all' or "
+				+ "'web*' only where the operator allows them); Kubernetes: the namespace", example = "localhost")
 		@NotBlank @Size(max = 255) @Pattern(regexp = "[A-Za-z0-9_.:*!&,\\[\\]-]+", message = "must be an inventory pattern (letters, digits and _ . : * ! & , [ ] -)")
 		String hosts,
 
