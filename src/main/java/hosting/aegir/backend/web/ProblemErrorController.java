@@ -22,8 +22,10 @@ public class ProblemErrorController implements ErrorController {
 	@RequestMapping("/error")
 	public ResponseEntity<ProblemDetail> error(HttpServletRequest request) {
 		Object code = request.getAttribute(RequestDispatcher.ERROR_STATUS_CODE);
-		HttpStatus status = code instanceof Integer value && HttpStatus.resolve(value) != null
-				? HttpStatus.valueOf(value) : HttpStatus.INTERNAL_SERVER_ERROR;
+		// Called directly (GET /error), not forwarded by the container with an error: nothing is here.
+		HttpStatus status = code == null ? HttpStatus.NOT_FOUND
+				: code instanceof Integer value && HttpStatus.resolve(value) != null ? HttpStatus.valueOf(value)
+						: HttpStatus.INTERNAL_SERVER_ERROR;
 		String detail = status.is5xxServerError() ? "an internal error occurred; it has been logged"
 				: status.getReasonPhrase();
 		ProblemDetail problem = ProblemDetail.forStatusAndDetail(status, detail);
