@@ -9,6 +9,7 @@ import io.swagger.v3.oas.annotations.tags.Tag;
 import jakarta.validation.constraints.Max;
 import jakarta.validation.constraints.Min;
 import jakarta.validation.constraints.NotBlank;
+import jakarta.validation.constraints.Pattern;
 import jakarta.validation.constraints.Size;
 
 import org.springframework.http.MediaType;
@@ -34,7 +35,8 @@ public class BackupController {
 			description = "Backups that successful operations of this target reported (output backup_path), newest first.")
 	public List<Backup> list(
 			@Parameter(description = "The operations' target (the site)", example = "site-3f2a9c1e")
-			@RequestParam @NotBlank @Size(max = 200) String target,
+			@RequestParam @NotBlank @Size(max = 200)
+			@Pattern(regexp = "[A-Za-z0-9][A-Za-z0-9._:@/-]*", message = "must be a target as submitted") String target,
 			@Parameter(schema = @Schema(defaultValue = "100", minimum = "1", maximum = "1000"))
 			@RequestParam(defaultValue = "100") @Min(1) @Max(1000) int limit) {
 		return backups.of(target, limit);
