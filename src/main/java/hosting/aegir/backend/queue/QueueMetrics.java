@@ -12,7 +12,7 @@ import org.springframework.stereotype.Component;
 
 /**
  * The queue's metrics: operations started and finished (by type and status), run duration, queue
- * depth and busy executor slots.
+ * depth, busy executor slots, and the dispatch loop's liveness and failures.
  */
 @Component
 public class QueueMetrics {
@@ -34,6 +34,23 @@ public class QueueMetrics {
 	void slots(int concurrency, IntSupplier busy) {
 		Gauge.builder("aegir.executor.slots", () -> concurrency).description("Executor slots of this replica").register(registry);
 		Gauge.builder("aegir.executor.slots.busy", busy::getAsInt).description("Executor slots running an operation").register(registry);
+	}
+
+	void dispatcher(java.util.function.BooleanSupplier alive) {
+		Gauge.builder("aegir.executor.dispatcher.alive", () -> alive.getAsBoolean() ? 1 : 0)
+			.description("1 while this replica's dispatch loop is running and going round, else 0")
+			.register(registry);
+	}
+
+	void dispatchFailed() {
+		Counter.builder("aegir.executor.dispatch.failures").description("Dispatch rounds that failed (and were retried)")
+			.register(registry).increment();
+	}
+
+	void launchFailed() {
+		Counter.builder("aegir.executor.launch.failures")
+			.description("Claimed operations that could not be launched (handed back, or failed when unrunnable)")
+			.register(registry).increment();
 	}
 
 	void started(ClaimedOperation op) {

@@ -16,6 +16,9 @@ import tools.jackson.databind.exc.MismatchedInputException;
 import tools.jackson.databind.exc.UnrecognizedPropertyException;
 
 import org.springframework.context.MessageSourceResolvable;
+import org.springframework.dao.DataAccessResourceFailureException;
+import org.springframework.dao.TransientDataAccessException;
+import org.springframework.transaction.CannotCreateTransactionException;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.HttpStatusCode;
@@ -82,6 +85,19 @@ public class ApiExceptionHandler extends ResponseEntityExceptionHandler {
 				errors.stream().map(e -> e.field() + ": " + e.message()).sorted().reduce((a, b) -> a + "; " + b).orElse("invalid request"));
 		problem.setProperty("errors", errors);
 		return problem;
+	}
+
+	// The database is unreachable or its pool exhausted: the request was not accepted and may be
+	// retried as it is, which is what a 503 with Retry-After says (a 500 would say "our bug").
+	@ExceptionHandler({ DataAccessResourceFailureException.class, TransientDataAccessException.class,
+			CannotCreateTransactionException.class })
+	ResponseEntity<ProblemDetail> databaseUnavailable(Exception ex) {
+		log.warn("Database unavailable while serving a request: {}", ex.getMessage());
+		return ResponseEntity.status(HttpStatus.SERVICE_UNAVAILABLE)
+			.header(HttpHeaders.RETRY_AFTER, "5")
+			.contentType(org.springframework.http.MediaType.APPLICATION_PROBLEM_JSON)
+			.body(problem(HttpStatus.SERVICE_UNAVAILABLE, ProblemTypes.DATABASE_UNAVAILABLE,
+					"the database is unavailable; retry later (a submit retried with its Idempotency-Key is safe)"));
 	}
 
 	@ExceptionHandler(Exception.class)
