@@ -32,6 +32,8 @@ class QueueNotifications implements AutoCloseable {
 
 	static final long PING_EVERY = 10_000;
 
+	static final String APPLICATION_NAME = "aegir-queue-listener";
+
 	// Seconds a read on the listening connection may block before it counts as dead.
 	private static final int SOCKET_TIMEOUT_SECONDS = 15;
 
@@ -86,6 +88,8 @@ class QueueNotifications implements AutoCloseable {
 			props.setProperty("socketTimeout", Integer.toString(SOCKET_TIMEOUT_SECONDS));
 			props.setProperty("tcpKeepAlive", "true");
 			props.setProperty("connectTimeout", "10");
+			// Names the session in pg_stat_activity, for operators (and tests) looking for the listener.
+			props.setProperty("ApplicationName", APPLICATION_NAME);
 			try (Connection c = DriverManager.getConnection(url, props)) {
 				connection = c;
 				try (Statement s = c.createStatement()) {

@@ -92,6 +92,10 @@ public class ApiExceptionHandler extends ResponseEntityExceptionHandler {
 	@ExceptionHandler({ DataAccessResourceFailureException.class, TransientDataAccessException.class,
 			CannotCreateTransactionException.class })
 	ResponseEntity<ProblemDetail> databaseUnavailable(Exception ex) {
+		return unavailable(ex);
+	}
+
+	private static ResponseEntity<ProblemDetail> unavailable(Exception ex) {
 		log.warn("Database unavailable while serving a request: {}", ex.getMessage());
 		return ResponseEntity.status(HttpStatus.SERVICE_UNAVAILABLE)
 			.header(HttpHeaders.RETRY_AFTER, "5")
@@ -101,10 +105,27 @@ public class ApiExceptionHandler extends ResponseEntityExceptionHandler {
 	}
 
 	@ExceptionHandler(Exception.class)
-	ProblemDetail unexpected(Exception ex) {
+	ResponseEntity<ProblemDetail> unexpected(Exception ex) {
+		if (lostTheDatabase(ex)) {
+			return unavailable(ex);
+		}
 		log.error("Unexpected error while serving a request", ex);
-		return problem(HttpStatus.INTERNAL_SERVER_ERROR, ProblemTypes.INTERNAL_ERROR,
-				"an internal error occurred; it has been logged");
+		return ResponseEntity.status(HttpStatus.INTERNAL_SERVER_ERROR)
+			.body(problem(HttpStatus.INTERNAL_SERVER_ERROR, ProblemTypes.INTERNAL_ERROR,
+					"an internal error occurred; it has been logged"));
+	}
+
+	// A lost connection surfaces in many wrappers (a JPA rollback that failed, say); what counts is a
+	// connection-class SQL error (SQLState 08...) or a connection exception anywhere in the chain.
+	private static boolean lostTheDatabase(Throwable ex) {
+		for (Throwable t = ex; t != null; t = t.getCause() == t ? null : t.getCause()) {
+			if (t instanceof java.sql.SQLTransientConnectionException || t instanceof java.sql.SQLNonTransientConnectionException
+					|| t instanceof DataAccessResourceFailureException || t instanceof CannotCreateTransactionException
+					|| (t instanceof java.sql.SQLException sql && sql.getSQLState() != null && sql.getSQLState().startsWith("08"))) {
+				return true;
+			}
+		}
+		return false;
 	}
 
 	@Override

@@ -196,7 +196,8 @@ class QueueIntegrationTest {
 
 	@Test
 	void theListenConnectionComesBackAfterTheDatabaseDropsIt() {
-		String listeners = "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND query LIKE 'LISTEN%'";
+		String listeners = "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND application_name = '"
+				+ QueueNotifications.APPLICATION_NAME + "'";
 		await("a LISTEN connection exists").atMost(WAIT).until(() -> !jdbc.sql(listeners).query(Integer.class).list().isEmpty());
 		List<Integer> before = jdbc.sql(listeners).query(Integer.class).list();
 		before.forEach(pid -> jdbc.sql("SELECT pg_terminate_backend(?)").param(pid).query().listOfRows());
