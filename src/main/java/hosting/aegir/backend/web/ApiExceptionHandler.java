@@ -115,13 +115,16 @@ public class ApiExceptionHandler extends ResponseEntityExceptionHandler {
 					"an internal error occurred; it has been logged"));
 	}
 
-	// A lost connection surfaces in many wrappers (a JPA rollback that failed, say); what counts is a
-	// connection-class SQL error (SQLState 08...) or a connection exception anywhere in the chain.
+	// A lost connection surfaces in many wrappers; what counts is a connection-class SQL error
+	// (SQLState 08...) or a connection exception anywhere in the chain. When the connection broke
+	// mid-transaction, the rollback fails too and replaces the first error: Hikari has by then closed
+	// the broken connection, and its "Connection is closed" (which carries no SQLState) is all that is left.
 	private static boolean lostTheDatabase(Throwable ex) {
 		for (Throwable t = ex; t != null; t = t.getCause() == t ? null : t.getCause()) {
 			if (t instanceof java.sql.SQLTransientConnectionException || t instanceof java.sql.SQLNonTransientConnectionException
 					|| t instanceof DataAccessResourceFailureException || t instanceof CannotCreateTransactionException
-					|| (t instanceof java.sql.SQLException sql && sql.getSQLState() != null && sql.getSQLState().startsWith("08"))) {
+					|| (t instanceof java.sql.SQLException sql && ((sql.getSQLState() != null && sql.getSQLState().startsWith("08"))
+							|| "Connection is closed".equals(sql.getMessage())))) {
 				return true;
 			}
 		}
