@@ -132,8 +132,8 @@ class QueueIntegrationTest {
 	@Test
 	void operationsOfOneTargetRunOneAtATimeWithoutBlockingOtherTargets() {
 		String target = "site-serial-" + UUID.randomUUID();
-		// Long enough that the other target finishes first even on a loaded machine.
-		UUID first = submit(Map.of("sleep_ms", 5_000), target, null);
+		// The first runs until the test ends it, so no timing decides what is running when.
+		UUID first = submit(Map.of("sleep_ms", 600_000), target, null);
 		UUID second = submit(Map.of("sleep_ms", 10), target, null);
 		UUID other = submit(Map.of("sleep_ms", 10), "site-other-" + UUID.randomUUID(), null);
 
@@ -141,7 +141,9 @@ class QueueIntegrationTest {
 		assertThat(status(first)).isEqualTo("RUNNING");
 		assertThat(status(second)).isEqualTo("QUEUED");
 
+		operations.cancel(first, "test");
 		awaitStatus(second, "SUCCEEDED");
+		assertThat(status(first)).isEqualTo("CANCELLED");
 		assertThat(((java.sql.Timestamp) row(second).get("started_at")).toInstant())
 			.isAfterOrEqualTo(((java.sql.Timestamp) row(first).get("finished_at")).toInstant());
 	}
