@@ -42,7 +42,8 @@ class LeaseConnections implements DisposableBean {
 		config.setConnectionTimeout(main.getConnectionTimeout());
 		config.setValidationTimeout(main.getValidationTimeout());
 		config.setMaximumPoolSize(2);
-		config.setMinimumIdle(1);
+		// None held on an API-only replica; on an executor the heartbeats keep one open.
+		config.setMinimumIdle(0);
 		// Starts without a database, like the main pool: the lease keeper retries each tick.
 		config.setInitializationFailTimeout(-1);
 		this.pool = new HikariDataSource(config);

@@ -222,9 +222,12 @@ class OperationRunner {
 		String outputs = json.writeValueAsString(outputData);
 		OperationFinished finished = new OperationFinished(op.id(), op.type(), op.target(), status, outputData);
 		RunRecorder.Batch last = recorder.drainLast();
+		// A failed try may still have committed (the connection broke after the commit was sent): a retry
+		// then finds nothing to complete, and claims nothing, lest it take a second operation for this slot.
+		java.util.concurrent.atomic.AtomicBoolean firstTry = new java.util.concurrent.atomic.AtomicBoolean(true);
 		QueueSql.Completion completion = retryWhileLeased("write the result (" + status + ")",
 				() -> sql.completeAndClaimNext(finished, replica, op.attempt(), exitCode, reason, outputs, last.lines(),
-						last.events(), nextClaim.engines(), nextClaim.wanted()));
+						last.events(), nextClaim.engines(), firstTry.getAndSet(false) && nextClaim.wanted()));
 		completed = true;
 		if (completion == null) {
 			return;

@@ -100,34 +100,92 @@ public class QueueSql {
 	 * unique index {@code operation_one_active_per_target} refuses the second; the caller treats
 	 * that as "nothing claimed" and tries again.
 	 * <p>
-	 * Every lookup here is served by a partial index over queued or active rows only, so the cost
-	 * does not grow with the history of finished operations.
+	 * Every lookup is served by a partial index over queued or active rows only, so the cost does not
+	 * grow with the history of finished operations. A queue whose oldest entries are all blocked (many
+	 * operations waiting behind busy sites) is the other trap: a scan in submission order would step
+	 * over every one of them on every claim. So the claim runs in two steps:
+	 * <ol>
+	 * <li>{@link #CLAIM_IN_WINDOW}: the oldest {@value #WINDOW} queued operations, in order. This is
+	 * the whole story while the head of the queue can run;</li>
+	 * <li>only if that found fewer than {@code limit}, {@link #CLAIM_SITE_HEADS}: each target's oldest
+	 * queued operation (a loose index scan over {@code operation_queued_target_idx}, one index
+	 * descent per queued target, however many operations wait behind each), oldest first, skipping
+	 * busy targets. Its cost follows the number of distinct queued targets, not of queued rows.</li>
+	 * </ol>
 	 */
 	public List<ClaimedOperation> claim(String replica, Collection<String> engines, int limit) {
 		if (limit <= 0 || engines.isEmpty()) {
 			return List.of();
 		}
-		return jdbc.sql("""
-				UPDATE operation o
-				   SET status = 'RUNNING', claimed_by = :replica, attempt = o.attempt + 1,
-				       started_at = now(), heartbeat_at = now(), reason = NULL
-				 WHERE o.id IN (
-				        SELECT q.id
-				          FROM operation q
-				         WHERE q.status = 'QUEUED'
-				           AND q.engine IN (:engines)
-				           AND NOT EXISTS (SELECT 1 FROM operation a
-				                            WHERE a.target = q.target AND a.status IN ('RUNNING', 'CANCELLING'))
-				           AND NOT EXISTS (SELECT 1 FROM operation b
-				                            WHERE b.target = q.target AND b.status = 'QUEUED'
-				                              AND (b.created_at, b.id) < (q.created_at, q.id))
-				         ORDER BY q.created_at, q.id
-				         LIMIT :limit
-				           FOR UPDATE SKIP LOCKED)
-				RETURNING o.id, o.type, o.engine, o.target, o.hosts, o.vars::text AS vars, o.tasks::text AS tasks,
-				          o.secret_vars::text AS secret_vars, o.timeout_seconds, o.attempt, o.max_attempts, o.retry,
-				          o.started_at
-				""").param("replica", replica).param("engines", engines).param("limit", limit)
+		List<ClaimedOperation> claimed = claimWith(CLAIM_IN_WINDOW, replica, engines, limit);
+		if (claimed.size() >= limit) {
+			return claimed;
+		}
+		List<ClaimedOperation> more = claimWith(CLAIM_SITE_HEADS, replica, engines, limit - claimed.size());
+		if (claimed.isEmpty()) {
+			return more;
+		}
+		List<ClaimedOperation> all = new java.util.ArrayList<>(claimed);
+		all.addAll(more);
+		return all;
+	}
+
+	static final int WINDOW = 64;
+
+	private static final String CLAIM_UPDATE = """
+			UPDATE operation o
+			   SET status = 'RUNNING', claimed_by = :replica, attempt = o.attempt + 1,
+			       started_at = now(), heartbeat_at = now(), reason = NULL
+			 WHERE o.id IN (%s)
+			RETURNING o.id, o.type, o.engine, o.target, o.hosts, o.vars::text AS vars, o.tasks::text AS tasks,
+			          o.secret_vars::text AS secret_vars, o.timeout_seconds, o.attempt, o.max_attempts, o.retry,
+			          o.started_at
+			""";
+
+	/** Step 1: eligible operations among the oldest {@value #WINDOW} queued ones. */
+	static final String CLAIM_IN_WINDOW = CLAIM_UPDATE.formatted("""
+			SELECT q.id
+			  FROM operation q
+			 WHERE q.id IN (SELECT w.id FROM operation w WHERE w.status = 'QUEUED' AND w.engine IN (:engines)
+			                 ORDER BY w.created_at, w.id LIMIT %d)
+			   AND q.status = 'QUEUED'
+			   AND NOT EXISTS (SELECT 1 FROM operation a
+			                    WHERE a.target = q.target AND a.status IN ('RUNNING', 'CANCELLING'))
+			   AND NOT EXISTS (SELECT 1 FROM operation b
+			                    WHERE b.target = q.target AND b.status = 'QUEUED'
+			                      AND (b.created_at, b.id) < (q.created_at, q.id))
+			 ORDER BY q.created_at, q.id
+			 LIMIT :limit
+			   FOR UPDATE SKIP LOCKED""".formatted(WINDOW));
+
+	/**
+	 * Step 2: the oldest queued operation of each target (the recursive part walks the distinct targets
+	 * of the queued-by-target index, one descent each), oldest first, where the target is not busy.
+	 */
+	static final String CLAIM_SITE_HEADS = CLAIM_UPDATE.formatted("""
+			WITH RECURSIVE head AS (
+			    (SELECT h.target, h.id FROM operation h WHERE h.status = 'QUEUED'
+			      ORDER BY h.target, h.created_at, h.id LIMIT 1)
+			    UNION ALL
+			    SELECT n.target, n.id
+			      FROM head p
+			     CROSS JOIN LATERAL (SELECT x.target, x.id FROM operation x
+			                          WHERE x.status = 'QUEUED' AND x.target > p.target
+			                          ORDER BY x.target, x.created_at, x.id LIMIT 1) n
+			)
+			SELECT q.id
+			  FROM head
+			  JOIN operation q ON q.id = head.id
+			 WHERE q.status = 'QUEUED'
+			   AND q.engine IN (:engines)
+			   AND NOT EXISTS (SELECT 1 FROM operation a
+			                    WHERE a.target = q.target AND a.status IN ('RUNNING', 'CANCELLING'))
+			 ORDER BY q.created_at, q.id
+			 LIMIT :limit
+			   FOR UPDATE OF q SKIP LOCKED""");
+
+	private List<ClaimedOperation> claimWith(String statement, String replica, Collection<String> engines, int limit) {
+		return jdbc.sql(statement).param("replica", replica).param("engines", engines).param("limit", limit)
 			.query((rs, n) -> new ClaimedOperation(rs.getObject("id", UUID.class), rs.getString("type"),
 					rs.getString("engine"), rs.getString("target"), rs.getString("hosts"), rs.getString("vars"),
 					rs.getString("tasks"), rs.getString("secret_vars"), rs.getInt("timeout_seconds"), rs.getInt("attempt"),

@@ -269,6 +269,26 @@ class QueueIntegrationTest {
 	}
 
 	@Test
+	void theClaimLooksUpASitesQueueWithoutWalkingItsHistory() {
+		String target = "site-history-" + UUID.randomUUID();
+		jdbc.sql("""
+				INSERT INTO operation (id, type, engine, target, hosts, vars, tasks, status, request_hash, timeout_seconds,
+				                       attempt, created_at, finished_at)
+				SELECT gen_random_uuid(), 'site.backup', 'ansible', ?, 'localhost', '{}', '[]', 'SUCCEEDED', repeat('0', 64), 60,
+				       1, now() - g * interval '1 second', now() - g * interval '1 second'
+				  FROM generate_series(1, 5000) g
+				""").param(target).update();
+		jdbc.sql("ANALYZE operation").update();
+
+		String plan = String.join("\n", jdbc.sql("""
+				EXPLAIN SELECT 1 FROM operation b
+				 WHERE b.target = ? AND b.status = 'QUEUED' AND (b.created_at, b.id) < (now(), gen_random_uuid())
+				""").param(target).query(String.class).list());
+
+		assertThat(plan).contains("operation_queued_target_idx").doesNotContain("operation_target_created_idx");
+	}
+
+	@Test
 	void metricsCountWhatRan() {
 		UUID id = submit(Map.of(), "site-metrics-" + UUID.randomUUID(), null);
 		awaitStatus(id, "SUCCEEDED");
