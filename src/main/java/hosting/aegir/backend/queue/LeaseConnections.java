@@ -9,7 +9,6 @@ import com.zaxxer.hikari.HikariDataSource;
 
 import org.springframework.beans.factory.DisposableBean;
 import org.springframework.jdbc.core.simple.JdbcClient;
-import org.springframework.stereotype.Component;
 
 /**
  * A small pool of its own for the statements that keep leases (heartbeats, the reaper, hand-backs):
@@ -17,7 +16,7 @@ import org.springframework.stereotype.Component;
  * makes this replica's heartbeats late and its running work look lost. Not a {@link DataSource}
  * bean, so Spring's own DataSource auto-configuration stays as it is.
  */
-@Component
+// Imported by QueueSql, which cannot work without it (and so comes with it into slice tests).
 class LeaseConnections implements DisposableBean {
 
 	private final HikariDataSource pool;

@@ -9,6 +9,7 @@ import java.util.Optional;
 import java.util.UUID;
 
 import org.springframework.context.ApplicationEventPublisher;
+import org.springframework.context.annotation.Import;
 import org.springframework.dao.DuplicateKeyException;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.jdbc.core.simple.JdbcClient;
@@ -35,6 +36,7 @@ import org.springframework.transaction.annotation.Transactional;
  * </ul>
  */
 @Repository
+@Import(LeaseConnections.class)
 public class QueueSql {
 
 	/** Channel on which replicas hear that work was queued (payload: the engine). */
