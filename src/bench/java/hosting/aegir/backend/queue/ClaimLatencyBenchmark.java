@@ -76,7 +76,8 @@ class ClaimLatencyBenchmark {
 			System.out.println(Stats.row(String.format("... and %,d blocked queued ahead", BLOCKED), blocked));
 			System.out.printf("ratio history/empty p99: %.2f, blocked/empty p99: %.2f (target: p99 < 5 ms); data loaded in %.0f s%n",
 					history.p99() / empty.p99(), blocked.p99() / empty.p99(), loadSeconds);
-			System.out.println("plan: " + String.join(" | ", jdbc.sql("""
+			System.out.println("plan of the scan in submission order (step 1 scans it within a window of " + QueueSql.WINDOW
+					+ "): " + String.join(" | ", jdbc.sql("""
 					EXPLAIN SELECT q.id FROM operation q
 					 WHERE q.status = 'QUEUED' AND q.engine IN ('ansible')
 					   AND NOT EXISTS (SELECT 1 FROM operation a WHERE a.target = q.target AND a.status IN ('RUNNING', 'CANCELLING'))
