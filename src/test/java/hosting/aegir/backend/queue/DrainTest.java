@@ -11,6 +11,7 @@ import hosting.aegir.backend.support.EngineObservations;
 import hosting.aegir.backend.support.Replica;
 import hosting.aegir.backend.support.TestDatabase;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 import org.springframework.context.ConfigurableApplicationContext;
 import org.springframework.jdbc.core.simple.JdbcClient;
@@ -26,17 +27,22 @@ class DrainTest {
 
 	private static final int OPERATIONS = 10_000;
 
+	// The replicas' own work directory: /tmp is shared with whatever else runs on the machine.
+	@TempDir
+	Path work;
+
 	@Test
 	void twoReplicasDrainTenThousandOperationsOnceEachWithoutLeaking() {
 		String schema = TestDatabase.get().newSchema();
 		EngineObservations engine = new EngineObservations();
-		try (ConfigurableApplicationContext a = Replica.start(schema, engine, "aegir.executor.replica-id=drain-a");
-				ConfigurableApplicationContext b = Replica.start(schema, engine, "aegir.executor.replica-id=drain-b")) {
+		String workDirectory = "aegir.ansible.work-directory=" + work;
+		try (ConfigurableApplicationContext a = Replica.start(schema, engine, "aegir.executor.replica-id=drain-a", workDirectory);
+				ConfigurableApplicationContext b = Replica.start(schema, engine, "aegir.executor.replica-id=drain-b", workDirectory)) {
 			JdbcClient jdbc = a.getBean(JdbcClient.class);
 			// Warm up: pools filled, threads started, classes loaded; then take the baseline.
 			enqueue(jdbc, "warm", 200);
 			awaitDrained(jdbc, 200, Duration.ofSeconds(60));
-			Resources before = Resources.now();
+			Resources before = Resources.now(work);
 
 			long start = System.nanoTime();
 			enqueue(jdbc, "drain", OPERATIONS);
@@ -53,8 +59,8 @@ class DrainTest {
 
 			// Runs' own threads end just after their result is stored: give them a moment, then compare.
 			await("threads back to the baseline").atMost(Duration.ofSeconds(30))
-				.until(() -> Resources.now().threads() <= before.threads() + 4);
-			Resources after = Resources.now();
+				.until(() -> Resources.now(work).threads() <= before.threads() + 4);
+			Resources after = Resources.now(work);
 			System.out.printf("drained %d operations with two replicas in %.1f s (%.0f/s); before: %s; after: %s%n", OPERATIONS,
 					seconds, OPERATIONS / seconds, before, after);
 			assertThat(after.threads()).isLessThanOrEqualTo(before.threads() + 4);
@@ -80,12 +86,12 @@ class DrainTest {
 			.until(() -> jdbc.sql("SELECT count(*) FROM operation WHERE status = 'SUCCEEDED'").query(Long.class).single() == total);
 	}
 
-	/** What a leak would grow: live threads, open file descriptors, run directories in the temporary directory. */
+	/** What a leak would grow: live threads, open file descriptors, entries in the replicas' work directory. */
 	record Resources(int threads, long fileDescriptors, long temporaryDirectories) {
 
-		static Resources now() {
+		static Resources now(Path work) {
 			return new Resources(ManagementFactory.getThreadMXBean().getThreadCount(), count(Path.of("/proc/self/fd"), ""),
-					count(Path.of(System.getProperty("java.io.tmpdir")), "aegir-"));
+					count(work, ""));
 		}
 
 		private static long count(Path dir, String prefix) {
