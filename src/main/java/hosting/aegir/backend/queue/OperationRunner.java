@@ -17,7 +17,9 @@ import tools.jackson.databind.json.JsonMapper;
 
 /**
  * Runs one claimed operation on its engine, from start to the fenced write of its end: enforces
- * the timeout, passes cancel requests on, and decides the final status.
+ * the timeout, passes cancel requests on, and decides the final status. The final write is retried
+ * with back-off for as long as the lease is ours (the heartbeat keeps it meanwhile), so a database
+ * hiccup at the end of a run does not turn its result into "executor lost".
  */
 class OperationRunner {
 
@@ -56,6 +58,10 @@ class OperationRunner {
 
 	private volatile boolean completing;
 
+	private volatile boolean completed;
+
+	private volatile String handBackReason;
+
 	OperationRunner(ClaimedOperation op, EngineRequest request, Engine engine, QueueSql sql, RunRecorder recorder, String replica,
 			JsonMapper json, QueueMetrics metrics, NextClaim nextClaim) {
 		this.op = op;
@@ -88,9 +94,25 @@ class OperationRunner {
 		}
 	}
 
-	/** True once the run is over and its result is being written; a heartbeat may then miss it harmlessly. */
+	/** True once the run is over and its result is being written. */
 	boolean completing() {
 		return completing;
+	}
+
+	/** True once the result is stored (or handed back): a heartbeat that finds no lease may ignore it. */
+	boolean completed() {
+		return completed;
+	}
+
+	/**
+	 * On shutdown: stop the run and, unless it has succeeded by then, give the operation back to the
+	 * queue with this attempt not counted (for work submitted with {@code retry}).
+	 */
+	void handBack(String reason) {
+		if (handBackReason == null) {
+			handBackReason = reason;
+		}
+		cancel(reason);
 	}
 
 	/** Another replica owns the operation now: stop, and write nothing more about it. */
@@ -190,15 +212,28 @@ class OperationRunner {
 		if (leaseLost) {
 			log.warn("Operation {} attempt {}: lease lost while running; its result ({}) is discarded", op.id(),
 					op.attempt(), status);
-			recorder.flush();
+			completed = true;
+			return;
+		}
+		if (handBackReason != null && !"SUCCEEDED".equals(status)) {
+			giveBack();
 			return;
 		}
 		recorder.log(LogStream.SYSTEM, "finished: " + status + (reason == null ? "" : " (" + reason + ")"));
 		Map<String, Object> outputData = recorder.outputs();
 		String outputs = json.writeValueAsString(outputData);
 		OperationFinished finished = new OperationFinished(op.id(), op.type(), op.target(), status, outputData);
-		QueueSql.Completion completion = recorder.finish((lines, events) -> sql.completeAndClaimNext(finished, replica,
-				op.attempt(), exitCode, reason, outputs, lines, events, nextClaim.engines(), nextClaim.wanted()));
+		RunRecorder.Batch last = recorder.drainLast();
+		// A failed try may still have committed (the connection broke after the commit was sent): a retry
+		// then finds nothing to complete, and claims nothing, lest it take a second operation for this slot.
+		java.util.concurrent.atomic.AtomicBoolean firstTry = new java.util.concurrent.atomic.AtomicBoolean(true);
+		QueueSql.Completion completion = retryWhileLeased("write the result (" + status + ")",
+				() -> sql.completeAndClaimNext(finished, replica, op.attempt(), exitCode, reason, outputs, last.lines(),
+						last.events(), nextClaim.engines(), firstTry.getAndSet(false) && nextClaim.wanted()));
+		completed = true;
+		if (completion == null) {
+			return;
+		}
 		next = completion.next();
 		boolean written = completion.written();
 		if (written) {
@@ -207,6 +242,47 @@ class OperationRunner {
 		else {
 			log.warn("Operation {} attempt {}: lease lost before the result ({}) could be written; it is discarded",
 					op.id(), op.attempt(), status);
+		}
+	}
+
+	// Shutdown outlived the run: back to the queue, this attempt not counted.
+	private void giveBack() {
+		recorder.log(LogStream.SYSTEM, "handed back to the queue: " + handBackReason);
+		recorder.flush();
+		var status = retryWhileLeased("hand the operation back",
+				() -> sql.handBack(op.id(), replica, op.attempt(), "re-queued: " + handBackReason + " (attempt not counted)"));
+		completed = true;
+		if (status != null) {
+			log.info("Operation {} attempt {} handed back: now {}", op.id(), op.attempt(), status.orElse("owned by another"));
+		}
+	}
+
+	/**
+	 * Runs a write until it succeeds, backing off between tries, while the lease is ours and the thread
+	 * is not interrupted (shutdown's last resort). Returns null if it gave up.
+	 */
+	private <T> T retryWhileLeased(String what, java.util.function.Supplier<T> write) {
+		long backoff = 200;
+		for (int attempt = 1;; attempt++) {
+			try {
+				return write.get();
+			}
+			catch (RuntimeException ex) {
+				if (leaseLost || Thread.currentThread().isInterrupted()) {
+					log.warn("Operation {} attempt {}: could not {} and gave up ({}): {}", op.id(), op.attempt(), what,
+							leaseLost ? "lease lost" : "interrupted", ex.getMessage());
+					return null;
+				}
+				log.warn("Operation {} attempt {}: could not {} (try {}), retrying in {} ms: {}", op.id(), op.attempt(),
+						what, attempt, backoff, ex.getMessage());
+				try {
+					Thread.sleep(backoff);
+				}
+				catch (InterruptedException ie) {
+					Thread.currentThread().interrupt();
+				}
+				backoff = Math.min(backoff * 2, 5_000);
+			}
 		}
 	}
 

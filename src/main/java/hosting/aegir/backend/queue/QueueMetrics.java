@@ -17,7 +17,7 @@ import org.springframework.stereotype.Component;
 
 /**
  * The queue's metrics: operations started and finished, run duration, queue depth and busy executor
- * slots. Tags are bounded: the engine, the status, and the catalog name of the operation's first
+ * slots, and the dispatch loop's liveness and failures. Tags are bounded: the engine, the status, and the catalog name of the operation's first
  * task ({@code other} when the catalog does not hold it), never the client's free-form {@code type}
  * (each distinct tag value is a time series kept for ever).
  */
@@ -52,6 +52,23 @@ public class QueueMetrics {
 	void slots(int concurrency, IntSupplier busy) {
 		Gauge.builder("aegir.executor.slots", () -> concurrency).description("Executor slots of this replica").register(registry);
 		Gauge.builder("aegir.executor.slots.busy", busy::getAsInt).description("Executor slots running an operation").register(registry);
+	}
+
+	void dispatcher(java.util.function.BooleanSupplier alive) {
+		Gauge.builder("aegir.executor.dispatcher.alive", () -> alive.getAsBoolean() ? 1 : 0)
+			.description("1 while this replica's dispatch loop is running and going round, else 0")
+			.register(registry);
+	}
+
+	void dispatchFailed() {
+		Counter.builder("aegir.executor.dispatch.failures").description("Dispatch rounds that failed (and were retried)")
+			.register(registry).increment();
+	}
+
+	void launchFailed() {
+		Counter.builder("aegir.executor.launch.failures")
+			.description("Claimed operations that could not be launched (handed back, or failed when unrunnable)")
+			.register(registry).increment();
 	}
 
 	void started(ClaimedOperation op) {

@@ -20,10 +20,22 @@ import org.slf4j.LoggerFactory;
  * (a pooled connection would be handed to others, and LISTEN lives as long as the session). On any
  * error it reconnects with back-off and then reports a reconnect, since notifications sent in the
  * gap are lost; the caller then polls once.
+ * <p>
+ * A connection can also die silently (a half-open TCP connection after a network fault or a failover
+ * leaves nothing to read, and waiting for notifications never fails). So when nothing has arrived
+ * for {@link #PING_EVERY} the listener sends a query: on a dead connection it fails within the
+ * socket timeout, and the listener reconnects instead of falling back to polling unnoticed.
  */
 class QueueNotifications implements AutoCloseable {
 
 	private static final Logger log = LoggerFactory.getLogger(QueueNotifications.class);
+
+	static final long PING_EVERY = 10_000;
+
+	static final String APPLICATION_NAME = "aegir-queue-listener";
+
+	// Seconds a read on the listening connection may block before it counts as dead.
+	private static final int SOCKET_TIMEOUT_SECONDS = 15;
 
 	private final String url;
 
@@ -66,7 +78,19 @@ class QueueNotifications implements AutoCloseable {
 		long backoff = 250;
 		boolean reconnecting = false;
 		while (running) {
-			try (Connection c = DriverManager.getConnection(url, username, password)) {
+			java.util.Properties props = new java.util.Properties();
+			if (username != null) {
+				props.setProperty("user", username);
+			}
+			if (password != null) {
+				props.setProperty("password", password);
+			}
+			props.setProperty("socketTimeout", Integer.toString(SOCKET_TIMEOUT_SECONDS));
+			props.setProperty("tcpKeepAlive", "true");
+			props.setProperty("connectTimeout", "10");
+			// Names the session in pg_stat_activity, for operators (and tests) looking for the listener.
+			props.setProperty("ApplicationName", APPLICATION_NAME);
+			try (Connection c = DriverManager.getConnection(url, props)) {
 				connection = c;
 				try (Statement s = c.createStatement()) {
 					s.execute("LISTEN " + QueueSql.QUEUED_CHANNEL);
@@ -78,11 +102,17 @@ class QueueNotifications implements AutoCloseable {
 				}
 				backoff = 250;
 				PGConnection pg = c.unwrap(PGConnection.class);
+				long lastHeard = System.nanoTime();
 				while (running) {
 					PGNotification[] notifications = pg.getNotifications(500);
-					if (notifications == null) {
+					if (notifications == null || notifications.length == 0) {
+						if (System.nanoTime() - lastHeard > java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(PING_EVERY)) {
+							ping(c);
+							lastHeard = System.nanoTime();
+						}
 						continue;
 					}
+					lastHeard = System.nanoTime();
 					boolean queued = false;
 					for (PGNotification n : notifications) {
 						if (QueueSql.CANCEL_CHANNEL.equals(n.getName())) {
@@ -106,6 +136,13 @@ class QueueNotifications implements AutoCloseable {
 				sleep(backoff);
 				backoff = Math.min(backoff * 2, 10_000);
 			}
+		}
+	}
+
+	// A round trip; throws on a dead connection (at the latest after the socket timeout).
+	private static void ping(Connection c) throws SQLException {
+		try (Statement s = c.createStatement()) {
+			s.execute("SELECT 1");
 		}
 	}
 

@@ -9,6 +9,7 @@ import java.util.Optional;
 import java.util.UUID;
 
 import org.springframework.context.ApplicationEventPublisher;
+import org.springframework.context.annotation.Import;
 import org.springframework.dao.DuplicateKeyException;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.jdbc.core.simple.JdbcClient;
@@ -27,9 +28,15 @@ import org.springframework.transaction.annotation.Transactional;
  * agree on what is stale.</li>
  * <li>No transaction is held while an engine runs: claim commits, the run happens, completion is a
  * new statement.</li>
+ * <li>Lease upkeep (heartbeats, the reaper, hand-backs) goes through {@link LeaseConnections}, a pool
+ * of its own, so API traffic never delays a heartbeat; everything else uses the main pool.</li>
+ * <li>Log lines and events are fenced like completions: a batch is written only while the writer
+ * still holds the lease (it locks the operation row {@code FOR SHARE}, which waits for a reaper's
+ * or another replica's update in progress and then sees its result).</li>
  * </ul>
  */
 @Repository
+@Import(LeaseConnections.class)
 public class QueueSql {
 
 	/** Channel on which replicas hear that work was queued (payload: the engine). */
@@ -44,10 +51,13 @@ public class QueueSql {
 
 	private final ApplicationEventPublisher events;
 
-	public QueueSql(JdbcClient jdbc, JdbcTemplate template, ApplicationEventPublisher events) {
+	private final JdbcClient lease;
+
+	QueueSql(JdbcClient jdbc, JdbcTemplate template, ApplicationEventPublisher events, LeaseConnections lease) {
 		this.jdbc = jdbc;
 		this.template = template;
 		this.events = events;
+		this.lease = lease.jdbc();
 	}
 
 	/** Wakes idle replicas; delivered when the surrounding transaction commits. */
@@ -92,34 +102,92 @@ public class QueueSql {
 	 * unique index {@code operation_one_active_per_target} refuses the second; the caller treats
 	 * that as "nothing claimed" and tries again.
 	 * <p>
-	 * Every lookup here is served by a partial index over queued or active rows only, so the cost
-	 * does not grow with the history of finished operations.
+	 * Every lookup is served by a partial index over queued or active rows only, so the cost does not
+	 * grow with the history of finished operations. A queue whose oldest entries are all blocked (many
+	 * operations waiting behind busy sites) is the other trap: a scan in submission order would step
+	 * over every one of them on every claim. So the claim runs in two steps:
+	 * <ol>
+	 * <li>{@link #CLAIM_IN_WINDOW}: the oldest {@value #WINDOW} queued operations, in order. This is
+	 * the whole story while the head of the queue can run;</li>
+	 * <li>only if that found fewer than {@code limit}, {@link #CLAIM_SITE_HEADS}: each target's oldest
+	 * queued operation (a loose index scan over {@code operation_queued_target_idx}, one index
+	 * descent per queued target, however many operations wait behind each), oldest first, skipping
+	 * busy targets. Its cost follows the number of distinct queued targets, not of queued rows.</li>
+	 * </ol>
 	 */
 	public List<ClaimedOperation> claim(String replica, Collection<String> engines, int limit) {
 		if (limit <= 0 || engines.isEmpty()) {
 			return List.of();
 		}
-		return jdbc.sql("""
-				UPDATE operation o
-				   SET status = 'RUNNING', claimed_by = :replica, attempt = o.attempt + 1,
-				       started_at = now(), heartbeat_at = now(), reason = NULL
-				 WHERE o.id IN (
-				        SELECT q.id
-				          FROM operation q
-				         WHERE q.status = 'QUEUED'
-				           AND q.engine IN (:engines)
-				           AND NOT EXISTS (SELECT 1 FROM operation a
-				                            WHERE a.target = q.target AND a.status IN ('RUNNING', 'CANCELLING'))
-				           AND NOT EXISTS (SELECT 1 FROM operation b
-				                            WHERE b.target = q.target AND b.status = 'QUEUED'
-				                              AND (b.created_at, b.id) < (q.created_at, q.id))
-				         ORDER BY q.created_at, q.id
-				         LIMIT :limit
-				           FOR UPDATE SKIP LOCKED)
-				RETURNING o.id, o.type, o.engine, o.target, o.hosts, o.vars::text AS vars, o.tasks::text AS tasks,
-				          o.secret_vars::text AS secret_vars, o.timeout_seconds, o.attempt, o.max_attempts, o.retry,
-				          o.started_at
-				""").param("replica", replica).param("engines", engines).param("limit", limit)
+		List<ClaimedOperation> claimed = claimWith(CLAIM_IN_WINDOW, replica, engines, limit);
+		if (claimed.size() >= limit) {
+			return claimed;
+		}
+		List<ClaimedOperation> more = claimWith(CLAIM_SITE_HEADS, replica, engines, limit - claimed.size());
+		if (claimed.isEmpty()) {
+			return more;
+		}
+		List<ClaimedOperation> all = new java.util.ArrayList<>(claimed);
+		all.addAll(more);
+		return all;
+	}
+
+	static final int WINDOW = 64;
+
+	private static final String CLAIM_UPDATE = """
+			UPDATE operation o
+			   SET status = 'RUNNING', claimed_by = :replica, attempt = o.attempt + 1,
+			       started_at = now(), heartbeat_at = now(), reason = NULL
+			 WHERE o.id IN (%s)
+			RETURNING o.id, o.type, o.engine, o.target, o.hosts, o.vars::text AS vars, o.tasks::text AS tasks,
+			          o.secret_vars::text AS secret_vars, o.timeout_seconds, o.attempt, o.max_attempts, o.retry,
+			          o.started_at
+			""";
+
+	/** Step 1: eligible operations among the oldest {@value #WINDOW} queued ones. */
+	static final String CLAIM_IN_WINDOW = CLAIM_UPDATE.formatted("""
+			SELECT q.id
+			  FROM operation q
+			 WHERE q.id IN (SELECT w.id FROM operation w WHERE w.status = 'QUEUED' AND w.engine IN (:engines)
+			                 ORDER BY w.created_at, w.id LIMIT %d)
+			   AND q.status = 'QUEUED'
+			   AND NOT EXISTS (SELECT 1 FROM operation a
+			                    WHERE a.target = q.target AND a.status IN ('RUNNING', 'CANCELLING'))
+			   AND NOT EXISTS (SELECT 1 FROM operation b
+			                    WHERE b.target = q.target AND b.status = 'QUEUED'
+			                      AND (b.created_at, b.id) < (q.created_at, q.id))
+			 ORDER BY q.created_at, q.id
+			 LIMIT :limit
+			   FOR UPDATE SKIP LOCKED""".formatted(WINDOW));
+
+	/**
+	 * Step 2: the oldest queued operation of each target (the recursive part walks the distinct targets
+	 * of the queued-by-target index, one descent each), oldest first, where the target is not busy.
+	 */
+	static final String CLAIM_SITE_HEADS = CLAIM_UPDATE.formatted("""
+			WITH RECURSIVE head AS (
+			    (SELECT h.target, h.id FROM operation h WHERE h.status = 'QUEUED'
+			      ORDER BY h.target, h.created_at, h.id LIMIT 1)
+			    UNION ALL
+			    SELECT n.target, n.id
+			      FROM head p
+			     CROSS JOIN LATERAL (SELECT x.target, x.id FROM operation x
+			                          WHERE x.status = 'QUEUED' AND x.target > p.target
+			                          ORDER BY x.target, x.created_at, x.id LIMIT 1) n
+			)
+			SELECT q.id
+			  FROM head
+			  JOIN operation q ON q.id = head.id
+			 WHERE q.status = 'QUEUED'
+			   AND q.engine IN (:engines)
+			   AND NOT EXISTS (SELECT 1 FROM operation a
+			                    WHERE a.target = q.target AND a.status IN ('RUNNING', 'CANCELLING'))
+			 ORDER BY q.created_at, q.id
+			 LIMIT :limit
+			   FOR UPDATE OF q SKIP LOCKED""");
+
+	private List<ClaimedOperation> claimWith(String statement, String replica, Collection<String> engines, int limit) {
+		return jdbc.sql(statement).param("replica", replica).param("engines", engines).param("limit", limit)
 			.query((rs, n) -> new ClaimedOperation(rs.getObject("id", UUID.class), rs.getString("type"),
 					rs.getString("engine"), rs.getString("target"), rs.getString("hosts"), rs.getString("vars"),
 					rs.getString("tasks"), rs.getString("secret_vars"), rs.getInt("timeout_seconds"), rs.getInt("attempt"),
@@ -133,7 +201,7 @@ public class QueueSql {
 	 * cancel was requested, whether or not its NOTIFY arrived.
 	 */
 	public Optional<String> heartbeat(UUID id, String replica, int attempt) {
-		return jdbc.sql("""
+		return lease.sql("""
 				UPDATE operation SET heartbeat_at = now()
 				 WHERE id = :id AND claimed_by = :replica AND attempt = :attempt
 				   AND status IN ('RUNNING', 'CANCELLING')
@@ -162,35 +230,53 @@ public class QueueSql {
 	}
 
 	/**
-	 * The reaper: active operations whose heartbeat is older than {@code staleAfter} lost their
-	 * executor (a crashed or partitioned replica). Those submitted with {@code retry} and attempts
-	 * left go back to the queue, keeping their place (their {@code created_at}); the rest fail, or
-	 * end CANCELLED if a cancel was already requested. Re-queued work wakes the replicas. Any replica
-	 * may run this at any time: the status guard makes a second reaper's update a no-op.
+	 * The reaper, in one statement. An active operation is reaped when
+	 * <ul>
+	 * <li>its heartbeat is older than {@code staleAfter}: its executor is lost (a crashed or partitioned
+	 * replica). Those submitted with {@code retry} and attempts left go back to the queue, keeping
+	 * their place (their {@code created_at}); the rest fail, or end CANCELLED if a cancel was already
+	 * requested;</li>
+	 * <li>or it is past its database-side deadline, {@code started_at + timeout + deadlineGrace}: its
+	 * replica keeps heartbeating but never finishes. It ends TIMED_OUT (CANCELLED if cancelling) and
+	 * is never re-queued; the owner's next heartbeat finds the lease gone and stops the local run.</li>
+	 * </ul>
+	 * Nothing is reaped while the database itself started less than {@code staleAfter} ago: after a
+	 * restart every heartbeat is old, and the live replicas need that long to write a new one (the
+	 * caller keeps the same rule for its own connection: see LeaseKeeper). Re-queued work wakes the
+	 * replicas. Any replica may run this at any time: the status guard and {@code SKIP LOCKED} make a
+	 * second reaper's update a no-op.
 	 */
-	public List<Reaped> reapStale(Duration staleAfter) {
-		return jdbc.sql("""
+	public List<Reaped> reapStale(Duration staleAfter, Duration deadlineGrace) {
+		return lease.sql("""
 				WITH stale AS (
-				    SELECT id, status, retry AND attempt < max_attempts AND status = 'RUNNING' AS requeue
+				    SELECT id, status,
+				           heartbeat_at < now() - make_interval(secs => :staleSeconds) AS lost,
+				           retry AND attempt < max_attempts AND status = 'RUNNING' AS may_retry
 				      FROM operation
 				     WHERE status IN ('RUNNING', 'CANCELLING')
-				       AND heartbeat_at < now() - make_interval(secs => :staleSeconds)
+				       AND pg_postmaster_start_time() < now() - make_interval(secs => :staleSeconds)
+				       AND (heartbeat_at < now() - make_interval(secs => :staleSeconds)
+				            OR started_at + make_interval(secs => timeout_seconds + :graceSeconds) < now())
 				       FOR UPDATE SKIP LOCKED
 				), reaped AS (
 				    UPDATE operation o
-				       SET status = CASE WHEN s.requeue THEN 'QUEUED'
+				       SET status = CASE WHEN s.lost AND s.may_retry THEN 'QUEUED'
 				                         WHEN s.status = 'CANCELLING' THEN 'CANCELLED'
-				                         ELSE 'FAILED' END,
-				           reason = CASE WHEN s.requeue
+				                         WHEN s.lost THEN 'FAILED'
+				                         ELSE 'TIMED_OUT' END,
+				           reason = CASE WHEN s.lost AND s.may_retry
 				                         THEN 'executor lost: replica ' || o.claimed_by || ' stopped heartbeating during attempt '
 				                              || o.attempt || ' of ' || o.max_attempts || '; re-queued'
-				                         WHEN s.status = 'CANCELLING' THEN o.reason || ' (executor lost before it stopped)'
-				                         ELSE 'executor lost: replica ' || o.claimed_by || ' stopped heartbeating (last at '
-				                              || to_char(o.heartbeat_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') || ')' END,
-				           finished_at = CASE WHEN s.requeue THEN NULL ELSE now() END,
-				           started_at = CASE WHEN s.requeue THEN NULL ELSE o.started_at END,
-				           claimed_by = CASE WHEN s.requeue THEN NULL ELSE o.claimed_by END,
-				           heartbeat_at = CASE WHEN s.requeue THEN NULL ELSE o.heartbeat_at END
+				                         WHEN s.status = 'CANCELLING' AND s.lost THEN o.reason || ' (executor lost before it stopped)'
+				                         WHEN s.status = 'CANCELLING' THEN o.reason || ' (the run did not stop before its deadline)'
+				                         WHEN s.lost THEN 'executor lost: replica ' || o.claimed_by || ' stopped heartbeating (last at '
+				                              || to_char(o.heartbeat_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') || ')'
+				                         ELSE 'deadline passed: replica ' || o.claimed_by || ' kept the lease but the run did not end within '
+				                              || o.timeout_seconds || ' s and a grace of ' || :graceSeconds || ' s' END,
+				           finished_at = CASE WHEN s.lost AND s.may_retry THEN NULL ELSE now() END,
+				           started_at = CASE WHEN s.lost AND s.may_retry THEN NULL ELSE o.started_at END,
+				           claimed_by = CASE WHEN s.lost AND s.may_retry THEN NULL ELSE o.claimed_by END,
+				           heartbeat_at = CASE WHEN s.lost AND s.may_retry THEN NULL ELSE o.heartbeat_at END
 				      FROM stale s
 				     WHERE o.id = s.id
 				 RETURNING o.id, o.status, o.engine, o.type
@@ -198,8 +284,41 @@ public class QueueSql {
 				SELECT id, status, type, CASE WHEN status = 'QUEUED' THEN pg_notify('%s', engine) END AS notified
 				  FROM reaped
 				""".formatted(QUEUED_CHANNEL)).param("staleSeconds", staleAfter.toMillis() / 1000.0)
+			.param("graceSeconds", (int) deadlineGrace.toSeconds())
 			.query((rs, n) -> new Reaped(rs.getObject("id", UUID.class), rs.getString("status"), rs.getString("type")))
 			.list();
+	}
+
+	/**
+	 * Gives a claimed operation back, fenced by our lease: {@code RUNNING → QUEUED} with the claim's
+	 * attempt undone (this attempt does not count), or {@code CANCELLING → CANCELLED} when a cancel
+	 * was requested meanwhile. For a claim that could not be launched and, on shutdown, for work
+	 * submitted with {@code retry} that outlived the grace. Returns the new status; empty if the lease
+	 * was already lost. Through the lease pool: it must work while the main pool is drained.
+	 */
+	public Optional<String> handBack(UUID id, String replica, int attempt, String reason) {
+		return lease.sql("""
+				WITH handed AS (
+				    UPDATE operation
+				       SET status = CASE WHEN status = 'CANCELLING' THEN 'CANCELLED' ELSE 'QUEUED' END,
+				           attempt = CASE WHEN status = 'CANCELLING' THEN attempt ELSE attempt - 1 END,
+				           reason = CASE WHEN status = 'CANCELLING' THEN reason ELSE :reason END,
+				           finished_at = CASE WHEN status = 'CANCELLING' THEN now() END,
+				           started_at = CASE WHEN status = 'CANCELLING' THEN started_at END,
+				           claimed_by = CASE WHEN status = 'CANCELLING' THEN claimed_by END,
+				           heartbeat_at = CASE WHEN status = 'CANCELLING' THEN heartbeat_at END
+				     WHERE id = :id AND claimed_by = :replica AND attempt = :attempt
+				       AND status IN ('RUNNING', 'CANCELLING')
+				 RETURNING status, engine
+				)
+				SELECT status, CASE WHEN status = 'QUEUED' THEN pg_notify('%s', engine) END AS notified FROM handed
+				""".formatted(QUEUED_CHANNEL)).param("id", id).param("replica", replica).param("attempt", attempt)
+			.param("reason", reason).query((rs, n) -> rs.getString("status")).optional();
+	}
+
+	/** Answers if the database does, through the lease pool: the lease keeper's probe. */
+	public void ping() {
+		lease.sql("SELECT 1").query(Integer.class).single();
 	}
 
 	/** One operation the reaper moved, and where to. */
@@ -212,10 +331,23 @@ public class QueueSql {
 	 * last moments of a log, never a state change (the final batch goes with the completion, below).
 	 */
 	@Transactional
-	public void appendOutput(UUID id, List<BufferedLine> lines, List<BufferedEvent> events) {
+	public boolean appendOutput(UUID id, String replica, int attempt, List<BufferedLine> lines,
+			List<BufferedEvent> events) {
 		jdbc.sql("SET LOCAL synchronous_commit TO OFF").update();
+		// The fence: FOR SHARE waits for a reaper's or a new claim's update in progress and then sees
+		// its result, and keeps the lease from changing hands until this batch commits.
+		boolean ours = !jdbc.sql("""
+				SELECT 1 FROM operation
+				 WHERE id = :id AND claimed_by = :replica AND attempt = :attempt
+				   AND status IN ('RUNNING', 'CANCELLING')
+				   FOR SHARE
+				""").param("id", id).param("replica", replica).param("attempt", attempt).query().listOfRows().isEmpty();
+		if (!ours) {
+			return false;
+		}
 		appendLog(id, lines);
 		appendEvents(id, events);
+		return true;
 	}
 
 	/**
@@ -230,10 +362,12 @@ public class QueueSql {
 			String reason, String outputsJson, List<BufferedLine> lines, List<BufferedEvent> bufferedEvents,
 			Collection<String> engines, boolean claimNext) {
 		UUID id = finished.id();
-		appendLog(id, lines);
-		appendEvents(id, bufferedEvents);
+		// The fenced completion first: its row lock holds the lease for the rest of this transaction,
+		// and a stale attempt's last lines are not written at all.
 		boolean written = complete(id, replica, attempt, finished.status(), exitCode, reason, outputsJson);
 		if (written) {
+			appendLog(id, lines);
+			appendEvents(id, bufferedEvents);
 			events.publishEvent(finished);
 		}
 		if (!claimNext) {
@@ -254,8 +388,9 @@ public class QueueSql {
 	}
 
 	/**
-	 * Appends log lines in one batch. {@code ON CONFLICT DO NOTHING}: a replica that lost its lease
-	 * may still flush lines its successor already numbered; the successor's win.
+	 * Appends log lines in one batch; callers have checked the lease in the same transaction. A line
+	 * already stored under the same number can only come from an earlier attempt (a stale one is
+	 * refused by the fence), so the current attempt's line replaces it.
 	 */
 	public void appendLog(UUID id, List<BufferedLine> lines) {
 		if (lines.isEmpty()) {
@@ -263,7 +398,7 @@ public class QueueSql {
 		}
 		template.batchUpdate("""
 				INSERT INTO operation_log (operation_id, seq, at, stream, text) VALUES (?, ?, ?, ?, ?)
-				ON CONFLICT DO NOTHING
+				ON CONFLICT (operation_id, seq) DO UPDATE SET at = excluded.at, stream = excluded.stream, text = excluded.text
 				""", lines, lines.size(), (ps, line) -> {
 			ps.setObject(1, id);
 			ps.setLong(2, line.seq());
@@ -273,7 +408,7 @@ public class QueueSql {
 		});
 	}
 
-	/** Appends task events in one batch. */
+	/** Appends task events in one batch, like {@link #appendLog}. */
 	public void appendEvents(UUID id, List<BufferedEvent> events) {
 		if (events.isEmpty()) {
 			return;
@@ -282,7 +417,10 @@ public class QueueSql {
 				INSERT INTO operation_event (operation_id, seq, at, task_index, task, role, host, status, changed,
 				                             duration_ms, message)
 				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-				ON CONFLICT DO NOTHING
+				ON CONFLICT (operation_id, seq) DO UPDATE
+				   SET at = excluded.at, task_index = excluded.task_index, task = excluded.task, role = excluded.role,
+				       host = excluded.host, status = excluded.status, changed = excluded.changed,
+				       duration_ms = excluded.duration_ms, message = excluded.message
 				""", events, events.size(), (ps, e) -> {
 			ps.setObject(1, id);
 			ps.setLong(2, e.seq());

@@ -29,6 +29,10 @@ class RunRecorder implements ExecutionListener {
 
 	private final UUID operationId;
 
+	private final String replica;
+
+	private final int attempt;
+
 	private final QueueSql sql;
 
 	private final long maxBytes;
@@ -55,19 +59,20 @@ class RunRecorder implements ExecutionListener {
 
 	private final SecretMask secrets;
 
-	RunRecorder(UUID operationId, int attempt, SecretMask secrets, QueueSql sql, LogProperties properties) {
+	RunRecorder(UUID operationId, String replica, int attempt, SecretMask secrets, QueueSql sql, LogProperties properties) {
 		this.operationId = operationId;
+		this.replica = replica;
+		this.attempt = attempt;
 		this.secrets = secrets;
 		this.sql = sql;
 		this.maxBytes = properties.maxBytes().toBytes();
 		this.batchSize = properties.batchSize();
-		if (attempt > 1) {
-			// A later attempt continues the earlier attempts' numbering and byte budget.
-			long[] last = sql.lastSequences(operationId);
-			this.logSeq = last[0];
-			this.eventSeq = last[1];
-			this.logBytes = last[2];
-		}
+		// A run continues the numbering and byte budget of what earlier runs stored: a later attempt,
+		// or the same attempt number again after a hand-back (which does not count the attempt).
+		long[] last = sql.lastSequences(operationId);
+		this.logSeq = last[0];
+		this.eventSeq = last[1];
+		this.logBytes = last[2];
 	}
 
 	@Override
@@ -125,15 +130,19 @@ class RunRecorder implements ExecutionListener {
 		return new LinkedHashMap<>(outputs);
 	}
 
-	/** Hands what is still buffered to the final write (which must not run beside a flush) and returns its result. */
-	<T> T finish(java.util.function.BiFunction<List<BufferedLine>, List<BufferedEvent>, T> finalWrite) {
+	/**
+	 * Takes what is still buffered for the final write, once the run has ended. Taken under the flush
+	 * lock, so a flush in progress has committed the earlier lines first; the final write may then be
+	 * retried without holding up the flusher.
+	 */
+	Batch drainLast() {
 		synchronized (flushLock) {
-			Batch batch = drain();
-			return finalWrite.apply(batch.lines(), batch.events());
+			return drain();
 		}
 	}
 
-	private record Batch(List<BufferedLine> lines, List<BufferedEvent> events) {
+	/** Log lines and events taken from the buffer together. */
+	record Batch(List<BufferedLine> lines, List<BufferedEvent> events) {
 
 		boolean isEmpty() {
 			return lines.isEmpty() && events.isEmpty();
@@ -157,7 +166,10 @@ class RunRecorder implements ExecutionListener {
 				return;
 			}
 			try {
-				sql.appendOutput(operationId, batch.lines(), batch.events());
+				if (!sql.appendOutput(operationId, replica, attempt, batch.lines(), batch.events())) {
+					log.debug("Refused {} log lines of operation {} attempt {}: the lease has moved on", batch.lines().size(),
+							operationId, attempt);
+				}
 			}
 			catch (RuntimeException ex) {
 				// Keep running: the database may be back at the next flush; these lines are lost, not the run.

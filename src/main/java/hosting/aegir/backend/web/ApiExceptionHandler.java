@@ -16,6 +16,9 @@ import tools.jackson.databind.exc.MismatchedInputException;
 import tools.jackson.databind.exc.UnrecognizedPropertyException;
 
 import org.springframework.context.MessageSourceResolvable;
+import org.springframework.dao.DataAccessResourceFailureException;
+import org.springframework.dao.TransientDataAccessException;
+import org.springframework.transaction.CannotCreateTransactionException;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.HttpStatusCode;
@@ -92,11 +95,48 @@ public class ApiExceptionHandler extends ResponseEntityExceptionHandler {
 		return problem;
 	}
 
+	// The database is unreachable or its pool exhausted: the request was not accepted and may be
+	// retried as it is, which is what a 503 with Retry-After says (a 500 would say "our bug").
+	@ExceptionHandler({ DataAccessResourceFailureException.class, TransientDataAccessException.class,
+			CannotCreateTransactionException.class })
+	ResponseEntity<ProblemDetail> databaseUnavailable(Exception ex) {
+		return unavailable(ex);
+	}
+
+	private static ResponseEntity<ProblemDetail> unavailable(Exception ex) {
+		log.warn("Database unavailable while serving a request: {}", ex.getMessage());
+		return ResponseEntity.status(HttpStatus.SERVICE_UNAVAILABLE)
+			.header(HttpHeaders.RETRY_AFTER, "5")
+			.contentType(org.springframework.http.MediaType.APPLICATION_PROBLEM_JSON)
+			.body(problem(HttpStatus.SERVICE_UNAVAILABLE, ProblemTypes.DATABASE_UNAVAILABLE,
+					"the database is unavailable; retry later (a submit retried with its Idempotency-Key is safe)"));
+	}
+
 	@ExceptionHandler(Exception.class)
-	ProblemDetail unexpected(Exception ex) {
+	ResponseEntity<ProblemDetail> unexpected(Exception ex) {
+		if (lostTheDatabase(ex)) {
+			return unavailable(ex);
+		}
 		log.error("Unexpected error while serving a request", ex);
-		return problem(HttpStatus.INTERNAL_SERVER_ERROR, ProblemTypes.INTERNAL_ERROR,
-				"an internal error occurred; it has been logged");
+		return ResponseEntity.status(HttpStatus.INTERNAL_SERVER_ERROR)
+			.body(problem(HttpStatus.INTERNAL_SERVER_ERROR, ProblemTypes.INTERNAL_ERROR,
+					"an internal error occurred; it has been logged"));
+	}
+
+	// A lost connection surfaces in many wrappers; what counts is a connection-class SQL error
+	// (SQLState 08...) or a connection exception anywhere in the chain. When the connection broke
+	// mid-transaction, the rollback fails too and replaces the first error: Hikari has by then closed
+	// the broken connection, and its "Connection is closed" (which carries no SQLState) is all that is left.
+	private static boolean lostTheDatabase(Throwable ex) {
+		for (Throwable t = ex; t != null; t = t.getCause() == t ? null : t.getCause()) {
+			if (t instanceof java.sql.SQLTransientConnectionException || t instanceof java.sql.SQLNonTransientConnectionException
+					|| t instanceof DataAccessResourceFailureException || t instanceof CannotCreateTransactionException
+					|| (t instanceof java.sql.SQLException sql && ((sql.getSQLState() != null && sql.getSQLState().startsWith("08"))
+							|| "Connection is closed".equals(sql.getMessage())))) {
+				return true;
+			}
+		}
+		return false;
 	}
 
 	@Override

@@ -43,6 +43,8 @@ public final class ProblemTypes {
 
 	public static final URI INTERNAL_ERROR = URI.create(BASE + "internal-error");
 
+	public static final URI DATABASE_UNAVAILABLE = URI.create(BASE + "database-unavailable");
+
 	private ProblemTypes() {
 	}
 

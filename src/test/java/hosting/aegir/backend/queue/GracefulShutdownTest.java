@@ -9,9 +9,9 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import hosting.aegir.backend.operation.OperationService;
 import hosting.aegir.backend.operation.SubmitOperationRequest;
 import hosting.aegir.backend.operation.SubmitOperationRequest.TaskRequest;
-import hosting.aegir.backend.support.Await;
 import hosting.aegir.backend.support.EngineObservations;
 import hosting.aegir.backend.support.Replica;
+import hosting.aegir.backend.support.SchemaJdbc;
 import hosting.aegir.backend.support.TestDatabase;
 import org.junit.jupiter.api.Test;
 
@@ -22,12 +22,17 @@ import org.springframework.context.ConfigurableApplicationContext;
 import org.springframework.jdbc.core.simple.JdbcClient;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
-/** Shutdown (what SIGTERM triggers): readiness goes down, running work gets the grace period, the rest is cancelled with a reason. */
+/**
+ * Shutdown (what SIGTERM triggers): readiness goes down, running work gets the grace period, then
+ * work submitted with retry goes back to the queue (its attempt not counted) and the rest is
+ * cancelled with a reason.
+ */
 class GracefulShutdownTest {
 
 	@Test
-	void shutdownLetsShortWorkFinishAndCancelsWhatOutlivesTheGrace() {
+	void shutdownLetsShortWorkFinishHandsBackRetryableWorkAndCancelsTheRest() {
 		String schema = TestDatabase.get().newSchema();
 		EngineObservations engine = new EngineObservations();
 		ConfigurableApplicationContext replica = Replica.start(schema, engine, "aegir.executor.replica-id=leaving",
@@ -39,33 +44,39 @@ class GracefulShutdownTest {
 			}
 		});
 		OperationService service = replica.getBean(OperationService.class);
-		JdbcClient jdbc = replica.getBean(JdbcClient.class);
-		UUID quick = submit(service, "site-quick", 800);
-		UUID slow = submit(service, "site-slow", 120_000);
-		Await.until("both run", Duration.ofSeconds(20), () -> engine.runs(quick) == 1 && engine.runs(slow) == 1);
+		UUID quick = submit(service, "site-quick", 800, false);
+		UUID slow = submit(service, "site-slow", 120_000, false);
+		UUID retryable = submit(service, "site-retryable", 120_000, true);
+		await("all three run").atMost(Duration.ofSeconds(20))
+			.until(() -> engine.runs(quick) == 1 && engine.runs(slow) == 1 && engine.runs(retryable) == 1);
 
 		replica.close();
 
 		assertThat(readiness).first().isEqualTo(ReadinessState.REFUSING_TRAFFIC);
 		assertThat(engine.cancelledAndStopped(slow)).isTrue();
+		assertThat(engine.cancelledAndStopped(retryable)).isTrue();
 		assertThat(engine.cancelledAndStopped(quick)).isFalse();
-		try (ConfigurableApplicationContext reader = Replica.start(schema, new EngineObservations(), "aegir.executor.enabled=false")) {
-			JdbcClient db = reader.getBean(JdbcClient.class);
-			assertThat(status(db, quick)).isEqualTo("SUCCEEDED");
-			assertThat(status(db, slow)).isEqualTo("CANCELLED");
-			assertThat(db.sql("SELECT reason FROM operation WHERE id = ?").param(slow).query(String.class).single())
-				.isEqualTo("replica leaving shut down and the run did not finish within the shutdown grace of 2 s");
-		}
-		assertThat(jdbc).isNotNull();
+		JdbcClient db = SchemaJdbc.on(schema);
+		assertThat(row(db, quick)).containsEntry("status", "SUCCEEDED");
+		assertThat(row(db, slow)).containsEntry("status", "CANCELLED")
+			.containsEntry("reason", "replica leaving shut down and the run did not finish within the shutdown grace of 2 s");
+		assertThat(row(db, retryable)).containsEntry("status", "QUEUED")
+			.containsEntry("attempt", 0)
+			.containsEntry("claimed_by", null)
+			.containsEntry("reason", "re-queued: replica leaving shut down and the run did not finish within the shutdown "
+					+ "grace of 2 s (attempt not counted)");
+		assertThat(db.sql("SELECT text FROM operation_log WHERE operation_id = ? ORDER BY seq").param(retryable)
+			.query(String.class).list()).last().asString().startsWith("handed back to the queue: ");
 	}
 
-	private static UUID submit(OperationService service, String target, int sleepMs) {
+	private static UUID submit(OperationService service, String target, int sleepMs, boolean retry) {
 		return service.submit(new SubmitOperationRequest("test.op", "ansible", target, "localhost", Map.of("sleep_ms", sleepMs),
-				List.of(new TaskRequest("aegir.Scripted", Map.of(), null)), 600, null, null), null).operation().id();
+				List.of(new TaskRequest("aegir.Scripted", Map.of(), null)), 600, retry ? Boolean.TRUE : null, null), null)
+			.operation().id();
 	}
 
-	private static String status(JdbcClient jdbc, UUID id) {
-		return jdbc.sql("SELECT status FROM operation WHERE id = ?").param(id).query(String.class).single();
+	private static Map<String, Object> row(JdbcClient jdbc, UUID id) {
+		return jdbc.sql("SELECT status, reason, attempt, claimed_by FROM operation WHERE id = ?").param(id).query().singleRow();
 	}
 
 }

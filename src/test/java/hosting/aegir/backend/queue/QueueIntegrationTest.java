@@ -10,7 +10,6 @@ import hosting.aegir.backend.operation.OperationService;
 import hosting.aegir.backend.operation.SubmitOperationRequest;
 import hosting.aegir.backend.operation.SubmitOperationRequest.TaskRequest;
 import hosting.aegir.backend.support.ApiClient;
-import hosting.aegir.backend.support.Await;
 import hosting.aegir.backend.support.EngineObservations;
 import hosting.aegir.backend.support.PostgresTest;
 import hosting.aegir.backend.support.ScriptedEngineConfig;
@@ -27,6 +26,7 @@ import org.springframework.jdbc.core.simple.JdbcClient;
 import static hosting.aegir.backend.support.ApiClient.SUBMITTER;
 import static hosting.aegir.backend.support.ApiClient.VIEWER;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 /** The queue and executor of one replica, running operations on the scripted test engine. */
 @PostgresTest
@@ -53,6 +53,9 @@ class QueueIntegrationTest {
 
 	@Autowired
 	JdbcClient jdbc;
+
+	@Autowired
+	QueueWorker worker;
 
 	@Test
 	void anOperationRunsToSuccessWithItsLogEventsAndOutputs() {
@@ -96,7 +99,7 @@ class QueueIntegrationTest {
 	void cancellingARunningOperationStopsTheEngine() {
 		UUID id = submit(Map.of("sleep_ms", 60_000), "site-cancel-" + UUID.randomUUID(), null);
 		awaitStatus(id, "RUNNING");
-		Await.until("the engine started", WAIT, () -> engine.runs(id) == 1);
+		await("the engine started").atMost(WAIT).until(() -> engine.runs(id) == 1);
 
 		assertThat(operations.cancel(id, "test").changed()).isTrue();
 
@@ -108,7 +111,7 @@ class QueueIntegrationTest {
 	@Test
 	void aCancelWhoseNotificationIsLostIsDeliveredByTheHeartbeat() {
 		UUID id = submit(Map.of("sleep_ms", 60_000), "site-lost-notify-" + UUID.randomUUID(), null);
-		Await.until("the engine started", WAIT, () -> engine.runs(id) == 1);
+		await("the engine started").atMost(WAIT).until(() -> engine.runs(id) == 1);
 		// The same transition as the API's, without its NOTIFY.
 		jdbc.sql("UPDATE operation SET status = 'CANCELLING', reason = 'quiet cancel' WHERE id = ? AND status = 'RUNNING'")
 			.param(id).update();
@@ -129,8 +132,8 @@ class QueueIntegrationTest {
 	@Test
 	void operationsOfOneTargetRunOneAtATimeWithoutBlockingOtherTargets() {
 		String target = "site-serial-" + UUID.randomUUID();
-		// Long enough that the other target finishes first even on a loaded machine.
-		UUID first = submit(Map.of("sleep_ms", 5_000), target, null);
+		// The first runs until the test ends it, so no timing decides what is running when.
+		UUID first = submit(Map.of("sleep_ms", 600_000), target, null);
 		UUID second = submit(Map.of("sleep_ms", 10), target, null);
 		UUID other = submit(Map.of("sleep_ms", 10), "site-other-" + UUID.randomUUID(), null);
 
@@ -138,7 +141,9 @@ class QueueIntegrationTest {
 		assertThat(status(first)).isEqualTo("RUNNING");
 		assertThat(status(second)).isEqualTo("QUEUED");
 
+		operations.cancel(first, "test");
 		awaitStatus(second, "SUCCEEDED");
+		assertThat(status(first)).isEqualTo("CANCELLED");
 		assertThat(((java.sql.Timestamp) row(second).get("started_at")).toInstant())
 			.isAfterOrEqualTo(((java.sql.Timestamp) row(first).get("finished_at")).toInstant());
 	}
@@ -193,12 +198,13 @@ class QueueIntegrationTest {
 
 	@Test
 	void theListenConnectionComesBackAfterTheDatabaseDropsIt() {
-		String listeners = "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND query LIKE 'LISTEN%'";
-		Await.until("a LISTEN connection exists", WAIT, () -> !jdbc.sql(listeners).query(Integer.class).list().isEmpty());
+		String listeners = "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND application_name = '"
+				+ QueueNotifications.APPLICATION_NAME + "'";
+		await("a LISTEN connection exists").atMost(WAIT).until(() -> !jdbc.sql(listeners).query(Integer.class).list().isEmpty());
 		List<Integer> before = jdbc.sql(listeners).query(Integer.class).list();
 		before.forEach(pid -> jdbc.sql("SELECT pg_terminate_backend(?)").param(pid).query().listOfRows());
 
-		Await.until("a new LISTEN connection replaces the dropped one", WAIT, () -> {
+		await("a new LISTEN connection replaces the dropped one").atMost(WAIT).until(() -> {
 			List<Integer> now = jdbc.sql(listeners).query(Integer.class).list();
 			return !now.isEmpty() && now.stream().noneMatch(before::contains);
 		});
@@ -207,12 +213,89 @@ class QueueIntegrationTest {
 	}
 
 	@Test
+	void aRunningOperationPolledWithItsETagGets304AcrossHeartbeats() {
+		ApiClient api = new ApiClient(port);
+		UUID id = submit(Map.of("sleep_ms", 60_000), "site-etag-running-" + UUID.randomUUID(), null);
+		await("the engine started").atMost(WAIT).until(() -> engine.runs(id) == 1);
+		var first = api.get("/api/v1/operations/" + id, VIEWER);
+		String etag = first.headers().firstValue("ETag").orElseThrow();
+		Object beat = row(id).get("heartbeat_at");
+
+		worker.heartbeatNow();
+
+		assertThat(row(id).get("heartbeat_at")).isNotEqualTo(beat);
+		assertThat(api.get("/api/v1/operations/" + id, VIEWER, "If-None-Match", etag).statusCode()).isEqualTo(304);
+		operations.cancel(id, "test");
+		awaitStatus(id, "CANCELLED");
+		var after = api.get("/api/v1/operations/" + id, VIEWER, "If-None-Match", etag);
+		assertThat(after.statusCode()).isEqualTo(200);
+		assertThat(after.headers().firstValue("ETag")).hasValueSatisfying(e -> assertThat(e).isNotEqualTo(etag));
+	}
+
+	@Test
+	void aRunPastItsDatabaseDeadlineEndsTimedOutAndItsReplicaStopsIt() {
+		UUID id = submit(Map.of("sleep_ms", 60_000), "site-deadline-" + UUID.randomUUID(), null);
+		await("the engine started").atMost(WAIT).until(() -> engine.runs(id) == 1);
+		// As if it had started long ago and its replica had kept heartbeating without ever finishing.
+		jdbc.sql("UPDATE operation SET started_at = now() - interval '1 day' WHERE id = ?").param(id).update();
+
+		// Stepped here; the timer's round may come first, and then this one finds nothing left to do.
+		await("a reaper round ended it").atMost(WAIT).until(() -> {
+			worker.reapNow();
+			return status(id);
+		}, "TIMED_OUT"::equals);
+
+		assertThat((String) row(id).get("reason")).startsWith("deadline passed: replica ");
+		worker.heartbeatNow();
+		await("the local run is stopped").atMost(WAIT).until(() -> engine.cancelledAndStopped(id));
+		assertThat(status(id)).isEqualTo("TIMED_OUT");
+	}
+
+	@Test
+	void logLinesOfAStaleAttemptAreRefusedAndTheCurrentAttemptsKept() {
+		UUID id = insertOrphan("site-fenced-log-" + UUID.randomUUID(), false);
+		jdbc.sql("UPDATE operation SET heartbeat_at = now() + interval '1 hour' WHERE id = ?").param(id).update();
+		var at = java.time.Instant.now();
+
+		assertThat(sql.appendOutput(id, "ghost-replica", 1, List.of(new QueueSql.BufferedLine(1, at, "stdout", "current")),
+				List.of())).isTrue();
+		assertThat(sql.appendOutput(id, "ghost-replica", 0, List.of(new QueueSql.BufferedLine(1, at, "stdout", "stale")),
+				List.of())).isFalse();
+		assertThat(sql.appendOutput(id, "other-replica", 1, List.of(new QueueSql.BufferedLine(2, at, "stdout", "stale")),
+				List.of())).isFalse();
+
+		assertThat(jdbc.sql("SELECT text FROM operation_log WHERE operation_id = ? ORDER BY seq").param(id)
+			.query(String.class).list()).containsExactly("current");
+	}
+
+	@Test
+	void theClaimLooksUpASitesQueueWithoutWalkingItsHistory() {
+		String target = "site-history-" + UUID.randomUUID();
+		jdbc.sql("""
+				INSERT INTO operation (id, type, engine, target, hosts, vars, tasks, status, request_hash, timeout_seconds,
+				                       attempt, created_at, finished_at)
+				SELECT gen_random_uuid(), 'site.backup', 'ansible', ?, 'localhost', '{}', '[]', 'SUCCEEDED', repeat('0', 64), 60,
+				       1, now() - g * interval '1 second', now() - g * interval '1 second'
+				  FROM generate_series(1, 5000) g
+				""").param(target).update();
+		jdbc.sql("ANALYZE operation").update();
+
+		String plan = String.join("\n", jdbc.sql("""
+				EXPLAIN SELECT 1 FROM operation b
+				 WHERE b.target = ? AND b.status = 'QUEUED' AND (b.created_at, b.id) < (now(), gen_random_uuid())
+				""").param(target).query(String.class).list());
+
+		assertThat(plan).contains("operation_queued_target_idx").doesNotContain("operation_target_created_idx");
+	}
+
+	@Test
 	void metricsCountWhatRan() {
 		UUID id = submit(Map.of(), "site-metrics-" + UUID.randomUUID(), null);
 		awaitStatus(id, "SUCCEEDED");
 		String metrics = new ApiClient(port).get("/actuator/prometheus", VIEWER).body();
 		assertThat(metrics).contains("aegir_operations_started_total", "aegir_operations_finished_total",
-				"aegir_operations_duration_seconds_bucket", "aegir_queue_depth", "aegir_executor_slots_busy");
+				"aegir_operations_duration_seconds_bucket", "aegir_queue_depth", "aegir_executor_slots_busy",
+				"aegir_executor_dispatcher_alive 1.0");
 	}
 
 	private UUID insertOrphan(String target, boolean retry) {
@@ -233,7 +316,7 @@ class QueueIntegrationTest {
 	}
 
 	private void awaitStatus(UUID id, String expected) {
-		Await.until(id + " is " + expected + " (now " + status(id) + ")", WAIT, () -> expected.equals(status(id)));
+		await(id + " is " + expected).atMost(WAIT).until(() -> status(id), expected::equals);
 	}
 
 	private String status(UUID id) {

@@ -11,7 +11,6 @@ import java.util.Map;
 import java.util.UUID;
 
 import hosting.aegir.backend.support.ApiClient;
-import hosting.aegir.backend.support.Await;
 import hosting.aegir.backend.support.EngineObservations;
 import hosting.aegir.backend.support.Replica;
 import hosting.aegir.backend.support.ReplicaMain;
@@ -23,6 +22,7 @@ import org.springframework.jdbc.core.simple.JdbcClient;
 
 import static hosting.aegir.backend.support.ApiClient.SUBMITTER;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 /**
  * A replica killed with SIGKILL mid-run: the surviving replica's reaper recovers its operations —
@@ -47,8 +47,7 @@ class ReplicaCrashTest {
 		ConfigurableApplicationContext survivor = null;
 		try {
 			ApiClient child = new ApiClient(port);
-			Await.until("the child replica serves", Duration.ofSeconds(60),
-					() -> doomed.isAlive() && healthy(child));
+			await("the child replica serves").atMost(Duration.ofSeconds(60)).until(() -> doomed.isAlive() && healthy(child));
 
 			List<UUID> retried = new ArrayList<>();
 			List<UUID> notRetried = new ArrayList<>();
@@ -64,7 +63,7 @@ class ReplicaCrashTest {
 			survivor = Replica.start(schema, survivorSaw, "aegir.executor.replica-id=survivor",
 					"aegir.executor.stale-after=3s", "aegir.executor.heartbeat-interval=500ms");
 			JdbcClient jdbc = survivor.getBean(JdbcClient.class);
-			Await.until("the child runs all four long operations", Duration.ofSeconds(30), () -> jdbc
+			await("the child runs all four long operations").atMost(Duration.ofSeconds(30)).until(() -> jdbc
 				.sql("SELECT count(*) FROM operation WHERE status = 'RUNNING' AND claimed_by = 'doomed'")
 				.query(Long.class).single() == 4);
 
@@ -77,7 +76,7 @@ class ReplicaCrashTest {
 			doomed.destroyForcibly().waitFor();
 			long killedAt = System.nanoTime();
 
-			Await.until("every operation has ended", Duration.ofSeconds(60), () -> jdbc
+			await("every operation has ended").atMost(Duration.ofSeconds(60)).until(() -> jdbc
 				.sql("SELECT count(*) FROM operation WHERE status IN ('SUCCEEDED', 'FAILED', 'CANCELLED', 'TIMED_OUT')")
 				.query(Long.class).single() == 8);
 			System.out.printf("recovered the killed replica's operations %d ms after SIGKILL (stale-after 3 s)%n",

@@ -10,7 +10,6 @@ import java.util.concurrent.ThreadLocalRandom;
 import hosting.aegir.backend.operation.OperationService;
 import hosting.aegir.backend.operation.SubmitOperationRequest;
 import hosting.aegir.backend.operation.SubmitOperationRequest.TaskRequest;
-import hosting.aegir.backend.support.Await;
 import hosting.aegir.backend.support.EngineObservations;
 import hosting.aegir.backend.support.Replica;
 import hosting.aegir.backend.support.TestDatabase;
@@ -20,6 +19,7 @@ import org.springframework.context.ConfigurableApplicationContext;
 import org.springframework.jdbc.core.simple.JdbcClient;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 /** Two service instances on one database share the queue without running anything twice or a target twice at once. */
 class TwoReplicasTest {
@@ -41,7 +41,7 @@ class TwoReplicasTest {
 						List.of(new TaskRequest("aegir.Scripted", Map.of(), null)), 60, null, null), null).operation().id());
 			}
 			JdbcClient jdbc = a.getBean(JdbcClient.class);
-			Await.until("all 500 operations are finished", Duration.ofSeconds(180), () -> jdbc
+			await("all 500 operations are finished").atMost(Duration.ofSeconds(180)).until(() -> jdbc
 				.sql("SELECT count(*) FROM operation WHERE status IN ('SUCCEEDED', 'FAILED', 'TIMED_OUT', 'CANCELLED')")
 				.query(Long.class).single() == 500);
 

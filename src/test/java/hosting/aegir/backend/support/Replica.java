@@ -18,8 +18,14 @@ public final class Replica {
 	}
 
 	public static ConfigurableApplicationContext start(String schema, EngineObservations observations, String... properties) {
+		return startOn(TestDatabase.get().url(), schema, observations, properties);
+	}
+
+	/** Like {@link #start}, reaching the test database through another URL (a {@link TcpProxy}'s, say). */
+	public static ConfigurableApplicationContext startOn(String url, String schema, EngineObservations observations,
+			String... properties) {
 		TestDatabase db = TestDatabase.get();
-		List<String> args = new ArrayList<>(List.of("--spring.datasource.url=" + db.url(),
+		List<String> args = new ArrayList<>(List.of("--spring.datasource.url=" + url,
 				"--spring.datasource.username=" + db.username(), "--spring.datasource.password=" + db.password(),
 				"--aegir.database.schema=" + schema, "--server.port=0", "--spring.main.banner-mode=off"));
 		for (String property : properties) {

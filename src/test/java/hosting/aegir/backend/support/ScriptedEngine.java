@@ -16,6 +16,7 @@ import hosting.aegir.backend.engine.ExecutionListener.LogStream;
 
 /**
  * A test engine that does what each task's vars (over the operation's) say: {@code sleep_ms}, {@code first_attempt_sleep_ms},
+ * {@code sleep_ms_on} (a map from replica id to extra sleep on that replica),
  * {@code lines} (log lines to write), {@code fail} (end with exit 2), {@code outputs} (a map to
  * return), {@code key} (the serialisation key to check concurrency on). It records what it saw in
  * {@link EngineObservations}.
@@ -26,9 +27,16 @@ public class ScriptedEngine implements Engine {
 
 	private final EngineObservations observations;
 
+	private final String replica;
+
 	public ScriptedEngine(String name, EngineObservations observations) {
+		this(name, observations, null);
+	}
+
+	public ScriptedEngine(String name, EngineObservations observations, String replica) {
 		this.name = name;
 		this.observations = observations;
+		this.replica = replica;
 	}
 
 	@Override
@@ -80,6 +88,10 @@ public class ScriptedEngine implements Engine {
 			long sleep = ((Number) vars.getOrDefault("sleep_ms", 0)).longValue();
 			if (request.attempt() == 1) {
 				sleep += ((Number) vars.getOrDefault("first_attempt_sleep_ms", 0)).longValue();
+			}
+			if (replica != null && vars.get("sleep_ms_on") instanceof Map<?, ?> perReplica
+					&& perReplica.get(replica) instanceof Number extra) {
+				sleep += extra.longValue();
 			}
 			if (sleep > 0) {
 				try {

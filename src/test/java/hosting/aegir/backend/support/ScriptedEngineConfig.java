@@ -16,8 +16,9 @@ public class ScriptedEngineConfig {
 	}
 
 	@Bean
-	ScriptedEngine scriptedEngine(EngineObservations observations) {
-		return new ScriptedEngine("ansible", observations);
+	ScriptedEngine scriptedEngine(EngineObservations observations,
+			@org.springframework.beans.factory.annotation.Value("${aegir.executor.replica-id:}") String replica) {
+		return new ScriptedEngine("ansible", observations, replica.isEmpty() ? null : replica);
 	}
 
 }

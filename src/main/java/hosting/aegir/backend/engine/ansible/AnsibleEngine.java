@@ -85,7 +85,7 @@ public class AnsibleEngine implements Engine {
 			dir = Files.createTempDirectory(runDirectories.root(), "aegir-" + request.operationId() + "-",
 					PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
 			Path playbook = writer.write(dir, request);
-			List<String> command = new ArrayList<>(processes.ownGroupPrefix());
+			List<String> command = new ArrayList<>(processes.ownGroupPrefix(properties.killGrace()));
 			command.addAll(properties.playbookCommand());
 			command.addAll(List.of("-i", properties.inventory().toAbsolutePath().toString(), playbook.toString()));
 			ProcessBuilder builder = new ProcessBuilder(command).directory(dir.toFile());
