@@ -6,6 +6,8 @@ import java.util.Map;
 
 import hosting.aegir.backend.catalog.CatalogValidator;
 import hosting.aegir.backend.catalog.CatalogValidator.TaskInput;
+import hosting.aegir.backend.engine.Engine.Refusal;
+import hosting.aegir.backend.engine.EngineRequest.EngineTask;
 import hosting.aegir.backend.engine.Engines;
 import hosting.aegir.backend.operation.OperationRejectedException.Kind;
 import hosting.aegir.backend.operation.OperationRejectedException.Violation;
@@ -54,9 +56,25 @@ public class SubmissionPolicy {
 					checked.violations().stream().map(v -> v.field() + ": " + v.message()).reduce((a, b) -> a + "; " + b).get(),
 					checked.violations().stream().map(v -> new Violation(v.field(), v.message())).toList());
 		}
+		refuseWhatTheEngineCannotRun(request, tasks);
 		return new NewOperation(request.type(), request.engine(), request.target(), request.hosts(),
 				orEmpty(request.vars()), tasks, timeout, retry, maxAttempts, idempotencyKey,
 				List.copyOf(checked.secrets()));
+	}
+
+	private void refuseWhatTheEngineCannotRun(SubmitOperationRequest request, List<TaskSpec> tasks) {
+		List<EngineTask> engineTasks = new java.util.ArrayList<>();
+		for (int i = 0; i < tasks.size(); i++) {
+			engineTasks.add(new EngineTask(i, tasks.get(i).name(), tasks.get(i).vars(), tasks.get(i).tasksFrom()));
+		}
+		List<Refusal> refusals = engines.get(request.engine())
+			.orElseThrow()
+			.refusals(request.hosts(), orEmpty(request.vars()), engineTasks);
+		if (!refusals.isEmpty()) {
+			throw new OperationRejectedException(Kind.TASK_INVALID,
+					String.join("; ", refusals.stream().map(r -> r.field() + ": " + r.message()).toList()),
+					refusals.stream().map(r -> new Violation(r.field(), r.message())).toList());
+		}
 	}
 
 	private static Map<String, Object> orEmpty(Map<String, Object> map) {
