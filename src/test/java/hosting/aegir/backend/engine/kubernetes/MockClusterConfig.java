@@ -2,6 +2,7 @@ package hosting.aegir.backend.engine.kubernetes;
 
 import io.fabric8.kubernetes.client.KubernetesClient;
 
+import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
 import org.springframework.boot.test.context.TestConfiguration;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Primary;
@@ -10,7 +11,9 @@ import org.springframework.context.annotation.Primary;
 @TestConfiguration(proxyBeanMethods = false)
 public class MockClusterConfig {
 
+	// A test running several service instances on one cluster registers it before this runs.
 	@Bean(destroyMethod = "close")
+	@ConditionalOnMissingBean
 	MockCluster mockCluster() {
 		return new MockCluster();
 	}
