@@ -23,6 +23,9 @@ import io.fabric8.kubernetes.api.model.batch.v1.Job;
 import io.fabric8.kubernetes.api.model.networking.v1.Ingress;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.Test;
 import tools.jackson.databind.JsonNode;
 
@@ -43,6 +46,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 @PostgresTest
 @Import(MockClusterConfig.class)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 @SpringBootTest(webEnvironment = WebEnvironment.RANDOM_PORT,
 		properties = { "aegir.kubernetes.enabled=true", "aegir.kubernetes.namespaces=" + MockCluster.NAMESPACE,
 				"aegir.kubernetes.image-prefixes=registry.example.org/sites/", "aegir.kubernetes.issuer=letsencrypt",
@@ -103,7 +107,10 @@ class KubernetesEngineEndToEndTest {
 			assertThat(e.getValueFrom().getSecretKeyRef().getName()).isEqualTo(job.getMetadata().getName());
 		});
 		assertThat(k8s.getKubernetesSerialization().asJson(job)).doesNotContain(password);
+		Await.until("the Job's Secret exists", RUN,
+				() -> k8s.secrets().inNamespace(MockCluster.NAMESPACE).withName(job.getMetadata().getName()).get() != null);
 		Secret secret = k8s.secrets().inNamespace(MockCluster.NAMESPACE).withName(job.getMetadata().getName()).get();
+		assertThat(k8s.getKubernetesSerialization().asJson(secret)).doesNotContain(password);
 		assertThat(secret.getMetadata().getOwnerReferences()).singleElement()
 			.satisfies(o -> assertThat(o.getUid()).isEqualTo(job.getMetadata().getUid()));
 
@@ -280,6 +287,24 @@ class KubernetesEngineEndToEndTest {
 		assertThat(finished(deleted).get("status").asString()).isEqualTo("SUCCEEDED");
 		assertThat(environmentObjects("envone")).extracting(o -> o.getKind() + "/" + o.getMetadata().getName())
 			.containsExactlyInAnyOrder("PersistentVolumeClaim/envone-files", "PersistentVolumeClaim/envone-database");
+
+		UUID volumes = submit(operation(target, Map.of("environment_name", "envone", "delete_volumes", true),
+				task("aegir.k8s.DeleteEnvironment", Map.of())));
+		assertThat(finished(volumes).get("status").asString()).isEqualTo("SUCCEEDED");
+		assertThat(environmentObjects("envone")).isEmpty();
+	}
+
+	@Test
+	void deleteEnvironmentLeavesAloneWhatTheServiceDidNotMake() {
+		k8s.services().inNamespace(MockCluster.NAMESPACE).resource(new io.fabric8.kubernetes.api.model.ServiceBuilder()
+			.withNewMetadata().withName("foreign-drupal").withLabels(Map.of("app", "someone-else")).endMetadata()
+			.withNewSpec().addNewPort().withPort(80).endPort().endSpec().build()).create();
+		UUID id = submit(operation("site-" + UUID.randomUUID(), Map.of("environment_name", "foreign"),
+				task("aegir.k8s.DeleteEnvironment", Map.of())));
+		JsonNode op = finished(id);
+		assertThat(op.get("status").asString()).isEqualTo("FAILED");
+		assertThat(op.get("reason").asString()).contains("Service/foreign-drupal was not made by aegir-backend");
+		assertThat(k8s.services().inNamespace(MockCluster.NAMESPACE).withName("foreign-drupal").get()).isNotNull();
 	}
 
 	@Test
@@ -341,6 +366,25 @@ class KubernetesEngineEndToEndTest {
 		assertThat(health.get("components")).as(health.toString()).isNotNull();
 		assertThat(health.get("components").get("kubernetes")).as(health.toString()).isNotNull();
 		assertThat(health.get("components").get("kubernetes").get("status").asString()).as(health.toString()).isEqualTo("UP");
+	}
+
+	/**
+	 * Runs last: every request the engine made to the API server in this class is one the Role grants,
+	 * and the Role grants nothing the engine did not need.
+	 */
+	@Test
+	@Order(Integer.MAX_VALUE)
+	void theRoleGrantsExactlyWhatTheEngineUsed() throws Exception {
+		java.util.Set<String> used = new java.util.TreeSet<>();
+		io.fabric8.mockwebserver.http.RecordedRequest request;
+		while ((request = cluster.server().takeRequest(1, java.util.concurrent.TimeUnit.MILLISECONDS)) != null) {
+			String agent = request.getHeader("User-Agent");
+			if (agent == null || !agent.contains(MockCluster.CONTROLLER_AGENT)) {
+				used.addAll(RolePermissions.needed(request));
+			}
+		}
+		assertThat(RolePermissions.granted(java.nio.file.Path.of("k8s/role.yaml"))).as("what k8s/role.yaml grants")
+			.isEqualTo(used);
 	}
 
 	// ---- helpers ----------------------------------------------------------------------------------

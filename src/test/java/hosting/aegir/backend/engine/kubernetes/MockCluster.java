@@ -22,6 +22,7 @@ import io.fabric8.kubernetes.api.model.apps.DeploymentStatusBuilder;
 import io.fabric8.kubernetes.api.model.batch.v1.Job;
 import io.fabric8.kubernetes.api.model.batch.v1.JobConditionBuilder;
 import io.fabric8.kubernetes.api.model.batch.v1.JobStatusBuilder;
+import io.fabric8.kubernetes.client.ConfigBuilder;
 import io.fabric8.kubernetes.client.NamespacedKubernetesClient;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMixedDispatcher;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
@@ -40,6 +41,9 @@ public class MockCluster implements AutoCloseable {
 
 	public static final String NAMESPACE = "aegir-sites";
 
+	/** The user agent of the requests the test (playing the controllers) makes. */
+	public static final String CONTROLLER_AGENT = "aegir-test-controller";
+
 	private static final Duration WAIT = Duration.ofSeconds(60);
 
 	private final KubernetesMockServer server;
@@ -51,7 +55,10 @@ public class MockCluster implements AutoCloseable {
 		server = new KubernetesMockServer(new Context(Serialization.jsonMapper()), new MockWebServer(), responses,
 				new KubernetesMixedDispatcher(responses), false);
 		server.init(InetAddress.getLoopbackAddress(), 0);
-		client = server.createClient();
+		// The test's own requests carry their own user agent, so they can be told from the engine's.
+		client = server.createClient(builder -> builder.withConfig(new ConfigBuilder(server.createClient().getConfiguration())
+			.withUserAgent(CONTROLLER_AGENT)
+			.build()));
 		client.namespaces().resource(new NamespaceBuilder().withNewMetadata().withName(NAMESPACE).endMetadata().build()).create();
 	}
 
