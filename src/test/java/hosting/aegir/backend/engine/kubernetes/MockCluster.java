@@ -51,10 +51,15 @@ public class MockCluster implements AutoCloseable {
 	private final NamespacedKubernetesClient client;
 
 	public MockCluster() {
+		this(0);
+	}
+
+	/** A cluster on the given port (0: any free one), e.g. to bring one back where another was. */
+	public MockCluster(int port) {
 		Map<ServerRequest, Queue<ServerResponse>> responses = new HashMap<>();
 		server = new KubernetesMockServer(new Context(Serialization.jsonMapper()), new MockWebServer(), responses,
 				new KubernetesMixedDispatcher(responses), false);
-		server.init(InetAddress.getLoopbackAddress(), 0);
+		server.init(InetAddress.getLoopbackAddress(), port);
 		// The test's own requests carry their own user agent, so they can be told from the engine's.
 		client = server.createClient(builder -> builder.withConfig(new ConfigBuilder(server.createClient().getConfiguration())
 			.withUserAgent(CONTROLLER_AGENT)
