@@ -2,6 +2,7 @@ package hosting.aegir.backend.engine.kubernetes;
 
 import java.io.BufferedReader;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -9,6 +10,9 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 import hosting.aegir.backend.engine.ExecutionListener;
 import hosting.aegir.backend.engine.ExecutionListener.LogStream;
@@ -16,7 +20,9 @@ import io.fabric8.kubernetes.api.model.ContainerState;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.batch.v1.Job;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.dsl.LogWatch;
+import io.fabric8.kubernetes.client.http.HttpClient;
+import io.fabric8.kubernetes.client.http.HttpResponse;
+import io.fabric8.kubernetes.client.utils.URLUtils;
 
 /**
  * Waits for one Job, as the informers report it: completes when the Job succeeds, fails or is
@@ -25,6 +31,8 @@ import io.fabric8.kubernetes.client.dsl.LogWatch;
  * the pod's container has started, so the log is kept whatever later happens to the pod.
  */
 class JobWaiter implements ClusterWatch.JobObserver {
+
+	private static final Duration CONNECT_WAIT = Duration.ofSeconds(30);
 
 	private static final Set<String> STARTED = Set.of("Running", "Succeeded", "Failed");
 
@@ -128,7 +136,7 @@ class JobWaiter implements ClusterWatch.JobObserver {
 
 		private final Thread thread;
 
-		private volatile LogWatch watch;
+		private volatile InputStream stream;
 
 		private volatile boolean stopped;
 
@@ -138,17 +146,35 @@ class JobWaiter implements ClusterWatch.JobObserver {
 			this.thread.setDaemon(true);
 		}
 
+		// The log API is called directly rather than through Fabric8's watchLog, which first waits for
+		// the pod to be ready with a watch of its own per pod; the informer has told us it started.
 		private void read() {
 			listener.log(LogStream.SYSTEM, "following the log of pod " + pod);
-			try (LogWatch opened = client.pods().inNamespace(namespace).withName(pod).inContainer(Names.TASK_CONTAINER).watchLog();
-					BufferedReader reader = new BufferedReader(new InputStreamReader(opened.getOutput(), StandardCharsets.UTF_8))) {
-				watch = opened;
-				String line;
-				while (!stopped && (line = reader.readLine()) != null) {
-					listener.log(LogStream.STDOUT, line);
+			HttpClient http = client.getHttpClient();
+			String url = URLUtils.join(client.getMasterUrl().toString(), "api", "v1", "namespaces", namespace, "pods", pod, "log")
+					+ "?container=" + Names.TASK_CONTAINER + "&follow=true";
+			try {
+				HttpResponse<InputStream> response = http
+					.sendAsync(http.newHttpRequestBuilder().uri(url).build(), InputStream.class)
+					.get(CONNECT_WAIT.toSeconds(), TimeUnit.SECONDS);
+				if (!response.isSuccessful()) {
+					listener.log(LogStream.SYSTEM, "the log of pod " + pod + " cannot be read: HTTP " + response.code());
+					response.body().close();
+					return;
+				}
+				try (InputStream body = response.body();
+						BufferedReader reader = new BufferedReader(new InputStreamReader(body, StandardCharsets.UTF_8))) {
+					stream = body;
+					String line;
+					while (!stopped && (line = reader.readLine()) != null) {
+						listener.log(LogStream.STDOUT, line);
+					}
 				}
 			}
-			catch (IOException | RuntimeException ex) {
+			catch (InterruptedException ex) {
+				Thread.currentThread().interrupt();
+			}
+			catch (IOException | ExecutionException | TimeoutException | RuntimeException ex) {
 				if (!stopped) {
 					listener.log(LogStream.SYSTEM, "the log of pod " + pod + " could not be read to its end: " + ex.getMessage());
 				}
@@ -157,9 +183,14 @@ class JobWaiter implements ClusterWatch.JobObserver {
 
 		void stop() {
 			stopped = true;
-			LogWatch current = watch;
+			InputStream current = stream;
 			if (current != null) {
-				current.close();
+				try {
+					current.close();
+				}
+				catch (IOException ex) {
+					// Closing is all we wanted.
+				}
 			}
 		}
 

@@ -111,13 +111,12 @@ public class MockCluster implements AutoCloseable {
 
 	/** Serves the pod's log to whoever asks for it (the engine follows it). */
 	public void serveLog(Pod pod, String log) {
-		String base = "/api/v1/namespaces/" + NAMESPACE + "/pods/" + pod.getMetadata().getName() + "/log";
-		for (String query : List.of("?pretty=false&container=task&follow=true", "?pretty=false&follow=true&container=task",
-				"?container=task&follow=true&pretty=false", "?follow=true&container=task&pretty=false",
-				"?container=task&pretty=false&follow=true", "?follow=true&pretty=false&container=task",
-				"?pretty=false&container=task", "?container=task&pretty=false")) {
-			server.expect().get().withPath(base + query).andReturn(200, log).always();
-		}
+		server.expect()
+			.get()
+			.withPath("/api/v1/namespaces/" + NAMESPACE + "/pods/" + pod.getMetadata().getName() + "/log?container="
+					+ Names.TASK_CONTAINER + "&follow=true")
+			.andReturn(200, log)
+			.always();
 	}
 
 	public Pod running(Pod pod) {
