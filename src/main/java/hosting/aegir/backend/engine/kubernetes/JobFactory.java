@@ -135,7 +135,7 @@ class JobFactory {
 					.build());
 			}
 			else {
-				env.add(new EnvVar(variable, text, null));
+				env.add(new EnvVar(variable, literal(text), null));
 			}
 		}
 		container.setEnv(env);
@@ -165,6 +165,14 @@ class JobFactory {
 				.withController(false)
 				.build()));
 		return secret;
+	}
+
+	/**
+	 * Kubernetes expands {@code $(NAME)} in an environment variable's value into another variable's;
+	 * "$$" is its escape for a "$", so doubling every "$" keeps a client's value exactly as sent.
+	 */
+	static String literal(String value) {
+		return value.replace("$", "$$");
 	}
 
 	private String claim(String templateClaim, String environment) {

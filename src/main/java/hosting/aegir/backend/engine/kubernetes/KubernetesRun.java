@@ -88,6 +88,14 @@ class KubernetesRun implements Execution {
 
 	void run() {
 		try {
+			// The operator's settings may have changed since the submission was accepted: check again.
+			List<hosting.aegir.backend.engine.Engine.Refusal> refusals = engine.refusals(request.hosts(), request.vars(),
+					request.tasks());
+			if (!refusals.isEmpty()) {
+				result.complete(new EngineResult(1, "refused by the Kubernetes engine's current settings: "
+						+ String.join("; ", refusals.stream().map(r -> r.field() + ": " + r.message()).toList())));
+				return;
+			}
 			for (EngineTask engineTask : request.tasks()) {
 				if (cancelled.isDone()) {
 					result.complete(new EngineResult(-1, "cancelled"));
@@ -201,6 +209,9 @@ class KubernetesRun implements Execution {
 			}
 			catch (KubernetesClientException ex) {
 				if (ex.getCode() != 409) {
+					// Without its Secret the pod cannot start: do not leave the Job waiting for its deadline.
+					client.batch().v1().jobs().inNamespace(task.namespace()).withName(name)
+						.withPropagationPolicy(DeletionPropagation.FOREGROUND).delete();
 					throw ex;
 				}
 			}

@@ -34,6 +34,7 @@ import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.context.SpringBootTest.WebEnvironment;
 import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.context.annotation.Import;
+import org.springframework.test.annotation.DirtiesContext;
 
 import static hosting.aegir.backend.support.ApiClient.SUBMITTER;
 import static hosting.aegir.backend.support.ApiClient.VIEWER;
@@ -47,6 +48,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 @PostgresTest
 @Import(MockClusterConfig.class)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+// Its own mock cluster and engine: no other test can share the context, so free its connections after.
+@DirtiesContext
 @SpringBootTest(webEnvironment = WebEnvironment.RANDOM_PORT,
 		properties = { "aegir.kubernetes.enabled=true", "aegir.kubernetes.namespaces=" + MockCluster.NAMESPACE,
 				"aegir.kubernetes.image-prefixes=registry.example.org/sites/", "aegir.kubernetes.issuer=letsencrypt",
@@ -79,7 +82,8 @@ class KubernetesEngineEndToEndTest {
 	void anInstallJobSucceedsAndItsPodLogIsInTheOperationLog() {
 		String password = "S3cret-" + UUID.randomUUID();
 		UUID id = submit(operation("site-" + UUID.randomUUID(), site("mysite"), task("aegir.k8s.InstallDrupalSite",
-				Map.of("db_url", "mysql://drupal:" + password + "@mysite-database/drupal", "account_pass", password))));
+				Map.of("db_url", "mysql://drupal:" + password + "@mysite-database/drupal", "account_pass", password,
+						"site_name", "$(AEGIR_DB_URL) $$ `id` {{ x }}"))));
 		Job job = cluster.awaitJob(id);
 
 		assertThat(job.getMetadata().getName()).isEqualTo("aegir-" + id + "-1-0");
@@ -101,6 +105,11 @@ class KubernetesEngineEndToEndTest {
 		assertThat(container.getEnv()).anySatisfy(e -> {
 			assertThat(e.getName()).isEqualTo("AEGIR_SITE_URI");
 			assertThat(e.getValue()).isEqualTo("mysite.example.org");
+		});
+		// Kubernetes would expand $(AEGIR_DB_URL) in a value into the secret; "$$" keeps it literal.
+		assertThat(container.getEnv()).anySatisfy(e -> {
+			assertThat(e.getName()).isEqualTo("AEGIR_SITE_NAME");
+			assertThat(e.getValue()).isEqualTo("$$(AEGIR_DB_URL) $$$$ `id` {{ x }}");
 		});
 		assertThat(container.getEnv()).anySatisfy(e -> {
 			assertThat(e.getName()).isEqualTo("AEGIR_ACCOUNT_PASS");
