@@ -8,7 +8,7 @@ import io.fabric8.kubernetes.client.KubernetesClient;
  * {@code aegir-backend} ({@link ServerSideApplier}). Fabric8's mock server cannot do server-side apply,
  * so the tests configure a create-or-replace applier instead; the README says which path they cover.
  */
-public interface Applier {
+interface Applier {
 
 	/** Makes the cluster hold the desired object; says whether this call created or changed it. */
 	Applied apply(KubernetesClient client, HasMetadata desired);

@@ -20,7 +20,7 @@ import tools.jackson.databind.json.JsonMapper;
  * operation's log, their termination message returned as outputs), environments by applying their
  * objects and waiting for their Deployments. Knows nothing of HTTP or of the database.
  */
-public class KubernetesEngine implements Engine {
+class KubernetesEngine implements Engine {
 
 	private final KubernetesClient client;
 

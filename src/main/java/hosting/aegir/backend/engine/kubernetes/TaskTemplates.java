@@ -25,7 +25,7 @@ import org.yaml.snakeyaml.constructor.SafeConstructor;
  * shape of an Ansible role's) and one template, parsed into Fabric8's typed objects. Each use gets
  * fresh copies, which the engine then fills field by field.
  */
-public final class TaskTemplates {
+final class TaskTemplates {
 
 	static final String SPEC = "argument_specs.yml";
 
@@ -56,7 +56,7 @@ public final class TaskTemplates {
 	}
 
 	/** Reads every task folder under the directory; a folder without a spec or template fails the start. */
-	public static TaskTemplates read(Path directory) {
+	static TaskTemplates read(Path directory) {
 		if (!Files.isDirectory(directory)) {
 			throw new IllegalStateException("no Kubernetes task templates at " + directory
 					+ " (set aegir.kubernetes.tasks-directory, or aegir.kubernetes.enabled=false)");
@@ -129,7 +129,7 @@ public final class TaskTemplates {
 		}
 	}
 
-	public List<String> names() {
+	List<String> names() {
 		return List.copyOf(tasks.keySet());
 	}
 

@@ -11,7 +11,7 @@ import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
  * when absent, replace when any field the desired object sets differs, and leave the object alone
  * otherwise — the outcome server-side apply has for a sole field manager.
  */
-public class CreateOrReplaceApplier implements Applier {
+class CreateOrReplaceApplier implements Applier {
 
 	private final KubernetesSerialization serialization = new KubernetesSerialization();
 
