@@ -41,30 +41,7 @@ final class RoleArgumentSpecReader {
 		return tasks;
 	}
 
-	@SuppressWarnings("unchecked")
 	private static CatalogTask read(Path role, Path spec) throws IOException {
-		Map<String, Object> document;
-		try (Reader reader = Files.newBufferedReader(spec, StandardCharsets.UTF_8)) {
-			document = new Yaml(new SafeConstructor(new LoaderOptions())).load(reader);
-		}
-		Map<String, Object> main = (Map<String, Object>) ((Map<String, Object>) document.get("argument_specs")).get("main");
-		if (main == null) {
-			throw new IllegalStateException(spec + " has no 'main' entry point");
-		}
-		List<CatalogVariable> variables = new ArrayList<>();
-		Map<String, Object> options = (Map<String, Object>) main.getOrDefault("options", Map.of());
-		// Operator settings stay in the argument spec (Ansible checks their types) but are not the client's to send.
-		java.util.Set<String> operatorSettings = OperatorSettings.of(role).settings();
-		options.forEach((name, value) -> {
-			if (operatorSettings.contains(name)) {
-				return;
-			}
-			Map<String, Object> option = (Map<String, Object>) value;
-			variables.add(new CatalogVariable(name, (String) option.getOrDefault("type", "str"),
-					Boolean.TRUE.equals(option.get("required")), option.get("default"), text(option.get("description")),
-					(List<Object>) option.get("choices"), (String) option.get("elements"),
-					Boolean.TRUE.equals(option.get("no_log"))));
-		});
 		List<String> taskFiles = new ArrayList<>();
 		Path tasksDir = role.resolve("tasks");
 		if (Files.isDirectory(tasksDir)) {
@@ -76,8 +53,39 @@ final class RoleArgumentSpecReader {
 					.forEach(taskFiles::add);
 			}
 		}
-		return new CatalogTask(role.getFileName().toString(), "ansible", (String) main.get("short_description"),
-				text(main.get("description")), variables, taskFiles);
+		// Operator settings stay in the argument spec (Ansible checks their types) but are not the client's to send.
+		return readSpec(spec, role.getFileName().toString(), "ansible", taskFiles, OperatorSettings.of(role).settings());
+	}
+
+	/**
+	 * One catalog entry from a file in the shape of {@code argument_specs.yml}: an Ansible role's, or
+	 * a Kubernetes task's beside its template; the {@code hidden} options (operator settings) are left out.
+	 */
+	@SuppressWarnings("unchecked")
+	static CatalogTask readSpec(Path spec, String name, String engine, List<String> taskFiles,
+			java.util.Set<String> hidden) throws IOException {
+		Map<String, Object> document;
+		try (Reader reader = Files.newBufferedReader(spec, StandardCharsets.UTF_8)) {
+			document = new Yaml(new SafeConstructor(new LoaderOptions())).load(reader);
+		}
+		Map<String, Object> main = (Map<String, Object>) ((Map<String, Object>) document.get("argument_specs")).get("main");
+		if (main == null) {
+			throw new IllegalStateException(spec + " has no 'main' entry point");
+		}
+		List<CatalogVariable> variables = new ArrayList<>();
+		Map<String, Object> options = (Map<String, Object>) main.getOrDefault("options", Map.of());
+		options.forEach((option, value) -> {
+			if (hidden.contains(option)) {
+				return;
+			}
+			Map<String, Object> o = (Map<String, Object>) value;
+			variables.add(new CatalogVariable(option, (String) o.getOrDefault("type", "str"),
+					Boolean.TRUE.equals(o.get("required")), o.get("default"), text(o.get("description")),
+					(List<Object>) o.get("choices"), (String) o.get("elements"),
+					Boolean.TRUE.equals(o.get("no_log"))));
+		});
+		return new CatalogTask(name, engine, (String) main.get("short_description"), text(main.get("description")),
+				variables, taskFiles);
 	}
 
 	private static String text(Object value) {

@@ -3,16 +3,16 @@ package hosting.aegir.backend.catalog;
 import java.util.List;
 import java.util.Optional;
 
-import hosting.aegir.backend.engine.ansible.AnsibleProperties;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.stereotype.Component;
 
 /**
- * The tasks that exist, read once at start-up: the Ansible roles of {@code aegir.ansible.directory}
- * when that engine is enabled. Engines without a catalog take any task name.
+ * The tasks that exist, read once at start-up from each enabled engine's {@link TaskSource}: the
+ * Ansible roles, the Kubernetes task templates. Engines without a catalog take any task name.
  */
 @Component
 public class TaskCatalog {
@@ -22,11 +22,12 @@ public class TaskCatalog {
 	private final List<CatalogTask> tasks;
 
 	@Autowired
-	public TaskCatalog(AnsibleProperties ansible) {
-		this(ansible.enabled() ? RoleArgumentSpecReader.read(ansible.roles()) : List.of());
-		if (ansible.enabled()) {
-			log.info("Task catalog: {} Ansible roles from {}", tasks.size(), ansible.roles());
-		}
+	public TaskCatalog(ObjectProvider<TaskSource> sources) {
+		this(sources.orderedStream().flatMap(source -> {
+			List<CatalogTask> found = source.tasks();
+			log.info("Task catalog: {} tasks from {}", found.size(), source);
+			return found.stream();
+		}).toList());
 	}
 
 	/** A catalog of the given tasks, for tests and for engines that bring their own. */

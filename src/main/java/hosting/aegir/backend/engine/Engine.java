@@ -1,5 +1,8 @@
 package hosting.aegir.backend.engine;
 
+import java.util.List;
+import java.util.Map;
+
 /**
  * Something that can run an operation's tasks: Ansible, Kubernetes, or a test double. An engine
  * knows nothing of HTTP or of the database; it reports what happens through the listener and ends
@@ -16,5 +19,18 @@ public interface Engine {
 	 * completes.
 	 */
 	Execution start(EngineRequest request, ExecutionListener listener);
+
+	/**
+	 * What this engine refuses in a submission, beyond the catalog's checks of tasks and types: the
+	 * hosts it may not use, values it cannot turn into what it runs. Called before anything is stored;
+	 * each refusal becomes a 422 naming the field.
+	 */
+	default List<Refusal> refusals(String hosts, Map<String, Object> vars, List<EngineRequest.EngineTask> tasks) {
+		return List.of();
+	}
+
+	/** Why a submission cannot run on this engine, named by the request field it is about. */
+	record Refusal(String field, String message) {
+	}
 
 }

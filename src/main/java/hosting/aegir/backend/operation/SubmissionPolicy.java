@@ -9,6 +9,8 @@ import hosting.aegir.backend.catalog.CatalogValidator;
 import hosting.aegir.backend.catalog.RequestPaths;
 import hosting.aegir.backend.catalog.TargetHosts;
 import hosting.aegir.backend.catalog.CatalogValidator.TaskInput;
+import hosting.aegir.backend.engine.Engine.Refusal;
+import hosting.aegir.backend.engine.EngineRequest.EngineTask;
 import hosting.aegir.backend.engine.Engines;
 import hosting.aegir.backend.engine.ansible.AnsibleInventory.InventoryUnavailableException;
 import hosting.aegir.backend.operation.OperationRejectedException.Kind;
@@ -80,6 +82,7 @@ public class SubmissionPolicy {
 		if (!paths.isEmpty()) {
 			throw rejected(Kind.TASK_INVALID, paths);
 		}
+		refuseWhatTheEngineCannotRun(request, tasks);
 		return new NewOperation(request.type(), request.engine(), request.target(), request.hosts(),
 				orEmpty(request.vars()), tasks, timeout, retry, maxAttempts, idempotencyKey,
 				List.copyOf(checked.secrets()));
@@ -102,6 +105,21 @@ public class SubmissionPolicy {
 		if (!found.isEmpty()) {
 			throw new OperationRejectedException(Kind.INVALID_INPUT,
 					found.stream().map(v -> v.field() + ": " + v.message()).reduce((a, b) -> a + "; " + b).get(), found);
+		}
+	}
+
+	private void refuseWhatTheEngineCannotRun(SubmitOperationRequest request, List<TaskSpec> tasks) {
+		List<EngineTask> engineTasks = new java.util.ArrayList<>();
+		for (int i = 0; i < tasks.size(); i++) {
+			engineTasks.add(new EngineTask(i, tasks.get(i).name(), tasks.get(i).vars(), tasks.get(i).tasksFrom()));
+		}
+		List<Refusal> refusals = engines.get(request.engine())
+			.orElseThrow()
+			.refusals(request.hosts(), orEmpty(request.vars()), engineTasks);
+		if (!refusals.isEmpty()) {
+			throw new OperationRejectedException(Kind.TASK_INVALID,
+					String.join("; ", refusals.stream().map(r -> r.field() + ": " + r.message()).toList()),
+					refusals.stream().map(r -> new Violation(r.field(), r.message())).toList());
 		}
 	}
 

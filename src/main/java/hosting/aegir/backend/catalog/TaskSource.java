@@ -1,0 +1,10 @@
+package hosting.aegir.backend.catalog;
+
+import java.util.List;
+
+/** Where some of the catalog's tasks come from: one engine's task definitions. */
+public interface TaskSource {
+
+	List<CatalogTask> tasks();
+
+}

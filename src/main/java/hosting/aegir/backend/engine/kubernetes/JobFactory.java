@@ -1,0 +1,223 @@
+package hosting.aegir.backend.engine.kubernetes;
+
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+import hosting.aegir.backend.engine.kubernetes.TaskTemplates.Option;
+import io.fabric8.kubernetes.api.model.Capabilities;
+import io.fabric8.kubernetes.api.model.Container;
+import io.fabric8.kubernetes.api.model.EmptyDirVolumeSource;
+import io.fabric8.kubernetes.api.model.EnvVar;
+import io.fabric8.kubernetes.api.model.EnvVarBuilder;
+import io.fabric8.kubernetes.api.model.ObjectMeta;
+import io.fabric8.kubernetes.api.model.OwnerReferenceBuilder;
+import io.fabric8.kubernetes.api.model.PodSecurityContext;
+import io.fabric8.kubernetes.api.model.PodSpec;
+import io.fabric8.kubernetes.api.model.Quantity;
+import io.fabric8.kubernetes.api.model.ResourceRequirements;
+import io.fabric8.kubernetes.api.model.SeccompProfile;
+import io.fabric8.kubernetes.api.model.Secret;
+import io.fabric8.kubernetes.api.model.SecretBuilder;
+import io.fabric8.kubernetes.api.model.SecurityContext;
+import io.fabric8.kubernetes.api.model.Volume;
+import io.fabric8.kubernetes.api.model.VolumeMount;
+import io.fabric8.kubernetes.api.model.batch.v1.Job;
+import tools.jackson.databind.json.JsonMapper;
+
+/**
+ * Turns a task's Job template into the Job of one task of one attempt, setting every field that
+ * depends on the request or the operator as a typed field: name, labels, image, environment,
+ * volume claims, deadline, TTL, resources, and a non-root security context.
+ */
+class JobFactory {
+
+	private final KubernetesProperties properties;
+
+	private final TaskTemplates templates;
+
+	private final JsonMapper json;
+
+	JobFactory(KubernetesProperties properties, TaskTemplates templates, JsonMapper json) {
+		this.properties = properties;
+		this.templates = templates;
+		this.json = json;
+	}
+
+	/** A Job, and the Secret holding its secret variables (null when it has none). */
+	record JobAndSecret(Job job, Secret secret) {
+	}
+
+	JobAndSecret build(RunTask task, long deadlineSeconds) {
+		Job job = templates.job(task.name());
+		String name = Names.job(task.operationId(), task.attempt(), task.index());
+		Map<String, String> labels = new LinkedHashMap<>();
+		labels.put(Names.MANAGED_BY, Names.MANAGER);
+		labels.put(Names.OPERATION, task.operationId().toString());
+		labels.put(Names.ATTEMPT, Integer.toString(task.attempt()));
+		labels.put(Names.TASK_INDEX, Integer.toString(task.index()));
+		String environment = task.string("environment_name");
+		if (environment != null) {
+			labels.put(Names.ENVIRONMENT, environment);
+		}
+		ObjectMeta meta = new ObjectMeta();
+		meta.setName(name);
+		meta.setNamespace(task.namespace());
+		meta.setLabels(labels);
+		meta.setAnnotations(Map.of("aegir.hosting/task", task.name()));
+		job.setMetadata(meta);
+
+		var spec = job.getSpec();
+		spec.setBackoffLimit(0);
+		spec.setActiveDeadlineSeconds(Math.max(1, deadlineSeconds));
+		spec.setTtlSecondsAfterFinished((int) properties.jobTtl().toSeconds());
+		ObjectMeta podMeta = new ObjectMeta();
+		podMeta.setLabels(new LinkedHashMap<>(labels));
+		spec.getTemplate().setMetadata(podMeta);
+
+		PodSpec pod = spec.getTemplate().getSpec();
+		pod.setRestartPolicy("Never");
+		pod.setAutomountServiceAccountToken(false);
+		pod.setEnableServiceLinks(false);
+		pod.setSecurityContext(podSecurity(properties));
+		List<Volume> volumes = pod.getVolumes() == null ? new ArrayList<>() : new ArrayList<>(pod.getVolumes());
+		for (Volume volume : volumes) {
+			if (volume.getPersistentVolumeClaim() != null) {
+				volume.getPersistentVolumeClaim().setClaimName(claim(volume.getPersistentVolumeClaim().getClaimName(), environment));
+			}
+		}
+		Volume tmp = new Volume();
+		tmp.setName("tmp");
+		tmp.setEmptyDir(new EmptyDirVolumeSource());
+		volumes.add(tmp);
+		pod.setVolumes(volumes);
+
+		Container container = pod.getContainers()
+			.stream()
+			.filter(c -> Names.TASK_CONTAINER.equals(c.getName()))
+			.findFirst()
+			.orElseThrow(() -> new IllegalStateException(task.name() + "/job.yaml has no container named 'task'"));
+		container.setImage(task.string("image"));
+		container.setImagePullPolicy("IfNotPresent");
+		container.setTerminationMessagePolicy("File");
+		container.setResources(resources(properties));
+		container.setSecurityContext(containerSecurity());
+		List<VolumeMount> mounts = container.getVolumeMounts() == null ? new ArrayList<>() : new ArrayList<>(container.getVolumeMounts());
+		VolumeMount tmpMount = new VolumeMount();
+		tmpMount.setName("tmp");
+		tmpMount.setMountPath("/tmp");
+		mounts.add(tmpMount);
+		container.setVolumeMounts(mounts);
+
+		List<EnvVar> env = container.getEnv() == null ? new ArrayList<>() : new ArrayList<>(container.getEnv());
+		Map<String, String> secretData = new LinkedHashMap<>();
+		for (Option option : templates.get(task.name()).options().values()) {
+			Object value = task.value(option.name());
+			if (value == null) {
+				continue;
+			}
+			String variable = "AEGIR_" + option.name().toUpperCase(Locale.ROOT);
+			String text = text(value);
+			if (option.noLog()) {
+				String key = option.name().replace('_', '-');
+				secretData.put(key, Base64.getEncoder().encodeToString(text.getBytes(StandardCharsets.UTF_8)));
+				env.add(new EnvVarBuilder().withName(variable)
+					.withNewValueFrom()
+					.withNewSecretKeyRef()
+					.withName(name)
+					.withKey(key)
+					.endSecretKeyRef()
+					.endValueFrom()
+					.build());
+			}
+			else {
+				env.add(new EnvVar(variable, literal(text), null));
+			}
+		}
+		container.setEnv(env);
+
+		Secret secret = null;
+		if (!secretData.isEmpty()) {
+			secret = new SecretBuilder().withNewMetadata()
+				.withName(name)
+				.withNamespace(task.namespace())
+				.withLabels(labels)
+				.endMetadata()
+				.withType("Opaque")
+				.withData(secretData)
+				.build();
+		}
+		return new JobAndSecret(job, secret);
+	}
+
+	/** The Secret, owned by its Job so that it goes when the Job goes. */
+	static Secret ownedBy(Secret secret, Job job) {
+		secret.getMetadata()
+			.setOwnerReferences(List.of(new OwnerReferenceBuilder().withApiVersion("batch/v1")
+				.withKind("Job")
+				.withName(job.getMetadata().getName())
+				.withUid(job.getMetadata().getUid())
+				.withBlockOwnerDeletion(false)
+				.withController(false)
+				.build()));
+		return secret;
+	}
+
+	/**
+	 * Kubernetes expands {@code $(NAME)} in an environment variable's value into another variable's;
+	 * "$$" is its escape for a "$", so doubling every "$" keeps a client's value exactly as sent.
+	 */
+	static String literal(String value) {
+		return value.replace("$", "$$");
+	}
+
+	private String claim(String templateClaim, String environment) {
+		if ("backups".equals(templateClaim)) {
+			return properties.backupClaim();
+		}
+		if (environment == null) {
+			throw new IllegalStateException("a Job mounting '" + templateClaim + "' needs an environment");
+		}
+		return environment + "-" + templateClaim;
+	}
+
+	private String text(Object value) {
+		return value instanceof String s ? s : json.writeValueAsString(value);
+	}
+
+	static PodSecurityContext podSecurity(KubernetesProperties properties) {
+		PodSecurityContext security = new PodSecurityContext();
+		security.setRunAsNonRoot(true);
+		security.setRunAsUser(properties.runAsUser());
+		security.setRunAsGroup(properties.runAsUser());
+		security.setFsGroup(properties.runAsUser());
+		SeccompProfile seccomp = new SeccompProfile();
+		seccomp.setType("RuntimeDefault");
+		security.setSeccompProfile(seccomp);
+		return security;
+	}
+
+	static SecurityContext containerSecurity() {
+		SecurityContext security = new SecurityContext();
+		security.setAllowPrivilegeEscalation(false);
+		security.setReadOnlyRootFilesystem(true);
+		Capabilities capabilities = new Capabilities();
+		capabilities.setDrop(List.of("ALL"));
+		security.setCapabilities(capabilities);
+		return security;
+	}
+
+	static ResourceRequirements resources(KubernetesProperties properties) {
+		ResourceRequirements resources = new ResourceRequirements();
+		resources.setRequests(Map.of("cpu", new Quantity(properties.resources().cpuRequest()), "memory",
+				new Quantity(properties.resources().memoryRequest())));
+		resources.setLimits(Map.of("cpu", new Quantity(properties.resources().cpuLimit()), "memory",
+				new Quantity(properties.resources().memoryLimit())));
+		return resources;
+	}
+
+}
