@@ -25,7 +25,7 @@ public class OperationRejectedException extends RuntimeException {
 
 	/** Why the operation was refused; each kind has its own problem type. */
 	public enum Kind {
-		ENGINE_UNAVAILABLE, TASK_INVALID
+		ENGINE_UNAVAILABLE, TASK_INVALID, CALLBACK_NOT_ALLOWED
 	}
 
 	/** One thing wrong with the request: where, and what. */

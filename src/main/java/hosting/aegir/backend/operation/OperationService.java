@@ -53,11 +53,14 @@ public class OperationService {
 
 	private final JsonMapper json;
 
+	private final CallbackDeliveries callbacks;
+
 	// Sorted keys and properties: equal requests hash equally whatever order the client wrote.
 	private final JsonMapper canonicalJson;
 
 	public OperationService(OperationRepository operations, QueueSql queue, OperationLog log, OperationEvents events,
-			SubmissionPolicy policy, TransactionTemplate tx, JsonMapper json) {
+			SubmissionPolicy policy, TransactionTemplate tx, JsonMapper json, CallbackDeliveries callbacks) {
+		this.callbacks = callbacks;
 		this.operations = operations;
 		this.queue = queue;
 		this.log = log;
@@ -213,7 +216,8 @@ public class OperationService {
 				masked(json.readValue(op.getVars(), MAP), secrets), tasks, op.getStatus(), op.getExitCode(), op.getReason(),
 				json.readValue(op.getOutputs(), MAP), op.getTimeoutSeconds(), op.isRetry(), op.getMaxAttempts(),
 				op.getAttempt(), op.getClaimedBy(), op.getHeartbeatAt(), op.getCreatedAt(), op.getStartedAt(),
-				op.getFinishedAt());
+				op.getFinishedAt(), op.getCallbackUrl(),
+				op.getCallbackUrl() == null ? null : callbacks.of(op.getId()).orElse(null));
 	}
 
 	private static Map<String, Object> masked(Map<String, Object> vars, List<String> secrets) {

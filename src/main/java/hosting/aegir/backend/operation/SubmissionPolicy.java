@@ -25,10 +25,14 @@ public class SubmissionPolicy {
 
 	private final CatalogValidator catalog;
 
-	public SubmissionPolicy(ExecutorProperties executor, Engines engines, CatalogValidator catalog) {
+	private final CallbackPolicy callbacks;
+
+	public SubmissionPolicy(ExecutorProperties executor, Engines engines, CatalogValidator catalog,
+			CallbackPolicy callbacks) {
 		this.executor = executor;
 		this.engines = engines;
 		this.catalog = catalog;
+		this.callbacks = callbacks;
 	}
 
 	public NewOperation apply(SubmitOperationRequest request, String idempotencyKey) {
@@ -54,9 +58,10 @@ public class SubmissionPolicy {
 					checked.violations().stream().map(v -> v.field() + ": " + v.message()).reduce((a, b) -> a + "; " + b).get(),
 					checked.violations().stream().map(v -> new Violation(v.field(), v.message())).toList());
 		}
+		String callbackUrl = request.callbackUrl() == null ? null : callbacks.check(request.callbackUrl());
 		return new NewOperation(request.type(), request.engine(), request.target(), request.hosts(),
 				orEmpty(request.vars()), tasks, timeout, retry, maxAttempts, idempotencyKey,
-				List.copyOf(checked.secrets()));
+				List.copyOf(checked.secrets()), callbackUrl);
 	}
 
 	private static Map<String, Object> orEmpty(Map<String, Object> map) {

@@ -60,6 +60,7 @@ public class ApiExceptionHandler extends ResponseEntityExceptionHandler {
 		ProblemDetail problem = problem(HttpStatus.UNPROCESSABLE_CONTENT, switch (ex.kind()) {
 			case ENGINE_UNAVAILABLE -> ProblemTypes.ENGINE_UNAVAILABLE;
 			case TASK_INVALID -> ProblemTypes.TASK_INVALID;
+			case CALLBACK_NOT_ALLOWED -> ProblemTypes.CALLBACK_NOT_ALLOWED;
 		}, ex.getMessage());
 		problem.setProperty("errors", ex.violations()
 			.stream()

@@ -35,6 +35,8 @@ public final class ProblemTypes {
 
 	public static final URI TASK_INVALID = URI.create(BASE + "task-invalid");
 
+	public static final URI CALLBACK_NOT_ALLOWED = URI.create(BASE + "callback-not-allowed");
+
 	public static final URI INTERNAL_ERROR = URI.create(BASE + "internal-error");
 
 	private ProblemTypes() {
