@@ -142,6 +142,25 @@ class OperationStreamAnsibleTest {
 		}
 	}
 
+	@Test
+	void streamsAreRefusedWithProblemsLikeTheOtherEndpoints() {
+		HttpClient http = EventStream.client();
+		try (EventStream unknown = EventStream.open(http, port, "/api/v1/operations/" + UUID.randomUUID() + "/stream", VIEWER, null)) {
+			assertThat(unknown.status()).isEqualTo(404);
+			assertThat(unknown.contentType()).startsWith("application/problem+json");
+		}
+		UUID id = submit(new ApiClient(port), "site-" + UUID.randomUUID(), Path.of("/bin/true"), 1);
+		try (EventStream bad = EventStream.open(http, port, "/api/v1/operations/" + id + "/stream", VIEWER, "12;DROP")) {
+			assertThat(bad.status()).isEqualTo(400);
+			JsonNode problem = json.readTree(bad.rest());
+			assertThat(problem.get("type").asString()).isEqualTo("https://aegir.hosting/problems/validation-failed");
+			assertThat(problem.get("errors").get(0).get("field").asString()).isEqualTo("Last-Event-ID");
+		}
+		try (EventStream anonymous = EventStream.open(http, port, "/api/v1/operations/" + id + "/stream", null, null)) {
+			assertThat(anonymous.status()).isEqualTo(401);
+		}
+	}
+
 	private UUID submit(ApiClient api, String target, Path drush, int tasks) {
 		List<Map<String, Object>> list = new ArrayList<>();
 		for (int i = 0; i < tasks; i++) {

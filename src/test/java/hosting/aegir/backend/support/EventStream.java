@@ -34,8 +34,10 @@ public final class EventStream implements AutoCloseable {
 
 	public static EventStream open(HttpClient http, int port, String path, String token, String lastEventId) {
 		HttpRequest.Builder request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
-			.header("Accept", "text/event-stream")
-			.header("Authorization", "Bearer " + token);
+			.header("Accept", "text/event-stream");
+		if (token != null) {
+			request.header("Authorization", "Bearer " + token);
+		}
 		if (lastEventId != null) {
 			request.header("Last-Event-ID", lastEventId);
 		}

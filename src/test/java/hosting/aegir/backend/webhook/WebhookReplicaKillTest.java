@@ -3,6 +3,10 @@ package hosting.aegir.backend.webhook;
 import java.io.File;
 import java.io.IOException;
 import java.net.ServerSocket;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
@@ -66,12 +70,22 @@ class WebhookReplicaKillTest {
 				Await.until("the child posts the webhook", Duration.ofSeconds(60), () -> receiver.requests.size() == 1);
 				doomed.destroyForcibly().waitFor();
 
+				// The dead replica's claim is still there, unanswered.
+				try (Connection c = DriverManager.getConnection(db.url(), db.username(), db.password());
+						PreparedStatement ps = c.prepareStatement(
+								"SELECT state, claimed_by, attempts FROM " + schema + ".webhook_delivery WHERE operation_id = ?")) {
+					ps.setObject(1, id);
+					try (ResultSet rs = ps.executeQuery()) {
+						assertThat(rs.next()).isTrue();
+						assertThat(rs.getString("state")).isEqualTo("DELIVERING");
+						assertThat(rs.getString("claimed_by")).isEqualTo("doomed");
+						assertThat(rs.getInt("attempts")).isEqualTo(1);
+					}
+				}
+
 				survivor = Replica.start(schema, new EngineObservations(), "aegir.executor.replica-id=survivor",
 						webhooks[0], webhooks[1], webhooks[2], webhooks[3], webhooks[4], "aegir.webhooks.poll-interval=500ms");
 				JdbcClient jdbc = survivor.getBean(JdbcClient.class);
-				Map<String, Object> whileDead = jdbc.sql("SELECT state, claimed_by FROM webhook_delivery WHERE operation_id = ?")
-					.param(id).query().singleRow();
-				assertThat(whileDead).containsEntry("claimed_by", "doomed");
 
 				Await.until("the survivor delivers it", Duration.ofSeconds(90), () -> "DELIVERED".equals(jdbc
 					.sql("SELECT state FROM webhook_delivery WHERE operation_id = ?").param(id).query(String.class).single()));
