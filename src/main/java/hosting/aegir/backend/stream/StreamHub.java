@@ -99,7 +99,7 @@ class StreamHub implements SmartLifecycle {
 	 */
 	SseEmitter subscribe(UUID operationId, Cursor from) {
 		if (!running) {
-			throw new StreamLimitException("this replica is shutting down; reconnect to another");
+			throw new StreamLimitException("this replica is not serving streams now (starting or shutting down); reconnect");
 		}
 		if (open.incrementAndGet() > properties.maxStreams()) {
 			open.decrementAndGet();

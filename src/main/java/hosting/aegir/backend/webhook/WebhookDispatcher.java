@@ -11,7 +11,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -198,18 +197,10 @@ class WebhookDispatcher implements SmartLifecycle {
 			}
 			return;
 		}
-		Duration backoff = backoff(claim.attempt());
+		Duration backoff = properties.backoff(claim.attempt());
 		sql.failed(claim, replica, status, clip(error), backoff, properties.retryFor());
 		log.info("Webhook of operation {} to {} failed (attempt {}: {}); next attempt in {} ms unless retry-for has passed",
 				claim.operationId(), url.getHost(), claim.attempt(), error, backoff.toMillis());
-	}
-
-	/** initial-backoff doubled per failed attempt, capped at max-backoff, less up to a fifth at random so retries spread. */
-	Duration backoff(int attempt) {
-		long initial = properties.initialBackoff().toMillis();
-		long max = properties.maxBackoff().toMillis();
-		long millis = attempt >= 40 ? max : Math.min(max, initial * (1L << Math.max(0, attempt - 1)));
-		return Duration.ofMillis(millis - ThreadLocalRandom.current().nextLong(millis / 5 + 1));
 	}
 
 	private static String describe(Throwable ex) {

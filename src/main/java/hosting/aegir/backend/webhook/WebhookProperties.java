@@ -41,4 +41,12 @@ public record WebhookProperties(@DefaultValue List<String> allowedHosts, @Defaul
 		return timeout.multipliedBy(2).plusSeconds(5);
 	}
 
+	/** Wait after a failed attempt: initial-backoff doubled per attempt, capped, less up to a fifth at random so retries spread. */
+	Duration backoff(int attempt) {
+		long initial = initialBackoff.toMillis();
+		long max = maxBackoff.toMillis();
+		long millis = attempt >= 40 ? max : Math.min(max, initial * (1L << Math.max(0, attempt - 1)));
+		return Duration.ofMillis(millis - java.util.concurrent.ThreadLocalRandom.current().nextLong(millis / 5 + 1));
+	}
+
 }

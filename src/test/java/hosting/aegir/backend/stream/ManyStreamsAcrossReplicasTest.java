@@ -30,6 +30,7 @@ import org.junit.jupiter.api.Timeout;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.beans.factory.annotation.Value;
 import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.test.annotation.DirtiesContext;
 import org.springframework.boot.test.context.SpringBootTest.WebEnvironment;
 import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.context.ConfigurableApplicationContext;
@@ -45,6 +46,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  * threads while idle, then fed, through the database's notifications, by another replica that runs
  * their operations, each stream getting its operation's every log line and ending with SUCCEEDED.
  */
+// Closed after the class: the local PostgreSQL's connections are shared by every context a run caches.
+@DirtiesContext
 @PostgresTest
 @Import(ScriptedEngineConfig.class)
 @SpringBootTest(webEnvironment = WebEnvironment.RANDOM_PORT,

@@ -21,6 +21,7 @@ import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
 import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.test.annotation.DirtiesContext;
 import org.springframework.boot.test.context.SpringBootTest.WebEnvironment;
 import org.springframework.boot.test.web.server.LocalServerPort;
 
@@ -33,6 +34,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  * connection dropped in the middle and resumed with Last-Event-ID: every log line and task event
  * arrives exactly once, in order, and the stream ends with the terminal status.
  */
+// Closed after the class: the local PostgreSQL's connections are shared by every context a run caches.
+@DirtiesContext
 @PostgresTest
 @SpringBootTest(webEnvironment = WebEnvironment.RANDOM_PORT,
 		properties = { "aegir.ansible.enabled=true", "aegir.executor.concurrency=2", "aegir.log.flush-interval=100ms" })

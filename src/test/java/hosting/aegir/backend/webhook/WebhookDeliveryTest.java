@@ -25,6 +25,7 @@ import tools.jackson.databind.json.JsonMapper;
 
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.test.annotation.DirtiesContext;
 import org.springframework.boot.test.context.SpringBootTest.WebEnvironment;
 import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.context.annotation.Import;
@@ -39,6 +40,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  * through errors and redirects (never followed) until a 2xx, sent for every terminal state, their
  * delivery visible on the operation; callbacks outside the allow-list refused at submit.
  */
+// Closed after the class: the local PostgreSQL's connections are shared by every context a run caches.
+@DirtiesContext
 @PostgresTest
 @Import(ScriptedEngineConfig.class)
 @SpringBootTest(webEnvironment = WebEnvironment.RANDOM_PORT,
