@@ -12,6 +12,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import hosting.aegir.backend.operation.OperationService;
@@ -68,6 +69,8 @@ class StreamHub implements SmartLifecycle {
 
 	private final AtomicInteger open = new AtomicInteger();
 
+	private final AtomicBoolean listening = new AtomicBoolean();
+
 	private final Object wakeLock = new Object();
 
 	private boolean wakeRequested;
@@ -114,6 +117,7 @@ class StreamHub implements SmartLifecycle {
 		emitter.onError(ex -> subscriber.close(false));
 		// A stream ends after max-duration; the client resumes from its Last-Event-ID.
 		emitter.onTimeout(() -> subscriber.close(true));
+		listenOnce();
 		byOperation.compute(operationId, (id, set) -> {
 			Set<Subscriber> subscribers = set == null ? ConcurrentHashMap.newKeySet() : set;
 			subscribers.add(subscriber);
@@ -121,6 +125,24 @@ class StreamHub implements SmartLifecycle {
 		});
 		wake(operationId);
 		return emitter;
+	}
+
+	// The notification channel is listened to from the first stream on: a replica nobody streams
+	// from holds no extra connection.
+	private void listenOnce() {
+		if (properties.notifications() && listening.compareAndSet(false, true)) {
+			listener.subscribe(CHANNEL, payload -> {
+				try {
+					UUID id = UUID.fromString(payload);
+					if (byOperation.containsKey(id)) {
+						wake(id);
+					}
+				}
+				catch (IllegalArgumentException ex) {
+					// not an operation id: nothing of ours
+				}
+			}, () -> byOperation.keySet().forEach(this::wake));
+		}
 	}
 
 	/** Streams open on this replica. */
@@ -282,19 +304,6 @@ class StreamHub implements SmartLifecycle {
 				log.warn("Stream keep-alive failed: {}", ex.getMessage());
 			}
 		}, properties.keepAlive().toMillis(), properties.keepAlive().toMillis(), TimeUnit.MILLISECONDS);
-		if (properties.notifications()) {
-			listener.subscribe(CHANNEL, payload -> {
-				try {
-					UUID id = UUID.fromString(payload);
-					if (byOperation.containsKey(id)) {
-						wake(id);
-					}
-				}
-				catch (IllegalArgumentException ex) {
-					// not an operation id: nothing of ours
-				}
-			}, () -> byOperation.keySet().forEach(this::wake));
-		}
 		poller = daemon(this::poll, "aegir-stream-poller");
 		poller.start();
 	}

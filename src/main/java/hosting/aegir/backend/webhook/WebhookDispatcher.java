@@ -231,7 +231,8 @@ class WebhookDispatcher implements SmartLifecycle {
 			// Its own small pool: the delivery threads block on its answers, so they must not be the ones giving them.
 			.executor(httpThreads)
 			.build();
-		if (properties.notifications()) {
+		// Without allowed hosts no callback is accepted, so the poll alone is enough (and no connection is held).
+		if (properties.notifications() && !properties.allowedHosts().isEmpty()) {
 			listener.subscribe(WebhookSql.CHANNEL, payload -> wake(), this::wake);
 		}
 		dispatcher = daemon(this::dispatch, "aegir-webhook-dispatcher");
