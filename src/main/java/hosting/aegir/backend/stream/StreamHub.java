@@ -120,8 +120,11 @@ class StreamHub implements SmartLifecycle {
 		listenOnce();
 		byOperation.compute(operationId, (id, set) -> {
 			Set<Subscriber> subscribers = set == null ? ConcurrentHashMap.newKeySet() : set;
-			subscribers.add(subscriber);
-			return subscribers;
+			// A client gone before it was registered must not linger (its removal has already run).
+			if (!subscriber.closed()) {
+				subscribers.add(subscriber);
+			}
+			return subscribers.isEmpty() ? null : subscribers;
 		});
 		wake(operationId);
 		return emitter;
