@@ -103,7 +103,7 @@ class WebhookDispatcher implements SmartLifecycle {
 				wakeRequested = false;
 			}
 			try {
-				int reaped = sql.reapExpiredLeases();
+				int reaped = sql.reapExpiredLeases(properties.retryFor());
 				if (reaped > 0) {
 					log.warn("{} webhook delivery attempt(s) outlived their lease (replica gone?); due again", reaped);
 				}

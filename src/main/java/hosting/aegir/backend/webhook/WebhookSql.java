@@ -94,16 +94,20 @@ class WebhookSql implements CallbackDeliveries {
 			.param("error", error).update() == 1;
 	}
 
-	/** Claims whose lease ran out lost their replica: due again now. Returns how many. */
-	int reapExpiredLeases() {
+	/**
+	 * Claims whose lease ran out lost their replica: due again now, unless retrying has gone on for
+	 * {@code retryFor} (a delivery whose every attempt kills its replica must end too). Returns how many.
+	 */
+	int reapExpiredLeases(Duration retryFor) {
 		return jdbc.sql("""
 				UPDATE webhook_delivery
-				   SET state = 'PENDING', next_attempt_at = now(), lease_until = NULL,
-				       last_error = coalesce(last_error || '; ', '') || 'replica ' || claimed_by || ' stopped during attempt ' || attempts
+				   SET state = CASE WHEN now() > created_at + make_interval(secs => :retryFor) THEN 'FAILED' ELSE 'PENDING' END,
+				       next_attempt_at = now(), lease_until = NULL,
+				       last_error = 'replica ' || claimed_by || ' stopped during attempt ' || attempts
 				 WHERE id IN (SELECT id FROM webhook_delivery
 				               WHERE state = 'DELIVERING' AND lease_until < now()
 				                 FOR UPDATE SKIP LOCKED)
-				""").update();
+				""").param("retryFor", retryFor.toMillis() / 1000.0).update();
 	}
 
 	@Override
