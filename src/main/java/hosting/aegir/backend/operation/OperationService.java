@@ -60,7 +60,6 @@ public class OperationService {
 
 	public OperationService(OperationRepository operations, QueueSql queue, OperationLog log, OperationEvents events,
 			SubmissionPolicy policy, TransactionTemplate tx, JsonMapper json, CallbackDeliveries callbacks) {
-		this.callbacks = callbacks;
 		this.operations = operations;
 		this.queue = queue;
 		this.log = log;
@@ -68,6 +67,7 @@ public class OperationService {
 		this.policy = policy;
 		this.tx = tx;
 		this.json = json;
+		this.callbacks = callbacks;
 		this.canonicalJson = json.rebuild()
 			.enable(MapperFeature.SORT_PROPERTIES_ALPHABETICALLY)
 			.enable(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS)
