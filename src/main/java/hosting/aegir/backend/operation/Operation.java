@@ -56,6 +56,8 @@ public class Operation implements Persistable<UUID> {
 
 	private String idempotencyKey;
 
+	private String callbackUrl;
+
 	private String requestHash;
 
 	private int timeoutSeconds;
@@ -98,6 +100,7 @@ public class Operation implements Persistable<UUID> {
 		op.outputs = "{}";
 		op.secretVars = secretVarsJson;
 		op.idempotencyKey = spec.idempotencyKey();
+		op.callbackUrl = spec.callbackUrl();
 		op.requestHash = requestHash;
 		op.timeoutSeconds = spec.timeoutSeconds();
 		op.retry = spec.retry();
@@ -168,6 +171,10 @@ public class Operation implements Persistable<UUID> {
 
 	public String getIdempotencyKey() {
 		return idempotencyKey;
+	}
+
+	public String getCallbackUrl() {
+		return callbackUrl;
 	}
 
 	public String getRequestHash() {

@@ -143,7 +143,8 @@ public class OperationController {
 	private String etag(OperationView op) {
 		OperationView shown = new OperationView(op.id(), op.type(), op.engine(), op.target(), op.hosts(), op.vars(),
 				op.tasks(), op.status(), op.exitCode(), op.reason(), op.outputs(), op.timeoutSeconds(), op.retry(),
-				op.maxAttempts(), op.attempt(), op.claimedBy(), null, op.createdAt(), op.startedAt(), op.finishedAt());
+				op.maxAttempts(), op.attempt(), op.claimedBy(), null, op.createdAt(), op.startedAt(), op.finishedAt(),
+				op.callbackUrl(), op.callback());
 		String digest = OperationService.sha256(json.writeValueAsString(shown));
 		return "W/\"" + digest.substring(0, 32) + "\"";
 	}

@@ -31,7 +31,9 @@ public class OperationRejectedException extends RuntimeException {
 		/** The operator's inventory could not be read to check {@code hosts}: the service's problem, not the client's. */
 		INVENTORY_UNAVAILABLE,
 		/** A value that cannot be stored as given (NUL, broken Unicode): malformed, a 400. */
-		INVALID_INPUT
+		INVALID_INPUT,
+		/** {@code callbackUrl} names a host outside the operator's allow-list. */
+		CALLBACK_NOT_ALLOWED
 	}
 
 	/** One thing wrong with the request: where, and what. */

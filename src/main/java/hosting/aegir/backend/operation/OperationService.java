@@ -51,11 +51,14 @@ public class OperationService {
 
 	private final JsonMapper json;
 
+	private final CallbackDeliveries callbacks;
+
 	// Sorted keys and properties: equal requests hash equally whatever order the client wrote.
 	private final JsonMapper canonicalJson;
 
 	OperationService(OperationRepository operations, QueueSql queue, OperationLog log, OperationEvents events,
-			OperationList list, SubmissionPolicy policy, TransactionTemplate tx, JsonMapper json) {
+			OperationList list, SubmissionPolicy policy, TransactionTemplate tx, JsonMapper json,
+			CallbackDeliveries callbacks) {
 		this.list = list;
 		this.operations = operations;
 		this.queue = queue;
@@ -64,6 +67,7 @@ public class OperationService {
 		this.policy = policy;
 		this.tx = tx;
 		this.json = json;
+		this.callbacks = callbacks;
 		this.canonicalJson = json.rebuild()
 			.enable(MapperFeature.SORT_PROPERTIES_ALPHABETICALLY)
 			.enable(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS)
@@ -203,7 +207,8 @@ public class OperationService {
 				masked(json.readValue(op.getVars(), MAP), secrets), tasks, op.getStatus(), op.getExitCode(), op.getReason(),
 				json.readValue(op.getOutputs(), MAP), op.getTimeoutSeconds(), op.isRetry(), op.getMaxAttempts(),
 				op.getAttempt(), op.getClaimedBy(), op.getHeartbeatAt(), op.getCreatedAt(), op.getStartedAt(),
-				op.getFinishedAt());
+				op.getFinishedAt(), op.getCallbackUrl(),
+				op.getCallbackUrl() == null ? null : callbacks.of(op.getId()).orElse(null));
 	}
 
 	private static Map<String, Object> masked(Map<String, Object> vars, List<String> secrets) {

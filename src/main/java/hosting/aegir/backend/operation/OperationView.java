@@ -34,7 +34,18 @@ public record OperationView(
 		OffsetDateTime heartbeatAt,
 		OffsetDateTime createdAt,
 		OffsetDateTime startedAt,
-		OffsetDateTime finishedAt) {
+		OffsetDateTime finishedAt,
+		@Schema(description = "Where the finished operation is POSTed", example = "https://aegir.example.org/aegir/webhook")
+		String callbackUrl,
+		@Schema(description = "The webhook delivery, once the operation is finished and has a callbackUrl")
+		CallbackDelivery callback) {
+
+	/** This view without the delivery state: what a webhook posts (it would change with every attempt). */
+	public OperationView withoutCallbackState() {
+		return new OperationView(id, type, engine, target, hosts, vars, tasks, status, exitCode, reason, outputs,
+				timeoutSeconds, retry, maxAttempts, attempt, claimedBy, heartbeatAt, createdAt, startedAt, finishedAt,
+				callbackUrl, null);
+	}
 
 	/** A task of the operation with the status its engine events give it. */
 	@Schema(name = "Task")

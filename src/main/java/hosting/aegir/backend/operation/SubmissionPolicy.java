@@ -35,13 +35,16 @@ public class SubmissionPolicy {
 
 	private final RequestPaths requestPaths;
 
+	private final CallbackPolicy callbacks;
+
 	public SubmissionPolicy(ExecutorProperties executor, Engines engines, CatalogValidator catalog, TargetHosts targetHosts,
-			RequestPaths requestPaths) {
+			RequestPaths requestPaths, CallbackPolicy callbacks) {
 		this.executor = executor;
 		this.engines = engines;
 		this.catalog = catalog;
 		this.targetHosts = targetHosts;
 		this.requestPaths = requestPaths;
+		this.callbacks = callbacks;
 	}
 
 	public NewOperation apply(SubmitOperationRequest request, String idempotencyKey) {
@@ -83,9 +86,10 @@ public class SubmissionPolicy {
 			throw rejected(Kind.TASK_INVALID, paths);
 		}
 		refuseWhatTheEngineCannotRun(request, tasks);
+		String callbackUrl = request.callbackUrl() == null ? null : callbacks.check(request.callbackUrl());
 		return new NewOperation(request.type(), request.engine(), request.target(), request.hosts(),
 				orEmpty(request.vars()), tasks, timeout, retry, maxAttempts, idempotencyKey,
-				List.copyOf(checked.secrets()));
+				List.copyOf(checked.secrets()), callbackUrl);
 	}
 
 	private static OperationRejectedException rejected(Kind kind, List<CatalogValidator.Violation> violations) {

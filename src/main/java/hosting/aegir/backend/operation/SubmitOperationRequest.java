@@ -51,7 +51,18 @@ public record SubmitOperationRequest(
 
 		@Schema(description = "Attempts allowed when retry is true", defaultValue = "3")
 		@Min(1) @Max(10)
-		Integer maxAttempts) {
+		Integer maxAttempts,
+
+		@Schema(description = "Where to POST the operation, signed, once it is finished (its host must be in the "
+				+ "operator's aegir.webhooks.allowed-hosts)", example = "https://aegir.example.org/aegir/webhook")
+		@Size(max = 2000) @Pattern(regexp = "(?i)https?://[^\\s]+", message = "must be an absolute http(s) URL")
+		String callbackUrl) {
+
+	/** A request without a callback. */
+	public SubmitOperationRequest(String type, String engine, String target, String hosts, Map<String, Object> vars,
+			List<TaskRequest> tasks, Integer timeoutSeconds, Boolean retry, Integer maxAttempts) {
+		this(type, engine, target, hosts, vars, tasks, timeoutSeconds, retry, maxAttempts, null);
+	}
 
 	/** One task of the request. */
 	@Schema(name = "TaskRequest")

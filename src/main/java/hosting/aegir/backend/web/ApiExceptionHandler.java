@@ -71,6 +71,7 @@ public class ApiExceptionHandler extends ResponseEntityExceptionHandler {
 			case HOSTS_INVALID -> ProblemTypes.HOSTS_INVALID;
 			case INVENTORY_UNAVAILABLE -> ProblemTypes.INVENTORY_UNAVAILABLE;
 			case INVALID_INPUT -> ProblemTypes.VALIDATION_FAILED;
+			case CALLBACK_NOT_ALLOWED -> ProblemTypes.CALLBACK_NOT_ALLOWED;
 		}, ex.getMessage());
 		problem.setProperty("errors", ex.violations()
 			.stream()

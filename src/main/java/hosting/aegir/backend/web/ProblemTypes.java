@@ -41,6 +41,9 @@ public final class ProblemTypes {
 	/** The operator's inventory could not be read to check a submission (503). */
 	public static final URI INVENTORY_UNAVAILABLE = URI.create(BASE + "inventory-unavailable");
 
+	/** {@code callbackUrl} names a host outside the operator's allow-list (422). */
+	public static final URI CALLBACK_NOT_ALLOWED = URI.create(BASE + "callback-not-allowed");
+
 	public static final URI INTERNAL_ERROR = URI.create(BASE + "internal-error");
 
 	public static final URI DATABASE_UNAVAILABLE = URI.create(BASE + "database-unavailable");
