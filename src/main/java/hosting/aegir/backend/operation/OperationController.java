@@ -53,7 +53,8 @@ public class OperationController {
 					+ "With an Idempotency-Key, repeating the same request returns the same operation (200) and "
 					+ "reusing the key for another request is a 409.")
 	@ApiResponse(responseCode = "202", description = "Accepted and queued",
-			headers = @Header(name = "Location", description = "URL of the new operation"))
+			headers = @Header(name = "Location", description = "URL of the new operation",
+					schema = @Schema(type = "string", format = "uri-reference")))
 	@ApiResponse(responseCode = "200", description = "A repeat of an earlier request with the same Idempotency-Key")
 	@ApiResponse(responseCode = "409", description = "The Idempotency-Key was used for a different request",
 			content = @Content(mediaType = "application/problem+json"))
@@ -74,7 +75,8 @@ public class OperationController {
 	@Operation(summary = "Get an operation",
 			description = "Status, exit code, reason, outputs and per-task status. Poll with If-None-Match: "
 					+ "a 304 means nothing changed.")
-	@ApiResponse(responseCode = "200", description = "The operation", headers = @Header(name = "ETag", description = "Strong validator of this representation"))
+	@ApiResponse(responseCode = "200", description = "The operation", headers = @Header(name = "ETag",
+			description = "Strong validator of this representation", schema = @Schema(type = "string")))
 	@ApiResponse(responseCode = "304", description = "Unchanged since the ETag given in If-None-Match", content = @Content)
 	public ResponseEntity<OperationView> get(@PathVariable UUID id, WebRequest request) {
 		OperationView op = service.get(id);
