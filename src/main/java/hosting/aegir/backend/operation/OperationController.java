@@ -17,6 +17,9 @@ import jakarta.validation.constraints.Max;
 import jakarta.validation.constraints.Min;
 import jakarta.validation.constraints.Pattern;
 import jakarta.validation.constraints.Size;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.slf4j.MDC;
 import tools.jackson.databind.json.JsonMapper;
 
 import org.springframework.http.HttpStatus;
@@ -37,6 +40,9 @@ import org.springframework.web.context.request.WebRequest;
 @RequestMapping(path = "/api/v1/operations", produces = MediaType.APPLICATION_JSON_VALUE)
 @Tag(name = "Operations", description = "Submit operations and follow them to the end")
 public class OperationController {
+
+	/** Who submitted and cancelled what: a logger of its own, so operators can route and keep these lines. */
+	private static final Logger AUDIT = LoggerFactory.getLogger("hosting.aegir.backend.audit");
 
 	private final OperationService service;
 
@@ -62,9 +68,10 @@ public class OperationController {
 			@Parameter(description = "Makes retries safe: the same key and body return the same operation")
 			@RequestHeader(name = "Idempotency-Key", required = false)
 			@Size(min = 1, max = 200) @Pattern(regexp = "[\\x21-\\x7e]+", message = "must be printable ASCII without spaces")
-			String idempotencyKey) {
+			String idempotencyKey, Principal principal) {
 		OperationService.Submission submission = service.submit(request, idempotencyKey);
 		OperationView op = submission.operation();
+		audit(op, principal, submission.created() ? "submitted" : "re-submitted (same Idempotency-Key: nothing new)");
 		return ResponseEntity.status(submission.created() ? HttpStatus.ACCEPTED : HttpStatus.OK)
 			.location(URI.create("/api/v1/operations/" + op.id()))
 			.eTag(etag(op))
@@ -123,9 +130,22 @@ public class OperationController {
 	@ApiResponse(responseCode = "200", description = "Already finished or already cancelling: nothing changed")
 	public ResponseEntity<OperationView> cancel(@PathVariable UUID id, Principal principal) {
 		OperationService.Cancellation result = service.cancel(id, principal == null ? "anonymous" : principal.getName());
+		audit(result.operation(), principal, result.changed() ? "cancel requested, now " + result.operation().status()
+				: "cancel requested, unchanged (" + result.operation().status() + ")");
 		return ResponseEntity.status(result.changed() ? HttpStatus.ACCEPTED : HttpStatus.OK)
 			.eTag(etag(result.operation()))
 			.body(result.operation());
+	}
+
+	// One line per change a client asks for, naming the token that asked (its name is the principal),
+	// with the operation in the logging context like the lines of its run.
+	private static void audit(OperationView op, Principal principal, String what) {
+		String by = principal == null ? "anonymous" : principal.getName();
+		try (var id = MDC.putCloseable("operation.id", op.id().toString());
+				var target = MDC.putCloseable("operation.target", op.target());
+				var user = MDC.putCloseable("user.name", by)) {
+			AUDIT.info("Operation {} ({}, target {}) {} by {}", op.id(), op.type(), op.target(), what, by);
+		}
 	}
 
 	// A strong validator: a digest of exactly what the client receives.

@@ -204,7 +204,9 @@ public class QueueWorker implements SmartLifecycle {
 					next = runner.run().orElse(null);
 				}
 				catch (RuntimeException ex) {
-					log.error("Operation {} failed in the executor", op.id(), ex);
+					try (OperationLogContext context = OperationLogContext.of(op)) {
+						log.error("Operation {} failed in the executor", op.id(), ex);
+					}
 				}
 				finally {
 					if (next != null) {
@@ -229,27 +231,33 @@ public class QueueWorker implements SmartLifecycle {
 	private void cancelRequested(UUID id) {
 		OperationRunner runner = running.get(id);
 		if (runner != null) {
-			log.info("Cancelling operation {} on request", id);
-			runner.cancel("cancel requested");
+			OperationLogContext.run(runner.operation(), () -> {
+				log.info("Cancelling operation {} on request", id);
+				runner.cancel("cancel requested");
+			});
 		}
 	}
 
 	// Refreshes our leases; the status read back also delivers cancels whose NOTIFY was lost.
 	private void heartbeat() {
 		for (OperationRunner runner : running.values()) {
-			ClaimedOperation op = runner.operation();
-			var status = sql.heartbeat(op.id(), replica.value(), op.attempt());
-			if (status.isEmpty() && runner.completing()) {
-				continue; // it completed between our look at the map and the update
-			}
-			if (status.isEmpty()) {
-				log.warn("Operation {} attempt {}: lease lost (reaped or re-claimed); stopping the local run", op.id(),
-						op.attempt());
-				runner.leaseLost();
-			}
-			else if ("CANCELLING".equals(status.get())) {
-				runner.cancel("cancel requested");
-			}
+			OperationLogContext.run(runner.operation(), () -> heartbeat(runner));
+		}
+	}
+
+	private void heartbeat(OperationRunner runner) {
+		ClaimedOperation op = runner.operation();
+		var status = sql.heartbeat(op.id(), replica.value(), op.attempt());
+		if (status.isEmpty() && runner.completing()) {
+			return; // it completed between our look at the map and the update
+		}
+		if (status.isEmpty()) {
+			log.warn("Operation {} attempt {}: lease lost (reaped or re-claimed); stopping the local run", op.id(),
+					op.attempt());
+			runner.leaseLost();
+		}
+		else if ("CANCELLING".equals(status.get())) {
+			runner.cancel("cancel requested");
 		}
 	}
 
@@ -262,7 +270,7 @@ public class QueueWorker implements SmartLifecycle {
 	}
 
 	private void flushAll() {
-		running.values().forEach(r -> r.recorder().flush());
+		running.values().forEach(r -> OperationLogContext.run(r.operation(), r.recorder()::flush));
 	}
 
 	@Override
