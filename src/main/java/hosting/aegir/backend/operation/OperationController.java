@@ -54,7 +54,7 @@ public class OperationController {
 	}
 
 	@PostMapping(consumes = MediaType.APPLICATION_JSON_VALUE)
-	@Operation(summary = "Submit an operation",
+	@Operation(operationId = "submitOperation", summary = "Submit an operation",
 			description = "Stores the operation as QUEUED and returns it; it is committed before the response is sent. "
 					+ "With an Idempotency-Key, repeating the same request returns the same operation (200) and "
 					+ "reusing the key for another request is a 409.")
@@ -79,7 +79,7 @@ public class OperationController {
 	}
 
 	@GetMapping("/{id}")
-	@Operation(summary = "Get an operation",
+	@Operation(operationId = "getOperation", summary = "Get an operation",
 			description = "Status, exit code, reason, outputs and per-task status. Poll with If-None-Match: "
 					+ "a 304 means nothing changed.")
 	@ApiResponse(responseCode = "200", description = "The operation", headers = @Header(name = "ETag",
@@ -95,35 +95,35 @@ public class OperationController {
 	}
 
 	@GetMapping
-	@Operation(summary = "List operations", description = "Newest first, optionally filtered, one page at a time.")
+	@Operation(operationId = "listOperations", summary = "List operations", description = "Newest first, optionally filtered, one page at a time.")
 	public OperationPage list(@RequestParam(required = false) OperationStatus status,
 			@RequestParam(required = false) @Size(max = 200) String target,
 			@RequestParam(required = false) @Size(max = 100) String type,
 			@RequestParam(defaultValue = "0") @Min(0) @Max(100000) int page,
-			@Parameter(schema = @Schema(defaultValue = "20", minimum = "1", maximum = "200"))
+			@Parameter(schema = @Schema(type = "integer", format = "int32", defaultValue = "20", minimum = "1", maximum = "200"))
 			@RequestParam(defaultValue = "20") @Min(1) @Max(200) int size) {
 		return service.list(status, target, type, page, size);
 	}
 
 	@GetMapping("/{id}/log")
-	@Operation(summary = "Read the log incrementally",
+	@Operation(operationId = "readLog", summary = "Read the log incrementally",
 			description = "Lines with seq greater than 'after', oldest first. Poll again with after=next until complete is true.")
 	public LogPage log(@PathVariable UUID id,
 			@Parameter(description = "Sequence number of the last line already read")
 			@RequestParam(defaultValue = "0") @Min(0) long after,
-			@Parameter(schema = @Schema(defaultValue = "1000", minimum = "1", maximum = "10000"))
+			@Parameter(schema = @Schema(type = "integer", format = "int32", defaultValue = "1000", minimum = "1", maximum = "10000"))
 			@RequestParam(defaultValue = "1000") @Min(1) @Max(10000) int limit) {
 		return service.log(id, after, limit);
 	}
 
 	@GetMapping("/{id}/events")
-	@Operation(summary = "Task events", description = "The structured result of each task on each host, in order.")
+	@Operation(operationId = "listTaskEvents", summary = "Task events", description = "The structured result of each task on each host, in order.")
 	public List<TaskEvent> events(@PathVariable UUID id) {
 		return service.events(id);
 	}
 
 	@PostMapping("/{id}/cancel")
-	@Operation(summary = "Cancel an operation",
+	@Operation(operationId = "cancelOperation", summary = "Cancel an operation",
 			description = "A queued operation becomes CANCELLED at once; a running one becomes CANCELLING and then "
 					+ "CANCELLED when its engine has stopped. Idempotent: a finished operation is returned unchanged (200).")
 	@ApiResponse(responseCode = "202", description = "Cancelled, or cancellation under way")
