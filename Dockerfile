@@ -12,12 +12,12 @@ WORKDIR /build
 # changes do not invalidate.
 COPY mvnw pom.xml ./
 COPY .mvn .mvn
-RUN ./mvnw -B -ntp -q dependency:go-offline -Dmaven.test.skip=true
+RUN ./mvnw -B -ntp -q dependency:go-offline -Dmaven.test.skip=true -Dcodegen.skip=true
 COPY src src
 COPY db db
-# No tests here (they need PostgreSQL and are CI's job); no .git either, which the build tolerates
-# (git-commit-id-maven-plugin: failOnNoGitDirectory=false).
-RUN ./mvnw -B -ntp -q package -Dmaven.test.skip=true \
+# No tests here (they need PostgreSQL and are CI's job), so no test client to generate either
+# (codegen.skip); no .git, which the build tolerates (no git section in /actuator/info then).
+RUN ./mvnw -B -ntp -q package -Dmaven.test.skip=true -Dcodegen.skip=true \
  && cp target/aegir-backend-*.jar /build/aegir-backend.jar
 
 # --- runtime: JRE 17 + ansible-core, run by tini as PID 1, as a non-root user --------------------
