@@ -42,7 +42,9 @@ import static org.assertj.core.api.Assertions.catchThrowableOfType;
  */
 @PostgresTest
 @Import(ScriptedEngineConfig.class)
-@SpringBootTest(webEnvironment = WebEnvironment.RANDOM_PORT, properties = "aegir.log.flush-interval=50ms")
+// The same properties as OperationLoggingTest: one cached context (and connection pool) for both.
+@SpringBootTest(webEnvironment = WebEnvironment.RANDOM_PORT,
+		properties = { "logging.structured.format.console=ecs", "aegir.log.flush-interval=50ms" })
 class ContractClientEndToEndTest {
 
 	private static final Duration WAIT = Duration.ofSeconds(30);

@@ -36,8 +36,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 @PostgresTest
 @Import(ScriptedEngineConfig.class)
 @ExtendWith(OutputCaptureExtension.class)
+// The same properties as ContractClientEndToEndTest: one cached context (and connection pool) for both.
 @SpringBootTest(webEnvironment = WebEnvironment.RANDOM_PORT,
-		properties = { "logging.structured.format.console=ecs", "aegir.executor.concurrency=2" })
+		properties = { "logging.structured.format.console=ecs", "aegir.log.flush-interval=50ms" })
 class OperationLoggingTest {
 
 	private static final Pattern UUID_IN_TEXT = Pattern
