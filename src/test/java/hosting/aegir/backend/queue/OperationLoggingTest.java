@@ -23,6 +23,7 @@ import org.springframework.boot.test.system.CapturedOutput;
 import org.springframework.boot.test.system.OutputCaptureExtension;
 import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.context.annotation.Import;
+import org.springframework.test.annotation.DirtiesContext;
 
 import static hosting.aegir.backend.support.ApiClient.SUBMITTER;
 import static hosting.aegir.backend.support.ApiClient.VIEWER;
@@ -36,9 +37,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 @PostgresTest
 @Import(ScriptedEngineConfig.class)
 @ExtendWith(OutputCaptureExtension.class)
-// The same properties as ContractClientEndToEndTest: one cached context (and connection pool) for both.
-@SpringBootTest(webEnvironment = WebEnvironment.RANDOM_PORT,
-		properties = { "logging.structured.format.console=ecs", "aegir.log.flush-interval=50ms" })
+// Logback is configured JVM-wide by the context that starts last: this test needs a context of its
+// own, started for it (ECS), and closed after it so its connections go back to PostgreSQL.
+@SpringBootTest(webEnvironment = WebEnvironment.RANDOM_PORT, properties = "logging.structured.format.console=ecs")
+@DirtiesContext
 class OperationLoggingTest {
 
 	private static final Pattern UUID_IN_TEXT = Pattern
