@@ -31,13 +31,13 @@ public class BackupController {
 	}
 
 	@GetMapping
-	@Operation(summary = "List a site's backups",
+	@Operation(operationId = "listBackups", summary = "List a site's backups",
 			description = "Backups that successful operations of this target reported (output backup_path), newest first.")
 	public List<Backup> list(
 			@Parameter(description = "The operations' target (the site)", example = "site-3f2a9c1e")
 			@RequestParam @NotBlank @Size(max = 200)
 			@Pattern(regexp = "[A-Za-z0-9][A-Za-z0-9._:@/-]*", message = "must be a target as submitted") String target,
-			@Parameter(schema = @Schema(defaultValue = "100", minimum = "1", maximum = "1000"))
+			@Parameter(schema = @Schema(type = "integer", format = "int32", defaultValue = "100", minimum = "1", maximum = "1000"))
 			@RequestParam(defaultValue = "100") @Min(1) @Max(1000) int limit) {
 		return backups.of(target, limit);
 	}

@@ -23,7 +23,7 @@ public class CatalogController {
 	}
 
 	@GetMapping
-	@Operation(summary = "List the task catalog",
+	@Operation(operationId = "listTasks", summary = "List the task catalog",
 			description = "Every task an operation may name, its engine, and its variables (type, required, default, "
 					+ "choices, and whether it is a secret). Submissions are validated against it.")
 	public List<CatalogTask> tasks() {

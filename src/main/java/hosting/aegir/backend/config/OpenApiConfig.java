@@ -1,11 +1,17 @@
 package hosting.aegir.backend.config;
 
+import java.net.URI;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.stream.Collectors;
+
+import hosting.aegir.backend.web.ProblemTypes;
 
 import io.swagger.v3.oas.models.Components;
 import io.swagger.v3.oas.models.OpenAPI;
 import io.swagger.v3.oas.models.examples.Example;
+import io.swagger.v3.oas.models.info.Contact;
 import io.swagger.v3.oas.models.info.Info;
 import io.swagger.v3.oas.models.info.License;
 import io.swagger.v3.oas.models.media.Content;
@@ -32,6 +38,32 @@ public class OpenApiConfig {
 
 	private static final String PROBLEM = "Problem";
 
+	/**
+	 * Every problem type the service sends, with its status and when: the Problem schema documents
+	 * them (ProblemTypesDocumentedTest keeps this list and {@link ProblemTypes} equal).
+	 */
+	static final Map<URI, String> PROBLEM_TYPES = problemTypes();
+
+	private static Map<URI, String> problemTypes() {
+		Map<URI, String> types = new LinkedHashMap<>();
+		types.put(ProblemTypes.INVALID_REQUEST, "400: malformed JSON, an unknown field, a wrong JSON type, a refused URL");
+		types.put(ProblemTypes.VALIDATION_FAILED, "400: a field or parameter breaks a constraint (each named in errors)");
+		types.put(ProblemTypes.UNAUTHORIZED, "401: no bearer token, or not a valid one");
+		types.put(ProblemTypes.FORBIDDEN, "403: the token's role may not do this");
+		types.put(ProblemTypes.NOT_FOUND, "404: no such operation, backup or path");
+		types.put(ProblemTypes.METHOD_NOT_ALLOWED, "405: the path does not take this method");
+		types.put(ProblemTypes.NOT_ACCEPTABLE, "406: the Accept header asks for what the API does not produce");
+		types.put(ProblemTypes.IDEMPOTENCY_CONFLICT, "409: an Idempotency-Key reused for another request");
+		types.put(ProblemTypes.PAYLOAD_TOO_LARGE, "413: the body is over aegir.api.max-request-body");
+		types.put(ProblemTypes.UNSUPPORTED_MEDIA_TYPE, "415: the body is not application/json");
+		types.put(ProblemTypes.UNPROCESSABLE, "422: well-formed but not runnable here");
+		types.put(ProblemTypes.ENGINE_UNAVAILABLE, "422: the operation's engine is not enabled on this service");
+		types.put(ProblemTypes.TASK_INVALID,
+				"422: an unknown task, or a variable missing, mistyped or unknown to the task (each named in errors)");
+		types.put(ProblemTypes.INTERNAL_ERROR, "500: an internal error (logged, never caused by input)");
+		return types;
+	}
+
 	@Bean
 	OpenAPI aegirOpenApi() {
 		return new OpenAPI()
@@ -40,7 +72,8 @@ public class OpenApiConfig {
 				.description("Runs Operations (ordered Ansible roles or Kubernetes Jobs) for the Aegir front-end, "
 						+ "serialised per target, and reports their state, log, task events and outputs. "
 						+ "Errors are RFC 9457 problem documents.")
-				.license(new License().name("GPL-2.0-or-later")))
+				.contact(new Contact().name("Aegir hosting system").url("https://aegir.hosting"))
+				.license(new License().name("GPL-2.0-or-later").identifier("GPL-2.0-or-later")))
 			.servers(List.of(new Server().url("/").description("this service")))
 			.components(new Components()
 				.addSecuritySchemes("bearer", new SecurityScheme().type(SecurityScheme.Type.HTTP).scheme("bearer")
@@ -55,6 +88,13 @@ public class OpenApiConfig {
 			openApi.getComponents().addSchemas(PROBLEM, problemSchema());
 			openApi.getPaths().forEach((path, item) -> item.readOperationsMap().forEach((method, op) -> {
 			var responses = op.getResponses();
+			// Problems declared by annotations name only the media type: give them the schema.
+			responses.values().forEach(response -> {
+				MediaType problem = response.getContent() == null ? null : response.getContent().get("application/problem+json");
+				if (problem != null && problem.getSchema() == null) {
+					problem.setSchema(new Schema<>().$ref("#/components/schemas/" + PROBLEM));
+				}
+			});
 			boolean hasBody = op.getRequestBody() != null;
 			boolean hasId = path.contains("{id}");
 			responses.putIfAbsent("400", problem("Invalid input; the problem names the field or parameter",
@@ -94,7 +134,12 @@ public class OpenApiConfig {
 	@SuppressWarnings("rawtypes")
 	private static Schema problemSchema() {
 		return new ObjectSchema().description("RFC 9457 problem details")
-			.addProperty("type", new StringSchema().format("uri").description("Stable identifier of the kind of error"))
+			.addProperty("type", new StringSchema().format("uri")
+				.description("Stable identifier of the kind of error, one of:\n\n" + PROBLEM_TYPES.entrySet()
+					.stream()
+					.map(type -> "- `" + type.getKey() + "` (" + type.getValue() + ")")
+					.collect(Collectors.joining("\n")))
+				.examples(PROBLEM_TYPES.keySet().stream().map(URI::toString).toList()))
 			.addProperty("title", new StringSchema())
 			.addProperty("status", new IntegerSchema())
 			.addProperty("detail", new StringSchema().description("What is wrong, naming the field when input is at fault"))

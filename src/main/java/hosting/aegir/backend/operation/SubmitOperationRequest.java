@@ -55,7 +55,7 @@ public record SubmitOperationRequest(
 
 		@Schema(description = "Where to POST the operation, signed, once it is finished (its host must be in the "
 				+ "operator's aegir.webhooks.allowed-hosts)", example = "https://aegir.example.org/aegir/webhook")
-		@Size(max = 2000) @Pattern(regexp = "(?i)https?://[^\\s]+", message = "must be an absolute http(s) URL")
+		@Size(max = 2000) @Pattern(regexp = "[hH][tT][tT][pP][sS]?://[^\\s]+", message = "must be an absolute http(s) URL")
 		String callbackUrl) {
 
 	/** A request without a callback. */

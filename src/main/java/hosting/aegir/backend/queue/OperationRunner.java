@@ -132,12 +132,15 @@ class OperationRunner {
 
 	/** Runs the operation to its end; returns the operation claimed next for this slot, if any. */
 	java.util.Optional<ClaimedOperation> run() {
-		execute();
+		try (OperationLogContext context = OperationLogContext.of(op)) {
+			execute();
+		}
 		return next;
 	}
 
 	private void execute() {
 		metrics.started(op);
+		log.info("Operation {} ({}) attempt {} started on engine {}", op.id(), op.type(), op.attempt(), engine.name());
 		recorder.log(LogStream.SYSTEM, "attempt " + op.attempt() + " started on replica " + replica);
 		Execution started;
 		try {
@@ -237,7 +240,10 @@ class OperationRunner {
 		next = completion.next();
 		boolean written = completion.written();
 		if (written) {
-			metrics.finished(op, status, Duration.ofNanos(System.nanoTime() - startNanos));
+			Duration took = Duration.ofNanos(System.nanoTime() - startNanos);
+			metrics.finished(op, status, took);
+			log.info("Operation {} attempt {} finished: {}{} after {} ms", op.id(), op.attempt(), status,
+					reason == null ? "" : " (" + reason + ")", took.toMillis());
 		}
 		else {
 			log.warn("Operation {} attempt {}: lease lost before the result ({}) could be written; it is discarded",

@@ -264,6 +264,12 @@ public class QueueWorker implements SmartLifecycle {
 
 	// Runs one claimed operation; returns the one claimed next for this slot, if any.
 	private ClaimedOperation runOne(ClaimedOperation op) {
+		try (OperationLogContext context = OperationLogContext.of(op)) {
+			return launchAndRun(op);
+		}
+	}
+
+	private ClaimedOperation launchAndRun(ClaimedOperation op) {
 		OperationRunner runner;
 		try {
 			runner = runner(op);
@@ -336,8 +342,10 @@ public class QueueWorker implements SmartLifecycle {
 	private void cancelRequested(UUID id) {
 		OperationRunner runner = running.get(id);
 		if (runner != null) {
-			log.info("Cancelling operation {} on request", id);
-			runner.cancel("cancel requested");
+			OperationLogContext.run(runner.operation(), () -> {
+				log.info("Cancelling operation {} on request", id);
+				runner.cancel("cancel requested");
+			});
 		}
 	}
 
@@ -352,19 +360,7 @@ public class QueueWorker implements SmartLifecycle {
 				sql.ping();
 			}
 			for (OperationRunner runner : running.values()) {
-				ClaimedOperation op = runner.operation();
-				var status = sql.heartbeat(op.id(), replica.value(), op.attempt());
-				if (status.isEmpty() && runner.completed()) {
-					continue; // it completed between our look at the map and the update
-				}
-				if (status.isEmpty()) {
-					log.warn("Operation {} attempt {}: lease lost (reaped or re-claimed); stopping the local run", op.id(),
-							op.attempt());
-					runner.leaseLost();
-				}
-				else if ("CANCELLING".equals(status.get())) {
-					runner.cancel("cancel requested");
-				}
+				OperationLogContext.run(runner.operation(), () -> heartbeat(runner));
 			}
 			if (connectedSince == NOT_CONNECTED) {
 				connectedSince = System.nanoTime();
@@ -373,6 +369,22 @@ public class QueueWorker implements SmartLifecycle {
 		catch (RuntimeException ex) {
 			connectedSince = NOT_CONNECTED;
 			throw ex;
+		}
+	}
+
+	private void heartbeat(OperationRunner runner) {
+		ClaimedOperation op = runner.operation();
+		var status = sql.heartbeat(op.id(), replica.value(), op.attempt());
+		if (status.isEmpty() && runner.completed()) {
+			return; // it completed between our look at the map and the update
+		}
+		if (status.isEmpty()) {
+			log.warn("Operation {} attempt {}: lease lost (reaped or re-claimed); stopping the local run", op.id(),
+					op.attempt());
+			runner.leaseLost();
+		}
+		else if ("CANCELLING".equals(status.get())) {
+			runner.cancel("cancel requested");
 		}
 	}
 
@@ -396,7 +408,7 @@ public class QueueWorker implements SmartLifecycle {
 	}
 
 	private void flushAll() {
-		running.values().forEach(r -> r.recorder().flush());
+		running.values().forEach(r -> OperationLogContext.run(r.operation(), r.recorder()::flush));
 	}
 
 	/** Whether the dispatch loop is alive and has gone round recently (a probe for readiness and a gauge). */

@@ -25,6 +25,7 @@ import hosting.aegir.backend.engine.ExecutionListener;
 import hosting.aegir.backend.engine.ExecutionListener.LogStream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.slf4j.MDC;
 import tools.jackson.core.type.TypeReference;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
@@ -125,6 +126,9 @@ public class AnsibleEngine implements Engine {
 
 		private volatile boolean cancelled;
 
+		// The caller's logging context (the operation being run), carried into this run's threads.
+		private final Map<String, String> logContext = MDC.getCopyOfContextMap();
+
 		Run(Process process, Path dir, String token, ExecutionListener listener) {
 			this.process = process;
 			this.dir = dir;
@@ -140,7 +144,7 @@ public class AnsibleEngine implements Engine {
 				}
 				listener.log(LogStream.STDERR, line);
 			}, "err");
-			Thread waiter = new Thread(() -> {
+			Thread waiter = new Thread(withLogContext(() -> {
 				int exit;
 				try {
 					exit = process.waitFor();
@@ -155,13 +159,27 @@ public class AnsibleEngine implements Engine {
 				// purpose. Only cancel and timeout end the group (see cancel()).
 				removeDirectory();
 				result.complete(new EngineResult(exit, exit == 0 ? null : failure(exit)));
-			}, "ansible-wait-" + process.pid());
+			}), "ansible-wait-" + process.pid());
 			waiter.setDaemon(true);
 			waiter.start();
 		}
 
+		private Runnable withLogContext(Runnable action) {
+			return () -> {
+				if (logContext != null) {
+					MDC.setContextMap(logContext);
+				}
+				try {
+					action.run();
+				}
+				finally {
+					MDC.clear();
+				}
+			};
+		}
+
 		private Thread reader(InputStream stream, java.util.function.Consumer<String> sink, String name) {
-			Thread thread = new Thread(() -> {
+			Thread thread = new Thread(withLogContext(() -> {
 				try (BufferedReader reader = new BufferedReader(new InputStreamReader(stream, StandardCharsets.UTF_8))) {
 					String line;
 					while ((line = reader.readLine()) != null) {
@@ -171,7 +189,7 @@ public class AnsibleEngine implements Engine {
 				catch (IOException ex) {
 					// The process ended or was killed: nothing more to read.
 				}
-			}, "ansible-" + name + "-" + process.pid());
+			}), "ansible-" + name + "-" + process.pid());
 			thread.setDaemon(true);
 			thread.start();
 			return thread;
