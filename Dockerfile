@@ -30,8 +30,10 @@ RUN apt-get update \
  && groupadd --system --gid 10001 aegir \
  && useradd --system --uid 10001 --gid aegir --create-home --home-dir /home/aegir --shell /usr/sbin/nologin aegir
 WORKDIR /srv/aegir
-# aegir.ansible.directory and .inventory default to ansible/ relative to this working directory.
+# aegir.ansible.directory and .inventory default to ansible/, and aegir.kubernetes.tasks-directory
+# to k8s/tasks, relative to this working directory.
 COPY --chown=root:root ansible ansible
+COPY --chown=root:root k8s/tasks k8s/tasks
 COPY --from=build --chown=root:root /build/aegir-backend.jar aegir-backend.jar
 USER aegir:aegir
 # The service's files are root's and read-only to it; Ansible's own state (~/.ansible) and the

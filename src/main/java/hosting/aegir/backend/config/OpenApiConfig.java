@@ -60,6 +60,12 @@ public class OpenApiConfig {
 		types.put(ProblemTypes.ENGINE_UNAVAILABLE, "422: the operation's engine is not enabled on this service");
 		types.put(ProblemTypes.TASK_INVALID,
 				"422: an unknown task, or a variable missing, mistyped or unknown to the task (each named in errors)");
+		types.put(ProblemTypes.HOSTS_INVALID,
+				"422: hosts is a pattern (all, *, ~regex, !, &, :, ranges) or names no host or group of the inventory");
+		types.put(ProblemTypes.CALLBACK_NOT_ALLOWED,
+				"422: a callbackUrl whose host is not in aegir.webhooks.allowed-hosts, or with credentials in it");
+		types.put(ProblemTypes.INVENTORY_UNAVAILABLE, "503: the operator's inventory could not be read to check hosts");
+		types.put(ProblemTypes.DATABASE_UNAVAILABLE, "503: the database cannot be reached; retry after Retry-After");
 		types.put(ProblemTypes.INTERNAL_ERROR, "500: an internal error (logged, never caused by input)");
 		return types;
 	}

@@ -51,6 +51,7 @@ class AuthorizationMatrixTest {
 			Map.entry("GET /api/v1/operations/{id}", Access.READ),
 			Map.entry("GET /api/v1/operations/{id}/log", Access.READ),
 			Map.entry("GET /api/v1/operations/{id}/events", Access.READ),
+			Map.entry("GET /api/v1/operations/{id}/stream", Access.READ),
 			Map.entry("POST /api/v1/operations/{id}/cancel", Access.SUBMIT),
 			Map.entry("GET /api/v1/tasks", Access.READ),
 			Map.entry("GET /api/v1/backups", Access.READ),

@@ -12,8 +12,8 @@ import java.util.concurrent.TimeUnit;
 import hosting.aegir.backend.support.ApiClient;
 import hosting.aegir.backend.support.EventStream;
 import hosting.aegir.backend.support.EventStream.Event;
+import hosting.aegir.backend.support.OperatorInventory;
 import hosting.aegir.backend.support.PostgresTest;
-import hosting.aegir.backend.support.Scripts;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -24,6 +24,8 @@ import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.test.annotation.DirtiesContext;
 import org.springframework.boot.test.context.SpringBootTest.WebEnvironment;
 import org.springframework.boot.test.web.server.LocalServerPort;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
 
 import static hosting.aegir.backend.support.ApiClient.SUBMITTER;
 import static hosting.aegir.backend.support.ApiClient.VIEWER;
@@ -42,6 +44,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 @Timeout(value = 240, unit = TimeUnit.SECONDS)
 class OperationStreamAnsibleTest {
 
+	// drush is the operator's (inventory), so one fake drush tells the operations apart by their --uri.
+	static final OperatorInventory OPERATOR = OperatorInventory.create();
+
+	@DynamicPropertySource
+	static void operatorInventory(DynamicPropertyRegistry registry) {
+		registry.add("aegir.ansible.inventory", () -> OPERATOR.hostsFile().toString());
+	}
+
 	@LocalServerPort
 	int port;
 
@@ -58,19 +68,23 @@ class OperationStreamAnsibleTest {
 		Path releaseBlocker = dir.resolve("release-blocker");
 		Path releaseFollowed = dir.resolve("release-followed");
 		// The first operation holds the target until the test lets it go, so the followed one is queued behind it.
-		Path blockerDrush = Scripts.write(dir, "drush-blocker",
-				"while [ ! -f " + releaseBlocker + " ]; do sleep 0.1; done\necho blocker done\n");
 		// The followed operation prints several lines, then waits in its second task while the stream is down.
-		Path followedDrush = Scripts.write(dir, "drush-followed", """
+		OPERATOR.drush("""
+				if [ "$3" = "--uri=blocker.example.org" ]; then
+				  while [ ! -f %2$s ]; do sleep 0.1; done
+				  echo blocker done
+				  exit 0
+				fi
+				[ "$3" = "--uri=true.example.org" ] && exit 0
 				echo "cron of $3 begins"
 				echo "cron step 1 of 3"
 				echo "cron step 2 of 3"
 				if [ -f %1$s.seen ]; then while [ ! -f %1$s ]; do sleep 0.1; done; fi
 				touch %1$s.seen
 				echo "cron step 3 of 3"
-				""".formatted(releaseFollowed));
-		submit(api, target, blockerDrush, 1);
-		UUID followed = submit(api, target, followedDrush, 3);
+				""".formatted(releaseFollowed, releaseBlocker));
+		submit(api, target, "blocker.example.org", 1);
+		UUID followed = submit(api, target, "example.org", 3);
 
 		List<Event> received = new ArrayList<>();
 		String lastId;
@@ -114,7 +128,7 @@ class OperationStreamAnsibleTest {
 			.filteredOn(t -> t.equals("changed: [localhost]")).hasSize(3);
 		assertThat(storedSeqs).hasSizeGreaterThan(10);
 
-		JsonNode events = api.json(api.get("/api/v1/operations/" + followed + "/events", VIEWER));
+		JsonNode events = api.json(api.get("/api/v1/operations/" + followed + "/events", VIEWER)).get("events");
 		assertThat(received.stream().filter(e -> "task".equals(e.name())).map(e -> json.readTree(e.data()).get("seq").asLong()))
 			.containsExactlyElementsOf(events.valueStream().map(e -> e.get("seq").asLong()).toList())
 			.hasSizeGreaterThanOrEqualTo(3);
@@ -152,7 +166,7 @@ class OperationStreamAnsibleTest {
 			assertThat(unknown.status()).isEqualTo(404);
 			assertThat(unknown.contentType()).startsWith("application/problem+json");
 		}
-		UUID id = submit(new ApiClient(port), "site-" + UUID.randomUUID(), Path.of("/bin/true"), 1);
+		UUID id = submit(new ApiClient(port), "site-" + UUID.randomUUID(), "true.example.org", 1);
 		try (EventStream bad = EventStream.open(http, port, "/api/v1/operations/" + id + "/stream", VIEWER, "12;DROP")) {
 			assertThat(bad.status()).isEqualTo(400);
 			JsonNode problem = json.readTree(bad.rest());
@@ -164,13 +178,20 @@ class OperationStreamAnsibleTest {
 		}
 	}
 
-	private UUID submit(ApiClient api, String target, Path drush, int tasks) {
+	private UUID submit(ApiClient api, String target, String siteUri, int tasks) {
 		List<Map<String, Object>> list = new ArrayList<>();
 		for (int i = 0; i < tasks; i++) {
-			list.add(Map.of("name", "aegir.RunDrupalCron", "vars", Map.of("drush", drush.toString())));
+			list.add(Map.of("name", "aegir.RunDrupalCron", "vars", Map.of()));
+		}
+		Path siteRoot = OPERATOR.platforms().resolve("d10");
+		try {
+			Files.createDirectories(siteRoot);
+		}
+		catch (java.io.IOException ex) {
+			throw new java.io.UncheckedIOException(ex);
 		}
 		var response = api.post("/api/v1/operations", SUBMITTER, api.write(Map.of("type", "site.cron", "engine", "ansible",
-				"target", target, "hosts", "localhost", "vars", Map.of("site_uri", "example.org", "site_root", "/srv/d10"),
+				"target", target, "hosts", "localhost", "vars", Map.of("site_uri", siteUri, "site_root", siteRoot.toString()),
 				"tasks", list)));
 		assertThat(response.statusCode()).as(response.body()).isEqualTo(202);
 		return UUID.fromString(api.json(response).get("id").asString());

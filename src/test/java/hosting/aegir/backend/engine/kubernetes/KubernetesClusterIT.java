@@ -121,7 +121,7 @@ class KubernetesClusterIT {
 			JsonNode second = finished(submit(operation(vars, "aegir.k8s.DeployEnvironment")));
 			assertThat(second.get("status").asString()).isEqualTo("SUCCEEDED");
 			List<JsonNode> applied = new ArrayList<>();
-			api.json(api.get("/api/v1/operations/" + second.get("id").asString() + "/events", VIEWER)).forEach(e -> {
+			api.json(api.get("/api/v1/operations/" + second.get("id").asString() + "/events", VIEWER)).get("events").forEach(e -> {
 				if (e.get("task").asString().startsWith("apply ")) {
 					applied.add(e);
 				}
