@@ -66,6 +66,7 @@ public class OpenApiConfig {
 				"422: a callbackUrl whose host is not in aegir.webhooks.allowed-hosts, or with credentials in it");
 		types.put(ProblemTypes.INVENTORY_UNAVAILABLE, "503: the operator's inventory could not be read to check hosts");
 		types.put(ProblemTypes.DATABASE_UNAVAILABLE, "503: the database cannot be reached; retry after Retry-After");
+		types.put(ProblemTypes.STREAM_UNAVAILABLE, "503: this replica holds its maximum of event streams, or is shutting down");
 		types.put(ProblemTypes.INTERNAL_ERROR, "500: an internal error (logged, never caused by input)");
 		return types;
 	}

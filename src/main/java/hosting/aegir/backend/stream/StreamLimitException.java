@@ -1,6 +1,6 @@
 package hosting.aegir.backend.stream;
 
-import java.net.URI;
+import hosting.aegir.backend.web.ProblemTypes;
 
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.HttpStatus;
@@ -10,8 +10,6 @@ import org.springframework.web.ErrorResponseException;
 /** A stream this replica cannot hold now (at its limit, or shutting down): 503, try again shortly. */
 class StreamLimitException extends ErrorResponseException {
 
-	static final URI TYPE = URI.create("https://aegir.hosting/problems/stream-unavailable");
-
 	StreamLimitException(String detail) {
 		super(HttpStatus.SERVICE_UNAVAILABLE, problem(detail), null);
 		getHeaders().set(HttpHeaders.RETRY_AFTER, "5");
@@ -19,7 +17,7 @@ class StreamLimitException extends ErrorResponseException {
 
 	private static ProblemDetail problem(String detail) {
 		ProblemDetail problem = ProblemDetail.forStatusAndDetail(HttpStatus.SERVICE_UNAVAILABLE, detail);
-		problem.setType(TYPE);
+		problem.setType(ProblemTypes.STREAM_UNAVAILABLE);
 		return problem;
 	}
 

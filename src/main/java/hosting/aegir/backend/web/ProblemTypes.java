@@ -44,6 +44,9 @@ public final class ProblemTypes {
 	/** {@code callbackUrl} names a host outside the operator's allow-list (422). */
 	public static final URI CALLBACK_NOT_ALLOWED = URI.create(BASE + "callback-not-allowed");
 
+	/** This replica holds as many event streams as it may, or is shutting down (503, with Retry-After). */
+	public static final URI STREAM_UNAVAILABLE = URI.create(BASE + "stream-unavailable");
+
 	public static final URI INTERNAL_ERROR = URI.create(BASE + "internal-error");
 
 	public static final URI DATABASE_UNAVAILABLE = URI.create(BASE + "database-unavailable");
