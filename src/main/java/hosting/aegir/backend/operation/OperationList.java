@@ -85,6 +85,10 @@ class OperationList {
 				String decoded = new String(Base64.getUrlDecoder().decode(text), StandardCharsets.US_ASCII);
 				int split = decoded.indexOf('_');
 				long micros = Long.parseLong(decoded.substring(0, split));
+				// Only times this service could have written: PostgreSQL refuses far ones (a 500 otherwise).
+				if (micros < 0 || micros > ChronoUnit.MICROS.between(Instant.EPOCH, Instant.now().plus(1, ChronoUnit.DAYS))) {
+					throw new IllegalArgumentException("cursor time out of range");
+				}
 				Instant at = Instant.EPOCH.plus(micros, ChronoUnit.MICROS);
 				return new Cursor(at.atOffset(ZoneOffset.UTC), UUID.fromString(decoded.substring(split + 1)));
 			}

@@ -118,6 +118,8 @@ class KubernetesEngine implements Engine {
 							+ "digit) of at most " + Names.MAX_ENVIRONMENT + " characters";
 			case "host-name" -> Names.isHostName(text) ? null
 					: "must be a DNS name (RFC 1123: lower-case letters, digits, '-' and '.')";
+			case "machine-name" -> text.matches("[a-z][a-z0-9_]{0,63}") ? null
+					: "must be a Drupal machine name (lower-case letters, digits and '_', starting with a letter)";
 			case "image" -> Names.isAllowedImage(text, properties.imagePrefixes()) ? null
 					: "must be an image reference under one of the allowed prefixes " + properties.imagePrefixes();
 			default -> throw new IllegalStateException("unknown format '" + format + "' in the spec of " + name);

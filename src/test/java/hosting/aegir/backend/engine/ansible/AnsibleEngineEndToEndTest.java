@@ -149,9 +149,17 @@ class AnsibleEngineEndToEndTest {
 		assertThat(new ProcessBuilder("git", "add", ".").directory(repo.toFile()).start().waitFor()).isZero();
 		assertThat(new ProcessBuilder("git", "commit", "-q", "-m", "platform").directory(repo.toFile()).start().waitFor()).isZero();
 		Path platform = OPERATOR.platforms().resolve("d10-" + UUID.randomUUID());
+		// Which repositories may reach the fleet is the operator's: only this one is allowed.
+		OPERATOR.set("git_repo_prefixes", List.of("file://" + repo + "/"));
+
+		JsonNode refused = finished(submit("platform-" + UUID.randomUUID(), Map.of(), List.of(task("aegir.DeployDrupalGitPlatform",
+				Map.of("git_repo", "file:///etc/", "git_ref", "main", "platform_root", platform.toString())))));
+		assertThat(refused.get("status").asString()).as(refused.toString()).isEqualTo("FAILED");
+		assertThat(refused.get("reason").asString()).contains("git_repo_prefixes");
+		assertThat(platform).doesNotExist();
 
 		JsonNode op = finished(submit("platform-" + UUID.randomUUID(), Map.of(), List.of(task("aegir.DeployDrupalGitPlatform",
-				Map.of("git_repo", "file://" + repo, "git_ref", "main", "platform_root", platform.toString())))));
+				Map.of("git_repo", "file://" + repo + "/", "git_ref", "main", "platform_root", platform.toString())))));
 		assertThat(op.get("status").asString()).as(op.toString()).isEqualTo("SUCCEEDED");
 		assertThat(platform.resolve("index.php")).hasContent("<?php // platform");
 	}

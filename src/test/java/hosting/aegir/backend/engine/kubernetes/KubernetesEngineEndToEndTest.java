@@ -116,6 +116,9 @@ class KubernetesEngineEndToEndTest {
 			assertThat(e.getValueFrom().getSecretKeyRef().getName()).isEqualTo(job.getMetadata().getName());
 		});
 		assertThat(k8s.getKubernetesSerialization().asJson(job)).doesNotContain(password);
+		// Expanded by the shell, an option would put the secret on drush's command line (/proc/<pid>/cmdline).
+		assertThat(String.join(" ", container.getCommand())).doesNotContain("$AEGIR_DB_URL", "$AEGIR_ACCOUNT_PASS",
+				"--db-url=", "--account-pass=");
 		Await.until("the Job's Secret exists", RUN,
 				() -> k8s.secrets().inNamespace(MockCluster.NAMESPACE).withName(job.getMetadata().getName()).get() != null);
 		Secret secret = k8s.secrets().inNamespace(MockCluster.NAMESPACE).withName(job.getMetadata().getName()).get();
@@ -343,6 +346,17 @@ class KubernetesEngineEndToEndTest {
 		hosts.put("host_names", List.of("evil.org", "*.example.org"));
 		hosts.put("db_password", "x");
 		hostile.put("vars.host_names", operation("site-x", hosts, task("aegir.k8s.DeployEnvironment", Map.of())));
+		for (String profile : List.of("--existing-config", "standard --root=/x")) {
+			hostile.put("tasks[0].vars.install_profile " + profile, operation("site-x", site("evil"),
+					task("aegir.k8s.InstallDrupalSite", Map.of("install_profile", profile, "db_url", "mysql://a:b@c/d",
+							"account_pass", "x", "image", IMAGE))));
+		}
+		for (Object replicas : List.of(100000, 0, -1, 11)) {
+			Map<String, Object> many = new LinkedHashMap<>(hosts);
+			many.put("host_names", List.of("evil.org"));
+			many.put("replicas", replicas);
+			hostile.put("vars.replicas " + replicas, operation("site-x", many, task("aegir.k8s.DeployEnvironment", Map.of())));
+		}
 		hostile.forEach((expected, body) -> {
 			HttpResponse<String> response = api.post("/api/v1/operations", SUBMITTER, api.write(body));
 			assertThat(response.statusCode()).as(expected + ": " + response.body()).isEqualTo(422);
