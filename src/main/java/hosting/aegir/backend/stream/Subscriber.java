@@ -20,8 +20,12 @@ import org.springframework.web.servlet.mvc.method.annotation.SseEmitter.SseEvent
  */
 final class Subscriber {
 
-	/** Beyond this many unsent events the client is too slow: the stream is closed and it resumes later. */
-	static final int MAX_PENDING = 10_000;
+	/**
+	 * Beyond this many unsent events the client is too slow: the stream is closed and it resumes later
+	 * with Last-Event-ID. Kept low because every open stream may hold this many: a token holder who
+	 * opens the replica's maximum of streams and reads none must not exhaust the heap.
+	 */
+	static final int MAX_PENDING = 2_000;
 
 	private static final SseEventBuilder COMPLETE = SseEmitter.event().comment("end");
 
