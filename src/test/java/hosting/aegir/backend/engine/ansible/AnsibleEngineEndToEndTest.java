@@ -139,6 +139,35 @@ class AnsibleEngineEndToEndTest {
 	}
 
 	@Test
+	void aRestoreTakesTheBackupPathFromTheEarlierTaskOfTheSameOperation() throws Exception {
+		Path record = dir.resolve("restored-from-output");
+		OPERATOR.drush("""
+				for a in "$@"; do case "$a" in --destination=*) echo "archive" > "${a#--destination=}";; esac; done
+				if [ "$1" = archive:restore ]; then printf '%s\\n' "$@" > RECORD; fi
+				""".replace("RECORD", record.toString()));
+		JsonNode op = finished(submit("site-" + UUID.randomUUID(), Map.of("site_uri", "example.org", "site_root", siteRoot),
+				List.of(task("aegir.GenerateDrupalSiteBackup", Map.of()), task("aegir.RestoreDrupalSiteBackup",
+						Map.of("backup_path", Map.of("fromOutput", Map.of("task", 0, "name", "backup_path")))))));
+
+		assertThat(op.get("status").asString()).as(op.toString()).isEqualTo("SUCCEEDED");
+		String path = op.get("outputs").get("backup_path").asString();
+		assertThat(read(record)).contains("archive:restore\n" + path + "\n");
+	}
+
+	@Test
+	void aReferenceToAMissingLaterOrMistypedOutputIsRefusedAtSubmit() {
+		Map<String, Object> site = Map.of("site_uri", "example.org", "site_root", siteRoot);
+		Map<String, Object> missing = Map.of("backup_path", Map.of("fromOutput", Map.of("task", 0, "name", "no_such_output")));
+		Map<String, Object> later = Map.of("backup_path", Map.of("fromOutput", Map.of("task", 1, "name", "backup_path")));
+		for (var tasks : List.of(List.of(task("aegir.GenerateDrupalSiteBackup", Map.of()), task("aegir.RestoreDrupalSiteBackup", missing)),
+				List.of(task("aegir.RunDrupalCron", Map.of()), task("aegir.RestoreDrupalSiteBackup", later)))) {
+			HttpResponse<String> refused = api.post("/api/v1/operations", SUBMITTER, body("site-" + UUID.randomUUID(), site, tasks));
+			assertThat(refused.statusCode()).as(refused.body()).isEqualTo(422);
+			assertThat(field(refused)).isEqualTo("tasks[1].vars.backup_path");
+		}
+	}
+
+	@Test
 	void aPlatformIsDeployedFromGit() throws Exception {
 		Path repo = Files.createDirectories(dir.resolve("repo"));
 		for (List<String> command : List.of(List.of("git", "init", "-q", "-b", "main"), List.of("git", "config", "user.email", "t@example.org"),
