@@ -92,6 +92,11 @@ class AnsibleEngineEndToEndTest {
 		assertThat(backups.get(0).get("path").asString()).isEqualTo(path);
 		assertThat(backups.get(0).get("sizeBytes").asLong()).isEqualTo(size(path));
 		assertThat(backups.get(0).get("operationId").asString()).isEqualTo(op.get("id").asString());
+		assertThat(backups.get(0).get("sha256").asString()).isEqualTo(sha256(path));
+		assertThat(backups.get(0).get("description").asString()).isEqualTo("Generated on request");
+		assertThat(backups.get(0).get("taskIndex").asInt()).isZero();
+		assertThat(api.json(api.get("/api/v1/backups/" + backups.get(0).get("id").asLong(), VIEWER)).get("path").asString())
+			.isEqualTo(path);
 
 		JsonNode events = api.json(api.get("/api/v1/operations/" + op.get("id").asString() + "/events", VIEWER)).get("events");
 		assertThat(events.valueStream().map(e -> e.get("task").asString())).contains("Run drush archive:dump",
@@ -383,6 +388,16 @@ class AnsibleEngineEndToEndTest {
 			return Files.size(Path.of(path));
 		}
 		catch (java.io.IOException ex) {
+			throw new IllegalStateException(ex);
+		}
+	}
+
+	private static String sha256(String path) {
+		try {
+			return java.util.HexFormat.of()
+				.formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(Path.of(path))));
+		}
+		catch (Exception ex) {
 			throw new IllegalStateException(ex);
 		}
 	}
