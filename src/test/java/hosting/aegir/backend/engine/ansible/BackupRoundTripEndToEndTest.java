@@ -1,0 +1,126 @@
+package hosting.aegir.backend.engine.ansible;
+
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.time.Duration;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+
+import hosting.aegir.backend.support.ApiClient;
+import hosting.aegir.backend.support.Await;
+import hosting.aegir.backend.support.MariaDb;
+import hosting.aegir.backend.support.OperatorInventory;
+import hosting.aegir.backend.support.PostgresTest;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import tools.jackson.databind.JsonNode;
+
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.boot.test.context.SpringBootTest.WebEnvironment;
+import org.springframework.boot.test.web.server.LocalServerPort;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
+
+import static hosting.aegir.backend.support.ApiClient.SUBMITTER;
+import static hosting.aegir.backend.support.ApiClient.VIEWER;
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Backups with real data, through HTTP: real ansible-playbook, the real roles, and a drush stand-in
+ * that dumps and loads a real MariaDB database and the site's files.
+ */
+@PostgresTest
+@SpringBootTest(webEnvironment = WebEnvironment.RANDOM_PORT,
+		properties = { "aegir.ansible.enabled=true", "aegir.executor.concurrency=2", "aegir.log.flush-interval=100ms" })
+class BackupRoundTripEndToEndTest {
+
+	private static final Duration RUN = Duration.ofSeconds(120);
+
+	static final OperatorInventory OPERATOR = OperatorInventory.create().realDrush();
+
+	@DynamicPropertySource
+	static void operatorInventory(DynamicPropertyRegistry registry) {
+		registry.add("aegir.ansible.inventory", () -> OPERATOR.hostsFile().toString());
+	}
+
+	@LocalServerPort
+	int port;
+
+	ApiClient api;
+
+	final String siteRoot = OPERATOR.platforms() + "/d10/web";
+
+	@BeforeAll
+	static void mariaDb() {
+		MariaDb.ensureRunning();
+	}
+
+	@BeforeEach
+	void setUp() {
+		api = new ApiClient(port);
+	}
+
+	@Test
+	void aRowAndAFileChangedAfterABackupAreBackAfterTheRestore() throws Exception {
+		String uri = "rt" + UUID.randomUUID().toString().substring(0, 8) + ".example.org";
+		String database = site(uri);
+		MariaDb.sql(database, "CREATE TABLE node (id int PRIMARY KEY, title varchar(100)); INSERT INTO node VALUES (1, 'original')");
+		Path file = Files.writeString(Path.of(siteRoot, "sites", uri, "files", "hello.txt"), "original file");
+		String target = "site-" + uri;
+		Map<String, Object> site = Map.of("site_uri", uri, "site_root", siteRoot);
+
+		JsonNode backup = finished(submit(target, site, List.of(task("aegir.GenerateDrupalSiteBackup", Map.of()))));
+		assertThat(backup.get("status").asString()).as(backup.toString()).isEqualTo("SUCCEEDED");
+		String path = backup.get("outputs").get("backup_path").asString();
+		JsonNode indexed = api.json(api.get("/api/v1/backups?target=" + target, VIEWER)).get(0);
+		assertThat(indexed.get("path").asString()).isEqualTo(path);
+		assertThat(indexed.get("sha256").asString()).isEqualTo(sha256(Path.of(path)));
+		assertThat(indexed.get("sizeBytes").asLong()).isEqualTo(Files.size(Path.of(path)));
+		assertThat(indexed.get("description").asString()).isEqualTo("Generated on request");
+
+		MariaDb.sql(database, "UPDATE node SET title = 'changed' WHERE id = 1; INSERT INTO node VALUES (2, 'added')");
+		Files.writeString(file, "changed file");
+
+		JsonNode restore = finished(submit(target, site,
+				List.of(task("aegir.RestoreDrupalSiteBackup", Map.of("backup_path", path)))));
+		assertThat(restore.get("status").asString()).as(restore.toString()).isEqualTo("SUCCEEDED");
+		assertThat(MariaDb.sql(database, "SELECT id, title FROM node ORDER BY id")).isEqualTo("1\toriginal\n");
+		assertThat(Files.readString(file)).isEqualTo("original file");
+	}
+
+	/** A site directory (sites/<uri> with files/ and the name of its database) and an empty database. */
+	private String site(String uri) throws Exception {
+		String database = "aegir_" + uri.replaceAll("[^A-Za-z0-9]", "_");
+		Path dir = Files.createDirectories(Path.of(siteRoot, "sites", uri, "files"));
+		Files.writeString(dir.getParent().resolve("database"), database + "\n");
+		MariaDb.sql(null, "DROP DATABASE IF EXISTS `" + database + "`; CREATE DATABASE `" + database + "`");
+		return database;
+	}
+
+	private String submit(String target, Map<String, Object> vars, List<Map<String, Object>> tasks) {
+		HttpResponse<String> response = api.post("/api/v1/operations", SUBMITTER, api.write(Map.of("type", "site.test",
+				"engine", "ansible", "target", target, "hosts", "localhost", "vars", vars, "tasks", tasks)));
+		assertThat(response.statusCode()).as(response.body()).isEqualTo(202);
+		return api.json(response).get("id").asString();
+	}
+
+	private static Map<String, Object> task(String name, Map<String, Object> vars) {
+		return Map.of("name", name, "vars", vars);
+	}
+
+	private JsonNode finished(String id) {
+		Await.until(id + " finishes", RUN, () -> List.of("SUCCEEDED", "FAILED", "CANCELLED", "TIMED_OUT")
+			.contains(api.json(api.get("/api/v1/operations/" + id, VIEWER)).get("status").asString()));
+		return api.json(api.get("/api/v1/operations/" + id, VIEWER));
+	}
+
+	private static String sha256(Path path) throws Exception {
+		return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(path)));
+	}
+
+}
