@@ -93,6 +93,42 @@ class BackupRoundTripEndToEndTest {
 		assertThat(Files.readString(file)).isEqualTo("original file");
 	}
 
+	@Test
+	void aFailingUpdateRestoresThePreUpdateBackupAndTheOperationSaysSo() throws Exception {
+		String uri = "up" + UUID.randomUUID().toString().substring(0, 8) + ".example.org";
+		String database = site(uri);
+		MariaDb.sql(database, "CREATE TABLE node (id int PRIMARY KEY, title varchar(100)); INSERT INTO node VALUES (1, 'before')");
+		Path updates = Files.createDirectories(Path.of(siteRoot, "sites", uri, "updates"));
+		// The update changes a row, then fails half-way.
+		Files.writeString(updates.resolve("001.sql"), "UPDATE node SET title = 'half-updated'; INSERT INTO nosuchtable VALUES (1);");
+		Map<String, Object> site = Map.of("site_uri", uri, "site_root", siteRoot);
+
+		JsonNode op = finished(submit("site-" + uri, site, List.of(task("aegir.UpdateDrupalSite", Map.of()))));
+		assertThat(op.get("status").asString()).isEqualTo("FAILED");
+		assertThat(op.get("reason").asString()).contains("restored the pre-update backup " + OPERATOR.backups() + "/" + uri + "-");
+		assertThat(MariaDb.sql(database, "SELECT id, title FROM node ORDER BY id")).isEqualTo("1\tbefore\n");
+		assertThat(MariaDb.sql(database, "SELECT value FROM key_value WHERE name = 'system.maintenance_mode'")).isEqualTo("0\n");
+	}
+
+	@Test
+	void aSucceedingUpdateAppliesAndLeavesMaintenanceModeOffWithABeforeUpdateBackup() throws Exception {
+		String uri = "ok" + UUID.randomUUID().toString().substring(0, 8) + ".example.org";
+		String database = site(uri);
+		MariaDb.sql(database, "CREATE TABLE node (id int PRIMARY KEY, title varchar(100)); INSERT INTO node VALUES (1, 'before')");
+		Path updates = Files.createDirectories(Path.of(siteRoot, "sites", uri, "updates"));
+		Files.writeString(updates.resolve("001.sql"), "UPDATE node SET title = 'updated';");
+		String target = "site-" + uri;
+
+		JsonNode op = finished(submit(target, Map.of("site_uri", uri, "site_root", siteRoot),
+				List.of(task("aegir.UpdateDrupalSite", Map.of()))));
+		assertThat(op.get("status").asString()).as(op.toString()).isEqualTo("SUCCEEDED");
+		assertThat(MariaDb.sql(database, "SELECT title FROM node")).isEqualTo("updated\n");
+		assertThat(MariaDb.sql(database, "SELECT value FROM key_value WHERE name = 'system.maintenance_mode'")).isEqualTo("0\n");
+		JsonNode backup = api.json(api.get("/api/v1/backups?target=" + target, VIEWER)).get(0);
+		assertThat(backup.get("description").asString()).isEqualTo("Before update");
+		assertThat(backup.get("sha256").asString()).isEqualTo(sha256(Path.of(backup.get("path").asString())));
+	}
+
 	/** A site directory (sites/<uri> with files/ and the name of its database) and an empty database. */
 	private String site(String uri) throws Exception {
 		String database = "aegir_" + uri.replaceAll("[^A-Za-z0-9]", "_");
