@@ -129,6 +129,29 @@ class BackupRoundTripEndToEndTest {
 		assertThat(backup.get("sha256").asString()).isEqualTo(sha256(Path.of(backup.get("path").asString())));
 	}
 
+	@Test
+	void deletedBackupsAreGoneAndMarkedAndAPathOutsideTheRootDeletesNothing() throws Exception {
+		String uri = "del" + UUID.randomUUID().toString().substring(0, 8) + ".example.org";
+		site(uri);
+		String target = "site-" + uri;
+		Map<String, Object> site = Map.of("site_uri", uri, "site_root", siteRoot);
+		String path = finished(submit(target, site, List.of(task("aegir.GenerateDrupalSiteBackup", Map.of()))))
+			.get("outputs").get("backup_path").asString();
+		Path outside = Files.writeString(Files.createTempFile("not-a-backup", ".tar.gz"), "keep me");
+
+		JsonNode refused = finished(submit(target, Map.of(), List.of(task("aegir.DeleteDrupalSiteBackups",
+				Map.of("backup_paths", List.of(path, outside.toString()))))));
+		assertThat(refused.get("status").asString()).isEqualTo("FAILED");
+		assertThat(Path.of(path)).exists();
+		assertThat(outside).exists();
+
+		JsonNode deleted = finished(submit(target, Map.of(), List.of(task("aegir.DeleteDrupalSiteBackups",
+				Map.of("backup_paths", List.of(path))))));
+		assertThat(deleted.get("status").asString()).as(deleted.toString()).isEqualTo("SUCCEEDED");
+		assertThat(Path.of(path)).doesNotExist();
+		assertThat(api.json(api.get("/api/v1/backups?target=" + target, VIEWER)).get(0).get("deletedAt")).isNotNull();
+	}
+
 	/** A site directory (sites/<uri> with files/ and the name of its database) and an empty database. */
 	private String site(String uri) throws Exception {
 		String database = "aegir_" + uri.replaceAll("[^A-Za-z0-9]", "_");
