@@ -152,6 +152,28 @@ class BackupRoundTripEndToEndTest {
 		assertThat(api.json(api.get("/api/v1/backups?target=" + target, VIEWER)).get(0).get("deletedAt")).isNotNull();
 	}
 
+	@Test
+	void theLoginLinkIsASubmittersOnlyAndNeverInTheLogOrEvents() throws Exception {
+		String uri = "login" + UUID.randomUUID().toString().substring(0, 8) + ".example.org";
+		site(uri);
+		String id = submit("site-" + uri, Map.of("site_uri", uri, "site_root", siteRoot),
+				List.of(task("aegir.GenerateDrupalLoginLink", Map.of())));
+		assertThat(finished(id).get("status").asString()).isEqualTo("SUCCEEDED");
+
+		String link = api.json(api.get("/api/v1/operations/" + id, SUBMITTER)).get("outputs").get("login_link").asString();
+		assertThat(link).startsWith("http://" + uri + "/user/reset/1/").endsWith("/login");
+		assertThat(api.json(api.get("/api/v1/operations/" + id, VIEWER)).get("outputs").get("login_link").asString())
+			.isEqualTo("********");
+		String secretPart = link.substring(link.lastIndexOf('/', link.length() - "/login".length() - 1) + 1);
+		Await.until("the log is complete", RUN,
+				() -> api.json(api.get("/api/v1/operations/" + id + "/log", SUBMITTER)).get("complete").asBoolean());
+		assertThat(api.get("/api/v1/operations/" + id + "/log", SUBMITTER).body()).contains("user:login").doesNotContain(secretPart);
+		assertThat(api.get("/api/v1/operations/" + id + "/events", SUBMITTER).body()).doesNotContain(secretPart);
+		assertThat(api.json(api.get("/api/v1/tasks", VIEWER)).valueStream()
+			.filter(t -> t.get("name").asString().equals("aegir.GenerateDrupalLoginLink"))
+			.findFirst().orElseThrow().get("outputs").get(0).get("secret").asBoolean()).isTrue();
+	}
+
 	/** A site directory (sites/<uri> with files/ and the name of its database) and an empty database. */
 	private String site(String uri) throws Exception {
 		String database = "aegir_" + uri.replaceAll("[^A-Za-z0-9]", "_");
