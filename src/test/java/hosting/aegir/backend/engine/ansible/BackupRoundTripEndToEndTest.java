@@ -174,6 +174,27 @@ class BackupRoundTripEndToEndTest {
 			.findFirst().orElseThrow().get("outputs").get(0).get("secret").asBoolean()).isTrue();
 	}
 
+	@Test
+	void aCloneIsABackupAndARestoreUnderANewUriIntoANewDatabaseInOneOperation() throws Exception {
+		String uri = "src" + UUID.randomUUID().toString().substring(0, 8) + ".example.org";
+		String copy = "copy-" + uri;
+		String database = site(uri);
+		String copyDatabase = site(copy);
+		MariaDb.sql(database, "CREATE TABLE node (id int PRIMARY KEY, title varchar(100)); INSERT INTO node VALUES (1, 'source')");
+		Files.writeString(Path.of(siteRoot, "sites", uri, "files", "a.txt"), "source file");
+
+		JsonNode op = finished(submit("site-" + copy, Map.of("site_root", siteRoot), List.of(
+				task("aegir.GenerateDrupalSiteBackup", Map.of("site_uri", uri)),
+				task("aegir.RestoreDrupalSiteBackup", Map.of("site_uri", copy,
+						"backup_path", Map.of("fromOutput", Map.of("task", 0, "name", "backup_path")))))));
+		assertThat(op.get("status").asString()).as(op.toString()).isEqualTo("SUCCEEDED");
+		assertThat(MariaDb.sql(copyDatabase, "SELECT title FROM node")).isEqualTo("source\n");
+		assertThat(Files.readString(Path.of(siteRoot, "sites", copy, "files", "a.txt"))).isEqualTo("source file");
+		// The source is untouched: a change to the copy stays in the copy.
+		MariaDb.sql(copyDatabase, "UPDATE node SET title = 'copy'");
+		assertThat(MariaDb.sql(database, "SELECT title FROM node")).isEqualTo("source\n");
+	}
+
 	/** A site directory (sites/<uri> with files/ and the name of its database) and an empty database. */
 	private String site(String uri) throws Exception {
 		String database = "aegir_" + uri.replaceAll("[^A-Za-z0-9]", "_");
