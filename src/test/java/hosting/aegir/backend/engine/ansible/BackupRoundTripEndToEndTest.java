@@ -195,6 +195,24 @@ class BackupRoundTripEndToEndTest {
 		assertThat(MariaDb.sql(database, "SELECT title FROM node")).isEqualTo("source\n");
 	}
 
+	@Test
+	void verifyMakesTheDirectoriesAndSettingsIncludeAndChangesNothingTheSecondTime() throws Exception {
+		String uri = "verify" + UUID.randomUUID().toString().substring(0, 8) + ".example.org";
+		Map<String, Object> site = Map.of("site_uri", uri, "site_root", siteRoot);
+		JsonNode first = finished(submit("site-" + uri, site, List.of(task("aegir.VerifyDrupalSite", Map.of()))));
+		assertThat(first.get("status").asString()).as(first.toString()).isEqualTo("SUCCEEDED");
+		assertThat(first.get("tasks").get(0).get("changed").asInt()).isPositive();
+		Path files = Path.of(siteRoot, "sites", uri, "files");
+		assertThat(Files.getAttribute(files, "unix:mode", java.nio.file.LinkOption.NOFOLLOW_LINKS)).isEqualTo(0_42770);
+		assertThat(Files.readAttributes(files, java.nio.file.attribute.PosixFileAttributes.class).group().getName())
+			.isEqualTo("www-data");
+		assertThat(Files.readString(Path.of(siteRoot, "sites", uri, "settings.php"))).contains("settings.aegir.php");
+
+		JsonNode second = finished(submit("site-" + uri, site, List.of(task("aegir.VerifyDrupalSite", Map.of()))));
+		assertThat(second.get("status").asString()).isEqualTo("SUCCEEDED");
+		assertThat(second.get("tasks").get(0).get("changed").asInt()).isZero();
+	}
+
 	/** A site directory (sites/<uri> with files/ and the name of its database) and an empty database. */
 	private String site(String uri) throws Exception {
 		String database = "aegir_" + uri.replaceAll("[^A-Za-z0-9]", "_");
