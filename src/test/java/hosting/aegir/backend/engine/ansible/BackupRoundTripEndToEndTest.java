@@ -213,6 +213,25 @@ class BackupRoundTripEndToEndTest {
 		assertThat(second.get("tasks").get(0).get("changed").asInt()).isZero();
 	}
 
+	@Test
+	void deleteLeavesAPreDeleteBackupAndRemovesTheDataTheDirectoryAndTheVhost() throws Exception {
+		String uri = "gone" + UUID.randomUUID().toString().substring(0, 8) + ".example.org";
+		String database = site(uri);
+		MariaDb.sql(database, "CREATE TABLE node (id int PRIMARY KEY, title varchar(100)); INSERT INTO node VALUES (1, 'last words')");
+		Path vhost = Files.writeString(OPERATOR.vhosts().resolve(uri + ".conf"), "server { }\n");
+		String target = "site-" + uri;
+
+		JsonNode op = finished(submit(target, Map.of("site_uri", uri, "site_root", siteRoot),
+				List.of(task("aegir.DeleteDrupalSite", Map.of()))));
+		assertThat(op.get("status").asString()).as(op.toString()).isEqualTo("SUCCEEDED");
+		assertThat(Path.of(siteRoot, "sites", uri)).doesNotExist();
+		assertThat(vhost).doesNotExist();
+		assertThat(MariaDb.sql(database, "SHOW TABLES")).isEmpty();
+		JsonNode backup = api.json(api.get("/api/v1/backups?target=" + target, VIEWER)).get(0);
+		assertThat(backup.get("description").asString()).isEqualTo("Pre-delete backup");
+		assertThat(backup.get("sha256").asString()).isEqualTo(sha256(Path.of(backup.get("path").asString())));
+	}
+
 	/** A site directory (sites/<uri> with files/ and the name of its database) and an empty database. */
 	private String site(String uri) throws Exception {
 		String database = "aegir_" + uri.replaceAll("[^A-Za-z0-9]", "_");
