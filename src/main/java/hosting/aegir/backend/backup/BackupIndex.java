@@ -1,7 +1,12 @@
 package hosting.aegir.backend.backup;
 
+import java.sql.ResultSet;
+import java.sql.SQLException;
 import java.time.OffsetDateTime;
 import java.util.List;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.regex.Pattern;
 
 import hosting.aegir.backend.queue.OperationFinished;
 
@@ -10,12 +15,16 @@ import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.stereotype.Repository;
 
 /**
- * Records the backups that successful operations report (an output {@code backup_path}, with an
- * optional {@code backup_size}), in the transaction that records the operation's end, and lists
- * them per site.
+ * Records the backups that successful operations report (an output {@code backup_path}, with the
+ * optional {@code backup_size}, {@code backup_sha256}, {@code backup_description} and
+ * {@code backup_task}; any engine may report just the path), and marks deleted the ones an operation
+ * reports in {@code deleted_backups}, in the transaction that records the operation's end. Lists
+ * them per site, newest first, in pages by id. All of the feature's SQL is here.
  */
 @Repository
 public class BackupIndex {
+
+	private static final Pattern SHA256 = Pattern.compile("[0-9a-f]{64}");
 
 	private final JdbcClient jdbc;
 
@@ -25,19 +34,39 @@ public class BackupIndex {
 
 	@EventListener
 	public void record(OperationFinished finished) {
-		if (!"SUCCEEDED".equals(finished.status()) || !(finished.outputs().get("backup_path") instanceof String path)
-				|| path.isBlank()) {
+		if (!"SUCCEEDED".equals(finished.status())) {
 			return;
 		}
-		jdbc.sql("""
-				INSERT INTO backup (operation_id, target, path, size_bytes) VALUES (:id, :target, :path, :size)
-				ON CONFLICT (operation_id, path) DO NOTHING
-				""").param("id", finished.id()).param("target", finished.target()).param("path", path)
-			.param("size", size(finished.outputs().get("backup_size"))).update();
+		if (finished.outputs().get("backup_path") instanceof String path && !path.isBlank()) {
+			Object sha = finished.outputs().get("backup_sha256");
+			Object description = finished.outputs().get("backup_description");
+			Long task = number(finished.outputs().get("backup_task"));
+			jdbc.sql("""
+					INSERT INTO backup (operation_id, target, path, size_bytes, sha256, description, task_index)
+					VALUES (:id, :target, :path, :size, :sha, :description, :task)
+					ON CONFLICT (operation_id, path) DO NOTHING
+					""").param("id", finished.id()).param("target", finished.target()).param("path", path)
+				.param("size", number(finished.outputs().get("backup_size")))
+				.param("sha", sha instanceof String text && SHA256.matcher(text).matches() ? text : null)
+				.param("description", description instanceof String text ? text.substring(0, Math.min(text.length(), 200)) : null)
+				.param("task", task != null && task >= 0 && task < 1000 ? task.intValue() : null)
+				.update();
+		}
+		// Only this target's backups: an operation cannot mark another site's backups deleted.
+		if (finished.outputs().get("deleted_backups") instanceof List<?> deleted) {
+			for (Object path : deleted) {
+				if (path instanceof String text) {
+					jdbc.sql("""
+							UPDATE backup SET deleted_at = now()
+							 WHERE target = :target AND path = :path AND deleted_at IS NULL
+							""").param("target", finished.target()).param("path", text).update();
+				}
+			}
+		}
 	}
 
 	// set_stats values arrive as text unless Ansible's native types are on; accept either.
-	private static Long size(Object value) {
+	private static Long number(Object value) {
 		if (value instanceof Number number) {
 			return number.longValue();
 		}
@@ -47,15 +76,30 @@ public class BackupIndex {
 		return null;
 	}
 
-	public List<Backup> of(String target, int limit) {
+	/** A page of the target's backups, newest first; {@code beforeId} continues after the last one seen. */
+	public List<Backup> of(String target, Long beforeId, int limit) {
 		return jdbc.sql("""
-				SELECT path, size_bytes, created_at, operation_id, target FROM backup
-				 WHERE target = :target ORDER BY created_at DESC, id DESC LIMIT :limit
-				""").param("target", target).param("limit", limit)
-			.query((rs, n) -> new Backup(rs.getString("path"), (Long) rs.getObject("size_bytes"),
-					rs.getObject("created_at", OffsetDateTime.class), rs.getObject("operation_id", java.util.UUID.class),
-					rs.getString("target")))
+				SELECT * FROM backup
+				 WHERE target = :target AND (CAST(:before AS bigint) IS NULL OR id < :before)
+				 ORDER BY id DESC LIMIT :limit
+				""").param("target", target).param("before", beforeId).param("limit", limit)
+			.query(BackupIndex::backup)
 			.list();
+	}
+
+	public List<Backup> of(String target, int limit) {
+		return of(target, null, limit);
+	}
+
+	public Optional<Backup> find(long id) {
+		return jdbc.sql("SELECT * FROM backup WHERE id = :id").param("id", id).query(BackupIndex::backup).optional();
+	}
+
+	private static Backup backup(ResultSet rs, int row) throws SQLException {
+		return new Backup(rs.getLong("id"), rs.getString("path"), (Long) rs.getObject("size_bytes"), rs.getString("sha256"),
+				rs.getString("description"), rs.getObject("created_at", OffsetDateTime.class),
+				rs.getObject("operation_id", UUID.class), (Integer) rs.getObject("task_index"), rs.getString("target"),
+				rs.getObject("deleted_at", OffsetDateTime.class));
 	}
 
 }

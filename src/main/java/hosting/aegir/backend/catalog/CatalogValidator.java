@@ -94,7 +94,9 @@ public class CatalogValidator {
 				}
 				String field = inTask ? at + ".vars." + variable.name() : "vars." + variable.name();
 				Object value = inTask ? input.vars().get(variable.name()) : vars.get(variable.name());
-				String problem = typeProblem(variable, value);
+				String problem = OutputReference.isReference(value)
+						? referenceProblem(engine, tasks, i, inTask, variable, value)
+						: typeProblem(variable, value);
 				if (problem != null) {
 					violations.add(new Violation(field, problem + " (task '" + task.name() + "')"));
 				}
@@ -114,6 +116,43 @@ public class CatalogValidator {
 			}
 		}
 		return new Result(violations, secrets);
+	}
+
+	// A reference is resolved by the engine while the operation runs, so everything that can be known
+	// before is checked here: the earlier task exists, declares the output, and its type fits.
+	private String referenceProblem(String engine, List<TaskInput> tasks, int at, boolean inTask, CatalogVariable variable,
+			Object value) {
+		if (!inTask) {
+			return "an output reference belongs in a task's vars, not the operation's";
+		}
+		OutputReference reference = OutputReference.of(value).orElse(null);
+		if (reference == null) {
+			return "must be an output reference {\"fromOutput\": {\"task\": <index of an earlier task>, \"name\": <output>}}";
+		}
+		if (reference.task() >= at) {
+			return "refers to task " + reference.task() + ", which is not an earlier task of this operation";
+		}
+		CatalogTask earlier = catalog.find(engine, tasks.get(reference.task()).name()).orElse(null);
+		if (earlier == null) {
+			return "refers to task " + reference.task() + ", which is not a known task";
+		}
+		CatalogOutput output = earlier.output(reference.name());
+		if (output == null) {
+			return "task " + reference.task() + " ('" + earlier.name() + "') has no output '" + reference.name() + "'"
+					+ (earlier.outputs().isEmpty() ? "" : " (it returns " + earlier.outputs().stream().map(CatalogOutput::name).toList() + ")");
+		}
+		if (!compatible(output.type(), variable.type())) {
+			return "output '" + reference.name() + "' of task " + reference.task() + " is of type " + output.type()
+					+ ", this variable takes " + variable.type();
+		}
+		return null;
+	}
+
+	private static boolean compatible(String output, String variable) {
+		if ("raw".equals(variable) || output.equals(variable)) {
+			return true;
+		}
+		return Set.of("str", "path").containsAll(Set.of(output, variable));
 	}
 
 	private static String operatorSetting(String task) {

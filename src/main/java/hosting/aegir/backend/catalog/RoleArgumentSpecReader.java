@@ -54,7 +54,10 @@ final class RoleArgumentSpecReader {
 			}
 		}
 		// Operator settings stay in the argument spec (Ansible checks their types) but are not the client's to send.
-		return readSpec(spec, role.getFileName().toString(), "ansible", taskFiles, OperatorSettings.of(role).settings());
+		CatalogTask task = readSpec(spec, role.getFileName().toString(), "ansible", taskFiles,
+				OperatorSettings.of(role).settings());
+		return new CatalogTask(task.name(), task.engine(), task.summary(), task.description(), task.variables(),
+				task.taskFiles(), outputs(role));
 	}
 
 	/**
@@ -86,6 +89,28 @@ final class RoleArgumentSpecReader {
 		});
 		return new CatalogTask(name, engine, (String) main.get("short_description"), text(main.get("description")),
 				variables, taskFiles);
+	}
+
+	// Declared next to the argument spec, in meta/outputs.yml: what the role returns with set_stats.
+	@SuppressWarnings("unchecked")
+	private static List<CatalogOutput> outputs(Path role) throws IOException {
+		Path file = role.resolve("meta/outputs.yml");
+		if (!Files.isRegularFile(file)) {
+			return List.of();
+		}
+		Map<String, Object> document;
+		try (Reader reader = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
+			document = new Yaml(new SafeConstructor(new LoaderOptions())).load(reader);
+		}
+		List<CatalogOutput> outputs = new ArrayList<>();
+		Map<String, Object> declared = document == null ? Map.of()
+				: (Map<String, Object>) document.getOrDefault("outputs", Map.of());
+		declared.forEach((name, value) -> {
+			Map<String, Object> output = (Map<String, Object>) value;
+			outputs.add(new CatalogOutput(name, (String) output.getOrDefault("type", "str"), text(output.get("description")),
+					Boolean.TRUE.equals(output.get("secret"))));
+		});
+		return outputs;
 	}
 
 	private static String text(Object value) {

@@ -44,6 +44,19 @@ public class TaskCatalog {
 		return tasks.stream().anyMatch(t -> t.engine().equals(engine));
 	}
 
+	/** The outputs these tasks declare secret: shown to submitters only. */
+	public java.util.Set<String> secretOutputs(String engine, java.util.Collection<String> taskNames) {
+		java.util.Set<String> secrets = new java.util.LinkedHashSet<>();
+		for (String name : taskNames) {
+			find(engine, name).ifPresent(task -> task.outputs()
+				.stream()
+				.filter(CatalogOutput::secret)
+				.map(CatalogOutput::name)
+				.forEach(secrets::add));
+		}
+		return secrets;
+	}
+
 	public Optional<CatalogTask> find(String engine, String name) {
 		return tasks.stream().filter(t -> t.engine().equals(engine) && t.name().equals(name)).findFirst();
 	}

@@ -47,9 +47,13 @@ public class OperationController {
 
 	private final JsonMapper json;
 
-	public OperationController(OperationService service, JsonMapper json) {
+	private final org.springframework.beans.factory.ObjectProvider<hosting.aegir.backend.catalog.TaskCatalog> catalogs;
+
+	public OperationController(OperationService service, JsonMapper json,
+			org.springframework.beans.factory.ObjectProvider<hosting.aegir.backend.catalog.TaskCatalog> catalogs) {
 		this.service = service;
 		this.json = json;
+		this.catalogs = catalogs;
 	}
 
 	@PostMapping(consumes = MediaType.APPLICATION_JSON_VALUE)
@@ -84,8 +88,15 @@ public class OperationController {
 	@ApiResponse(responseCode = "200", description = "The operation", headers = @Header(name = "ETag",
 			description = "Weak validator: changes whenever anything shown changes, except heartbeatAt alone", schema = @Schema(type = "string")))
 	@ApiResponse(responseCode = "304", description = "Unchanged since the ETag given in If-None-Match", content = @Content)
-	public ResponseEntity<OperationView> get(@PathVariable UUID id, WebRequest request) {
+	public ResponseEntity<OperationView> get(@PathVariable UUID id, WebRequest request,
+			@Parameter(hidden = true) org.springframework.security.core.Authentication caller) {
 		OperationView op = service.get(id);
+		// Secret outputs (a login link) are for whoever may submit; a viewer sees that they exist, not what they are.
+		boolean submitter = caller != null && caller.getAuthorities().stream().anyMatch(a -> "ROLE_SUBMITTER".equals(a.getAuthority()));
+		if (!submitter) {
+			var catalog = catalogs.getIfAvailable();
+			op = catalog == null ? op : op.withOutputsMasked(catalog.secretOutputs(op.engine(), op.tasks().stream().map(OperationView.TaskView::name).toList()));
+		}
 		String etag = etag(op);
 		if (request.checkNotModified(etag)) {
 			return null;

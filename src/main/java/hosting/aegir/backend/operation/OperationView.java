@@ -47,6 +47,17 @@ public record OperationView(
 				callbackUrl, null);
 	}
 
+	/** This view with the named outputs shown as {@code ********} (secret outputs, for a viewer). */
+	public OperationView withOutputsMasked(java.util.Set<String> names) {
+		if (outputs == null || names.stream().noneMatch(outputs::containsKey)) {
+			return this;
+		}
+		Map<String, Object> masked = new java.util.LinkedHashMap<>(outputs);
+		names.stream().filter(masked::containsKey).forEach(name -> masked.put(name, "********"));
+		return new OperationView(id, type, engine, target, hosts, vars, tasks, status, exitCode, reason, masked, timeoutSeconds,
+				retry, maxAttempts, attempt, claimedBy, heartbeatAt, createdAt, startedAt, finishedAt, callbackUrl, callback);
+	}
+
 	/** A task of the operation with the status its engine events give it. */
 	@Schema(name = "Task")
 	@JsonInclude(JsonInclude.Include.NON_NULL)

@@ -15,13 +15,16 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
+import hosting.aegir.backend.catalog.TaskCatalog;
 import hosting.aegir.backend.operation.OperationService;
+import hosting.aegir.backend.operation.OperationView;
 import hosting.aegir.backend.operation.OperationStatus;
 import hosting.aegir.backend.queue.ChannelListener;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import tools.jackson.databind.json.JsonMapper;
 
+import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.context.SmartLifecycle;
 import org.springframework.stereotype.Component;
 import org.springframework.transaction.PlatformTransactionManager;
@@ -61,6 +64,8 @@ class StreamHub implements SmartLifecycle {
 
 	private final StreamProperties properties;
 
+	private final ObjectProvider<TaskCatalog> catalogs;
+
 	private final ChannelListener listener;
 
 	private final Map<UUID, Set<Subscriber>> byOperation = new ConcurrentHashMap<>();
@@ -84,7 +89,8 @@ class StreamHub implements SmartLifecycle {
 	private ScheduledExecutorService keepAlive;
 
 	StreamHub(StreamSql sql, OperationService operations, PlatformTransactionManager transactions, JsonMapper json,
-			StreamProperties properties, ChannelListener listener) {
+			StreamProperties properties, ChannelListener listener, ObjectProvider<TaskCatalog> catalogs) {
+		this.catalogs = catalogs;
 		this.sql = sql;
 		this.operations = operations;
 		this.snapshot = new TransactionTemplate(transactions);
@@ -94,6 +100,14 @@ class StreamHub implements SmartLifecycle {
 		this.json = json;
 		this.properties = properties;
 		this.listener = listener;
+	}
+
+	// One view serves every subscriber of an operation, viewers too: secret outputs (a login link) are
+	// shown as ******** in a stream; the submitter reads them with GET.
+	private OperationView withSecretOutputsMasked(OperationView op) {
+		TaskCatalog catalog = catalogs.getIfAvailable();
+		return catalog == null ? op
+				: op.withOutputsMasked(catalog.secretOutputs(op.engine(), op.tasks().stream().map(OperationView.TaskView::name).toList()));
 	}
 
 	/**
@@ -233,7 +247,7 @@ class StreamHub implements SmartLifecycle {
 			statuses.forEach((id, status) -> {
 				// The public view (secrets masked) is read once per operation whose status someone lacks.
 				if (subscribers.get(id).stream().anyMatch(s -> s.status() != status)) {
-					views.put(id, json.writeValueAsString(operations.get(id)));
+					views.put(id, json.writeValueAsString(withSecretOutputsMasked(operations.get(id))));
 				}
 			});
 			return new News(statuses, views, sql.lines(from, SLICE), sql.events(from, SLICE));

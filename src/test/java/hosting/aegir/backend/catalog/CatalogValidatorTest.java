@@ -42,6 +42,48 @@ class CatalogValidatorTest {
 	}
 
 	@Test
+	void theBackupRoleDeclaresItsOutputs() {
+		CatalogTask backup = roles.find("ansible", "aegir.GenerateDrupalSiteBackup").orElseThrow();
+		assertThat(backup.outputs()).extracting(CatalogOutput::name, CatalogOutput::type, CatalogOutput::secret)
+			.startsWith(org.assertj.core.groups.Tuple.tuple("backup_path", "path", false),
+					org.assertj.core.groups.Tuple.tuple("backup_size", "str", false),
+					org.assertj.core.groups.Tuple.tuple("backup_sha256", "str", false));
+	}
+
+	@Test
+	void anOutputReferenceMustNameADeclaredOutputOfAnEarlierTaskOfAFittingType() {
+		Map<String, Object> site = Map.of("site_uri", "example.org", "site_root", "/srv/d10");
+		var backup = new TaskInput("aegir.GenerateDrupalSiteBackup", Map.of(), null);
+		assertThat(validator.validate("ansible", site, List.of(backup, restoreFrom(0, "backup_path"))).violations()).isEmpty();
+		assertThat(validator.validate("ansible", site, List.of(backup, restoreFrom(0, "nope"))).violations())
+			.extracting(Violation::field, Violation::message)
+			.containsExactly(org.assertj.core.groups.Tuple.tuple("tasks[1].vars.backup_path",
+					"task 0 ('aegir.GenerateDrupalSiteBackup') has no output 'nope' (it returns [backup_path, backup_size, backup_sha256, backup_description, backup_task]) (task 'aegir.RestoreDrupalSiteBackup')"));
+		assertThat(validator.validate("ansible", site, List.of(restoreFrom(1, "backup_path"), backup)).violations())
+			.extracting(Violation::message).singleElement().asString().contains("not an earlier task");
+		assertThat(validator.validate("ansible", site, List.of(restoreFrom(0, "backup_path"))).violations())
+			.extracting(Violation::message).singleElement().asString().contains("not an earlier task");
+		Map<String, Object> shared = new java.util.HashMap<>(site);
+		shared.put("backup_path", Map.of("fromOutput", Map.of("task", 0, "name", "backup_path")));
+		assertThat(validator.validate("ansible", shared,
+				List.of(backup, new TaskInput("aegir.RestoreDrupalSiteBackup", Map.of(), null))).violations())
+			.extracting(Violation::field, Violation::message)
+			.contains(org.assertj.core.groups.Tuple.tuple("vars.backup_path",
+					"an output reference belongs in a task's vars, not the operation's (task 'aegir.RestoreDrupalSiteBackup')"));
+		assertThat(validator.validate("ansible", site, List.of(backup, new TaskInput("aegir.Pick",
+				Map.of("colour", "red", "ports", Map.of("fromOutput", Map.of("task", 0, "name", "backup_path"))), null))).violations())
+			.extracting(Violation::message).singleElement().asString().contains("is of type path, this variable takes list");
+		assertThat(validator.validate("ansible", site, List.of(backup, new TaskInput("aegir.RestoreDrupalSiteBackup",
+				Map.of("backup_path", Map.of("fromOutput", "{{ lookup('pipe', 'id') }}")), null))).violations())
+			.extracting(Violation::message).singleElement().asString().startsWith("must be an output reference");
+	}
+
+	private static TaskInput restoreFrom(int task, String output) {
+		return new TaskInput("aegir.RestoreDrupalSiteBackup",
+				Map.of("backup_path", Map.of("fromOutput", Map.of("task", task, "name", output))), null);
+	}
+
+	@Test
 	void choicesTypedListsAndTaskFilesAreChecked() {
 		assertThat(validator.validate("ansible", Map.of(), List.of(new TaskInput("aegir.Pick", Map.of("colour", "green"), null))).violations())
 			.containsExactly(new Violation("tasks[0].vars.colour", "must be one of [red, blue] (task 'aegir.Pick')"));

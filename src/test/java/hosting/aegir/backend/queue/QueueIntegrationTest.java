@@ -1,5 +1,6 @@
 package hosting.aegir.backend.queue;
 
+import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
@@ -56,6 +57,50 @@ class QueueIntegrationTest {
 
 	@Autowired
 	QueueWorker worker;
+
+	@Test
+	void backupsAreIndexedWithChecksumAndDescriptionPagedShownOneByOneAndMarkedDeleted() {
+		ApiClient api = new ApiClient(port);
+		String target = "site-backups-" + UUID.randomUUID();
+		String sha = "ab".repeat(32);
+		for (int i = 0; i < 3; i++) {
+			runWithOutputs(api, target, Map.of("backup_path", "/var/aegir/backups/b" + i + ".tar.gz", "backup_size", "12",
+					"backup_sha256", sha, "backup_description", "Before update", "backup_task", "0"));
+		}
+		HttpResponse<String> first = api.get("/api/v1/backups?target=" + target + "&limit=2", VIEWER);
+		JsonNode page = api.json(first);
+		assertThat(page.valueStream().map(b -> b.get("path").asString())).containsExactly("/var/aegir/backups/b2.tar.gz",
+				"/var/aegir/backups/b1.tar.gz");
+		assertThat(page.get(0).get("sha256").asString()).isEqualTo(sha);
+		assertThat(page.get(0).get("description").asString()).isEqualTo("Before update");
+		assertThat(page.get(0).get("taskIndex").asInt()).isZero();
+		assertThat(page.get(0).get("sizeBytes").asLong()).isEqualTo(12);
+		String next = first.headers().firstValue("Link").orElseThrow();
+		assertThat(next).endsWith("; rel=\"next\"");
+		JsonNode rest = api.json(api.get(next.substring(1, next.indexOf('>')), VIEWER));
+		assertThat(rest.valueStream().map(b -> b.get("path").asString())).containsExactly("/var/aegir/backups/b0.tar.gz");
+
+		long id = page.get(1).get("id").asLong();
+		JsonNode one = api.json(api.get("/api/v1/backups/" + id, VIEWER));
+		assertThat(one.get("path").asString()).isEqualTo("/var/aegir/backups/b1.tar.gz");
+		assertThat(one.has("deletedAt")).isFalse();
+		assertThat(api.get("/api/v1/backups/999999999", VIEWER).statusCode()).isEqualTo(404);
+
+		// Deletion is recorded for this target's backups only; a row of another target is left alone.
+		String other = "site-backups-" + UUID.randomUUID();
+		runWithOutputs(api, other, Map.of("backup_path", "/var/aegir/backups/b1.tar.gz"));
+		runWithOutputs(api, target, Map.of("deleted_backups", List.of("/var/aegir/backups/b1.tar.gz")));
+		assertThat(api.json(api.get("/api/v1/backups/" + id, VIEWER)).get("deletedAt")).isNotNull();
+		assertThat(api.json(api.get("/api/v1/backups?target=" + other, VIEWER)).get(0).has("deletedAt")).isFalse();
+	}
+
+	private void runWithOutputs(ApiClient api, String target, Map<String, Object> outputs) {
+		Map<String, Object> body = new HashMap<>(ApiClient.submission(target));
+		body.put("vars", Map.of("lines", 1, "outputs", outputs));
+		body.put("tasks", List.of(Map.of("name", "aegir.First")));
+		UUID id = UUID.fromString(api.json(api.post("/api/v1/operations", SUBMITTER, api.write(body))).get("id").asString());
+		awaitStatus(id, "SUCCEEDED");
+	}
 
 	@Test
 	void anOperationRunsToSuccessWithItsLogEventsAndOutputs() {

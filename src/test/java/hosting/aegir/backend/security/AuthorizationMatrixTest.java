@@ -55,6 +55,7 @@ class AuthorizationMatrixTest {
 			Map.entry("POST /api/v1/operations/{id}/cancel", Access.SUBMIT),
 			Map.entry("GET /api/v1/tasks", Access.READ),
 			Map.entry("GET /api/v1/backups", Access.READ),
+			Map.entry("GET /api/v1/backups/{id}", Access.READ),
 			Map.entry("GET /actuator", Access.READ),
 			Map.entry("GET /actuator/health", Access.OPEN),
 			Map.entry("GET /actuator/health/**", Access.OPEN),

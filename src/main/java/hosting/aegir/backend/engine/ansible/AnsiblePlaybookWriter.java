@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.regex.Pattern;
 
+import hosting.aegir.backend.catalog.OutputReference;
 import hosting.aegir.backend.engine.EngineRequest;
 import hosting.aegir.backend.engine.EngineRequest.EngineTask;
 import org.yaml.snakeyaml.nodes.Node;
@@ -57,7 +58,7 @@ public class AnsiblePlaybookWriter {
 			}
 			Map<String, Node> vars = new LinkedHashMap<>();
 			vars.put("aegir_task_index", AnsibleYaml.integer(task.index()));
-			task.vars().forEach((name, value) -> vars.put(name, AnsibleYaml.unsafe(value)));
+			task.vars().forEach((name, value) -> vars.put(name, value(task, value)));
 			Map<String, Node> entry = new LinkedHashMap<>();
 			entry.put("name", AnsibleYaml.plain("aegir task " + task.index() + ": " + task.name()));
 			entry.put("ansible.builtin.include_role", AnsibleYaml.map(include));
@@ -71,6 +72,19 @@ public class AnsiblePlaybookWriter {
 		play.put("vars_files", AnsibleYaml.list(List.of(AnsibleYaml.plain(VARS))));
 		play.put("tasks", AnsibleYaml.list(tasks));
 		return AnsibleYaml.list(List.of(AnsibleYaml.map(play)));
+	}
+
+	// An output reference becomes a lookup in aegir_task_outputs, which a role fills (by task index) when
+	// it returns its outputs with set_stats. The expression is built from a checked index and name only:
+	// no client text reaches Jinja.
+	private static Node value(EngineTask task, Object value) {
+		if (!OutputReference.isReference(value)) {
+			return AnsibleYaml.unsafe(value);
+		}
+		OutputReference reference = OutputReference.of(value)
+			.filter(r -> r.task() < task.index())
+			.orElseThrow(() -> new IllegalArgumentException("refusing to write a playbook with an invalid output reference"));
+		return AnsibleYaml.plain("{{ aegir_task_outputs['" + reference.task() + "']['" + reference.name() + "'] }}");
 	}
 
 	private static void require(Pattern pattern, String value, String what) {

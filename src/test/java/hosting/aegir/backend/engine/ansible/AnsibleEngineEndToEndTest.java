@@ -92,6 +92,11 @@ class AnsibleEngineEndToEndTest {
 		assertThat(backups.get(0).get("path").asString()).isEqualTo(path);
 		assertThat(backups.get(0).get("sizeBytes").asLong()).isEqualTo(size(path));
 		assertThat(backups.get(0).get("operationId").asString()).isEqualTo(op.get("id").asString());
+		assertThat(backups.get(0).get("sha256").asString()).isEqualTo(sha256(path));
+		assertThat(backups.get(0).get("description").asString()).isEqualTo("Generated on request");
+		assertThat(backups.get(0).get("taskIndex").asInt()).isZero();
+		assertThat(api.json(api.get("/api/v1/backups/" + backups.get(0).get("id").asLong(), VIEWER)).get("path").asString())
+			.isEqualTo(path);
 
 		JsonNode events = api.json(api.get("/api/v1/operations/" + op.get("id").asString() + "/events", VIEWER)).get("events");
 		assertThat(events.valueStream().map(e -> e.get("task").asString())).contains("Run drush archive:dump",
@@ -136,6 +141,35 @@ class AnsibleEngineEndToEndTest {
 		assertThat(refused.get("status").asString()).isEqualTo("FAILED");
 		assertThat(refused.get("reason").asString()).contains("backup_path does not exist or is not inside");
 		assertThat(record).doesNotExist();
+	}
+
+	@Test
+	void aRestoreTakesTheBackupPathFromTheEarlierTaskOfTheSameOperation() throws Exception {
+		Path record = dir.resolve("restored-from-output");
+		OPERATOR.drush("""
+				for a in "$@"; do case "$a" in --destination=*) echo "archive" > "${a#--destination=}";; esac; done
+				if [ "$1" = archive:restore ]; then printf '%s\\n' "$@" > RECORD; fi
+				""".replace("RECORD", record.toString()));
+		JsonNode op = finished(submit("site-" + UUID.randomUUID(), Map.of("site_uri", "example.org", "site_root", siteRoot),
+				List.of(task("aegir.GenerateDrupalSiteBackup", Map.of()), task("aegir.RestoreDrupalSiteBackup",
+						Map.of("backup_path", Map.of("fromOutput", Map.of("task", 0, "name", "backup_path")))))));
+
+		assertThat(op.get("status").asString()).as(op.toString()).isEqualTo("SUCCEEDED");
+		String path = op.get("outputs").get("backup_path").asString();
+		assertThat(read(record)).contains("archive:restore\n" + path + "\n");
+	}
+
+	@Test
+	void aReferenceToAMissingLaterOrMistypedOutputIsRefusedAtSubmit() {
+		Map<String, Object> site = Map.of("site_uri", "example.org", "site_root", siteRoot);
+		Map<String, Object> missing = Map.of("backup_path", Map.of("fromOutput", Map.of("task", 0, "name", "no_such_output")));
+		Map<String, Object> later = Map.of("backup_path", Map.of("fromOutput", Map.of("task", 1, "name", "backup_path")));
+		for (var tasks : List.of(List.of(task("aegir.GenerateDrupalSiteBackup", Map.of()), task("aegir.RestoreDrupalSiteBackup", missing)),
+				List.of(task("aegir.RunDrupalCron", Map.of()), task("aegir.RestoreDrupalSiteBackup", later)))) {
+			HttpResponse<String> refused = api.post("/api/v1/operations", SUBMITTER, body("site-" + UUID.randomUUID(), site, tasks));
+			assertThat(refused.statusCode()).as(refused.body()).isEqualTo(422);
+			assertThat(field(refused)).isEqualTo("tasks[1].vars.backup_path");
+		}
 	}
 
 	@Test
@@ -362,6 +396,16 @@ class AnsibleEngineEndToEndTest {
 			return Files.size(Path.of(path));
 		}
 		catch (java.io.IOException ex) {
+			throw new IllegalStateException(ex);
+		}
+	}
+
+	private static String sha256(String path) {
+		try {
+			return java.util.HexFormat.of()
+				.formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(Path.of(path))));
+		}
+		catch (Exception ex) {
 			throw new IllegalStateException(ex);
 		}
 	}

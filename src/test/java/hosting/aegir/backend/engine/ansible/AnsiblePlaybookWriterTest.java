@@ -55,4 +55,23 @@ class AnsiblePlaybookWriterTest {
 			.isInstanceOf(IllegalArgumentException.class);
 	}
 
+	@Test
+	void anOutputReferenceBecomesALookupBuiltFromCheckedPartsOnly() throws Exception {
+		writer.write(dir, new EngineRequest(UUID.randomUUID(), 1, "all", Map.of(),
+				List.of(new EngineTask(0, "aegir.GenerateDrupalSiteBackup", Map.of(), null), new EngineTask(1,
+						"aegir.RestoreDrupalSiteBackup",
+						Map.of("backup_path", Map.of("fromOutput", Map.of("task", 0, "name", "backup_path"))), null)),
+				Duration.ofMinutes(1)));
+		assertThat(Files.readString(dir.resolve("playbook.yml")))
+			.contains("\"backup_path\": \"{{ aegir_task_outputs['0']['backup_path'] }}\"");
+
+		for (Object bad : List.of(Map.of("task", 0, "name", "x'] }}{{ lookup('pipe','id') }}"), Map.of("task", 1, "name", "backup_path"),
+				"{{ backup_path }}")) {
+			assertThatThrownBy(() -> writer.write(dir, new EngineRequest(UUID.randomUUID(), 1, "all", Map.of(),
+					List.of(new EngineTask(1, "aegir.RestoreDrupalSiteBackup", Map.of("backup_path", Map.of("fromOutput", bad)), null)),
+					Duration.ofMinutes(1))))
+				.isInstanceOf(IllegalArgumentException.class);
+		}
+	}
+
 }

@@ -1,0 +1,14 @@
+package hosting.aegir.backend.backup;
+
+import org.springframework.http.HttpStatus;
+import org.springframework.http.ProblemDetail;
+import org.springframework.web.ErrorResponseException;
+
+/** No backup has this id: a 404 problem. */
+class BackupNotFoundException extends ErrorResponseException {
+
+	BackupNotFoundException(long id) {
+		super(HttpStatus.NOT_FOUND, ProblemDetail.forStatusAndDetail(HttpStatus.NOT_FOUND, "no backup with id " + id), null);
+	}
+
+}

@@ -1,0 +1,265 @@
+package hosting.aegir.backend.engine.ansible;
+
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.time.Duration;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+
+import hosting.aegir.backend.support.ApiClient;
+import hosting.aegir.backend.support.Await;
+import hosting.aegir.backend.support.MariaDb;
+import hosting.aegir.backend.support.OperatorInventory;
+import hosting.aegir.backend.support.PostgresTest;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import tools.jackson.databind.JsonNode;
+
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.boot.test.context.SpringBootTest.WebEnvironment;
+import org.springframework.boot.test.web.server.LocalServerPort;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
+
+import static hosting.aegir.backend.support.ApiClient.SUBMITTER;
+import static hosting.aegir.backend.support.ApiClient.VIEWER;
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Backups with real data, through HTTP: real ansible-playbook, the real roles, and a drush stand-in
+ * that dumps and loads a real MariaDB database and the site's files.
+ */
+@PostgresTest
+@SpringBootTest(webEnvironment = WebEnvironment.RANDOM_PORT,
+		properties = { "aegir.ansible.enabled=true", "aegir.executor.concurrency=2", "aegir.log.flush-interval=100ms" })
+class BackupRoundTripEndToEndTest {
+
+	private static final Duration RUN = Duration.ofSeconds(120);
+
+	static final OperatorInventory OPERATOR = OperatorInventory.create().realDrush();
+
+	@DynamicPropertySource
+	static void operatorInventory(DynamicPropertyRegistry registry) {
+		registry.add("aegir.ansible.inventory", () -> OPERATOR.hostsFile().toString());
+	}
+
+	@LocalServerPort
+	int port;
+
+	ApiClient api;
+
+	final String siteRoot = OPERATOR.platforms() + "/d10/web";
+
+	@BeforeAll
+	static void mariaDb() {
+		MariaDb.ensureRunning();
+	}
+
+	@BeforeEach
+	void setUp() {
+		api = new ApiClient(port);
+	}
+
+	@Test
+	void aRowAndAFileChangedAfterABackupAreBackAfterTheRestore() throws Exception {
+		String uri = "rt" + UUID.randomUUID().toString().substring(0, 8) + ".example.org";
+		String database = site(uri);
+		MariaDb.sql(database, "CREATE TABLE node (id int PRIMARY KEY, title varchar(100)); INSERT INTO node VALUES (1, 'original')");
+		Path file = Files.writeString(Path.of(siteRoot, "sites", uri, "files", "hello.txt"), "original file");
+		String target = "site-" + uri;
+		Map<String, Object> site = Map.of("site_uri", uri, "site_root", siteRoot);
+
+		JsonNode backup = finished(submit(target, site, List.of(task("aegir.GenerateDrupalSiteBackup", Map.of()))));
+		assertThat(backup.get("status").asString()).as(backup.toString()).isEqualTo("SUCCEEDED");
+		String path = backup.get("outputs").get("backup_path").asString();
+		JsonNode indexed = api.json(api.get("/api/v1/backups?target=" + target, VIEWER)).get(0);
+		assertThat(indexed.get("path").asString()).isEqualTo(path);
+		assertThat(indexed.get("sha256").asString()).isEqualTo(sha256(Path.of(path)));
+		assertThat(indexed.get("sizeBytes").asLong()).isEqualTo(Files.size(Path.of(path)));
+		assertThat(indexed.get("description").asString()).isEqualTo("Generated on request");
+
+		MariaDb.sql(database, "UPDATE node SET title = 'changed' WHERE id = 1; INSERT INTO node VALUES (2, 'added')");
+		Files.writeString(file, "changed file");
+
+		JsonNode restore = finished(submit(target, site,
+				List.of(task("aegir.RestoreDrupalSiteBackup", Map.of("backup_path", path)))));
+		assertThat(restore.get("status").asString()).as(restore.toString()).isEqualTo("SUCCEEDED");
+		assertThat(MariaDb.sql(database, "SELECT id, title FROM node ORDER BY id")).isEqualTo("1\toriginal\n");
+		assertThat(Files.readString(file)).isEqualTo("original file");
+	}
+
+	@Test
+	void aFailingUpdateRestoresThePreUpdateBackupAndTheOperationSaysSo() throws Exception {
+		String uri = "up" + UUID.randomUUID().toString().substring(0, 8) + ".example.org";
+		String database = site(uri);
+		MariaDb.sql(database, "CREATE TABLE node (id int PRIMARY KEY, title varchar(100)); INSERT INTO node VALUES (1, 'before')");
+		Path updates = Files.createDirectories(Path.of(siteRoot, "sites", uri, "updates"));
+		// The update changes a row, then fails half-way.
+		Files.writeString(updates.resolve("001.sql"), "UPDATE node SET title = 'half-updated'; INSERT INTO nosuchtable VALUES (1);");
+		Map<String, Object> site = Map.of("site_uri", uri, "site_root", siteRoot);
+
+		JsonNode op = finished(submit("site-" + uri, site, List.of(task("aegir.UpdateDrupalSite", Map.of()))));
+		assertThat(op.get("status").asString()).isEqualTo("FAILED");
+		assertThat(op.get("reason").asString()).contains("restored the pre-update backup " + OPERATOR.backups() + "/" + uri + "-");
+		assertThat(MariaDb.sql(database, "SELECT id, title FROM node ORDER BY id")).isEqualTo("1\tbefore\n");
+		assertThat(MariaDb.sql(database, "SELECT value FROM key_value WHERE name = 'system.maintenance_mode'")).isEqualTo("0\n");
+	}
+
+	@Test
+	void aSucceedingUpdateAppliesAndLeavesMaintenanceModeOffWithABeforeUpdateBackup() throws Exception {
+		String uri = "ok" + UUID.randomUUID().toString().substring(0, 8) + ".example.org";
+		String database = site(uri);
+		MariaDb.sql(database, "CREATE TABLE node (id int PRIMARY KEY, title varchar(100)); INSERT INTO node VALUES (1, 'before')");
+		Path updates = Files.createDirectories(Path.of(siteRoot, "sites", uri, "updates"));
+		Files.writeString(updates.resolve("001.sql"), "UPDATE node SET title = 'updated';");
+		String target = "site-" + uri;
+
+		JsonNode op = finished(submit(target, Map.of("site_uri", uri, "site_root", siteRoot),
+				List.of(task("aegir.UpdateDrupalSite", Map.of()))));
+		assertThat(op.get("status").asString()).as(op.toString()).isEqualTo("SUCCEEDED");
+		assertThat(MariaDb.sql(database, "SELECT title FROM node")).isEqualTo("updated\n");
+		assertThat(MariaDb.sql(database, "SELECT value FROM key_value WHERE name = 'system.maintenance_mode'")).isEqualTo("0\n");
+		JsonNode backup = api.json(api.get("/api/v1/backups?target=" + target, VIEWER)).get(0);
+		assertThat(backup.get("description").asString()).isEqualTo("Before update");
+		assertThat(backup.get("sha256").asString()).isEqualTo(sha256(Path.of(backup.get("path").asString())));
+	}
+
+	@Test
+	void deletedBackupsAreGoneAndMarkedAndAPathOutsideTheRootDeletesNothing() throws Exception {
+		String uri = "del" + UUID.randomUUID().toString().substring(0, 8) + ".example.org";
+		site(uri);
+		String target = "site-" + uri;
+		Map<String, Object> site = Map.of("site_uri", uri, "site_root", siteRoot);
+		String path = finished(submit(target, site, List.of(task("aegir.GenerateDrupalSiteBackup", Map.of()))))
+			.get("outputs").get("backup_path").asString();
+		Path outside = Files.writeString(Files.createTempFile("not-a-backup", ".tar.gz"), "keep me");
+
+		JsonNode refused = finished(submit(target, Map.of(), List.of(task("aegir.DeleteDrupalSiteBackups",
+				Map.of("backup_paths", List.of(path, outside.toString()))))));
+		assertThat(refused.get("status").asString()).isEqualTo("FAILED");
+		assertThat(Path.of(path)).exists();
+		assertThat(outside).exists();
+
+		JsonNode deleted = finished(submit(target, Map.of(), List.of(task("aegir.DeleteDrupalSiteBackups",
+				Map.of("backup_paths", List.of(path))))));
+		assertThat(deleted.get("status").asString()).as(deleted.toString()).isEqualTo("SUCCEEDED");
+		assertThat(Path.of(path)).doesNotExist();
+		assertThat(api.json(api.get("/api/v1/backups?target=" + target, VIEWER)).get(0).get("deletedAt")).isNotNull();
+	}
+
+	@Test
+	void theLoginLinkIsASubmittersOnlyAndNeverInTheLogOrEvents() throws Exception {
+		String uri = "login" + UUID.randomUUID().toString().substring(0, 8) + ".example.org";
+		site(uri);
+		String id = submit("site-" + uri, Map.of("site_uri", uri, "site_root", siteRoot),
+				List.of(task("aegir.GenerateDrupalLoginLink", Map.of())));
+		assertThat(finished(id).get("status").asString()).isEqualTo("SUCCEEDED");
+
+		String link = api.json(api.get("/api/v1/operations/" + id, SUBMITTER)).get("outputs").get("login_link").asString();
+		assertThat(link).startsWith("http://" + uri + "/user/reset/1/").endsWith("/login");
+		assertThat(api.json(api.get("/api/v1/operations/" + id, VIEWER)).get("outputs").get("login_link").asString())
+			.isEqualTo("********");
+		String secretPart = link.substring(link.lastIndexOf('/', link.length() - "/login".length() - 1) + 1);
+		Await.until("the log is complete", RUN,
+				() -> api.json(api.get("/api/v1/operations/" + id + "/log", SUBMITTER)).get("complete").asBoolean());
+		assertThat(api.get("/api/v1/operations/" + id + "/log", SUBMITTER).body()).contains("user:login").doesNotContain(secretPart);
+		assertThat(api.get("/api/v1/operations/" + id + "/events", SUBMITTER).body()).doesNotContain(secretPart);
+		assertThat(api.json(api.get("/api/v1/tasks", VIEWER)).valueStream()
+			.filter(t -> t.get("name").asString().equals("aegir.GenerateDrupalLoginLink"))
+			.findFirst().orElseThrow().get("outputs").get(0).get("secret").asBoolean()).isTrue();
+	}
+
+	@Test
+	void aCloneIsABackupAndARestoreUnderANewUriIntoANewDatabaseInOneOperation() throws Exception {
+		String uri = "src" + UUID.randomUUID().toString().substring(0, 8) + ".example.org";
+		String copy = "copy-" + uri;
+		String database = site(uri);
+		String copyDatabase = site(copy);
+		MariaDb.sql(database, "CREATE TABLE node (id int PRIMARY KEY, title varchar(100)); INSERT INTO node VALUES (1, 'source')");
+		Files.writeString(Path.of(siteRoot, "sites", uri, "files", "a.txt"), "source file");
+
+		JsonNode op = finished(submit("site-" + copy, Map.of("site_root", siteRoot), List.of(
+				task("aegir.GenerateDrupalSiteBackup", Map.of("site_uri", uri)),
+				task("aegir.RestoreDrupalSiteBackup", Map.of("site_uri", copy,
+						"backup_path", Map.of("fromOutput", Map.of("task", 0, "name", "backup_path")))))));
+		assertThat(op.get("status").asString()).as(op.toString()).isEqualTo("SUCCEEDED");
+		assertThat(MariaDb.sql(copyDatabase, "SELECT title FROM node")).isEqualTo("source\n");
+		assertThat(Files.readString(Path.of(siteRoot, "sites", copy, "files", "a.txt"))).isEqualTo("source file");
+		// The source is untouched: a change to the copy stays in the copy.
+		MariaDb.sql(copyDatabase, "UPDATE node SET title = 'copy'");
+		assertThat(MariaDb.sql(database, "SELECT title FROM node")).isEqualTo("source\n");
+	}
+
+	@Test
+	void verifyMakesTheDirectoriesAndSettingsIncludeAndChangesNothingTheSecondTime() throws Exception {
+		String uri = "verify" + UUID.randomUUID().toString().substring(0, 8) + ".example.org";
+		Map<String, Object> site = Map.of("site_uri", uri, "site_root", siteRoot);
+		JsonNode first = finished(submit("site-" + uri, site, List.of(task("aegir.VerifyDrupalSite", Map.of()))));
+		assertThat(first.get("status").asString()).as(first.toString()).isEqualTo("SUCCEEDED");
+		assertThat(first.get("tasks").get(0).get("changed").asInt()).isPositive();
+		Path files = Path.of(siteRoot, "sites", uri, "files");
+		assertThat(Files.getAttribute(files, "unix:mode", java.nio.file.LinkOption.NOFOLLOW_LINKS)).isEqualTo(0_42770);
+		assertThat(Files.readAttributes(files, java.nio.file.attribute.PosixFileAttributes.class).group().getName())
+			.isEqualTo("www-data");
+		assertThat(Files.readString(Path.of(siteRoot, "sites", uri, "settings.php"))).contains("settings.aegir.php");
+
+		JsonNode second = finished(submit("site-" + uri, site, List.of(task("aegir.VerifyDrupalSite", Map.of()))));
+		assertThat(second.get("status").asString()).isEqualTo("SUCCEEDED");
+		assertThat(second.get("tasks").get(0).get("changed").asInt()).isZero();
+	}
+
+	@Test
+	void deleteLeavesAPreDeleteBackupAndRemovesTheDataTheDirectoryAndTheVhost() throws Exception {
+		String uri = "gone" + UUID.randomUUID().toString().substring(0, 8) + ".example.org";
+		String database = site(uri);
+		MariaDb.sql(database, "CREATE TABLE node (id int PRIMARY KEY, title varchar(100)); INSERT INTO node VALUES (1, 'last words')");
+		Path vhost = Files.writeString(OPERATOR.vhosts().resolve(uri + ".conf"), "server { }\n");
+		String target = "site-" + uri;
+
+		JsonNode op = finished(submit(target, Map.of("site_uri", uri, "site_root", siteRoot),
+				List.of(task("aegir.DeleteDrupalSite", Map.of()))));
+		assertThat(op.get("status").asString()).as(op.toString()).isEqualTo("SUCCEEDED");
+		assertThat(Path.of(siteRoot, "sites", uri)).doesNotExist();
+		assertThat(vhost).doesNotExist();
+		assertThat(MariaDb.sql(database, "SHOW TABLES")).isEmpty();
+		JsonNode backup = api.json(api.get("/api/v1/backups?target=" + target, VIEWER)).get(0);
+		assertThat(backup.get("description").asString()).isEqualTo("Pre-delete backup");
+		assertThat(backup.get("sha256").asString()).isEqualTo(sha256(Path.of(backup.get("path").asString())));
+	}
+
+	/** A site directory (sites/<uri> with files/ and the name of its database) and an empty database. */
+	private String site(String uri) throws Exception {
+		String database = "aegir_" + uri.replaceAll("[^A-Za-z0-9]", "_");
+		Path dir = Files.createDirectories(Path.of(siteRoot, "sites", uri, "files"));
+		Files.writeString(dir.getParent().resolve("database"), database + "\n");
+		MariaDb.sql(null, "DROP DATABASE IF EXISTS `" + database + "`; CREATE DATABASE `" + database + "`");
+		return database;
+	}
+
+	private String submit(String target, Map<String, Object> vars, List<Map<String, Object>> tasks) {
+		HttpResponse<String> response = api.post("/api/v1/operations", SUBMITTER, api.write(Map.of("type", "site.test",
+				"engine", "ansible", "target", target, "hosts", "localhost", "vars", vars, "tasks", tasks)));
+		assertThat(response.statusCode()).as(response.body()).isEqualTo(202);
+		return api.json(response).get("id").asString();
+	}
+
+	private static Map<String, Object> task(String name, Map<String, Object> vars) {
+		return Map.of("name", name, "vars", vars);
+	}
+
+	private JsonNode finished(String id) {
+		Await.until(id + " finishes", RUN, () -> List.of("SUCCEEDED", "FAILED", "CANCELLED", "TIMED_OUT")
+			.contains(api.json(api.get("/api/v1/operations/" + id, VIEWER)).get("status").asString()));
+		return api.json(api.get("/api/v1/operations/" + id, VIEWER));
+	}
+
+	private static String sha256(Path path) throws Exception {
+		return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(path)));
+	}
+
+}
