@@ -169,6 +169,15 @@ class BackupRoundTripEndToEndTest {
 				() -> api.json(api.get("/api/v1/operations/" + id + "/log", SUBMITTER)).get("complete").asBoolean());
 		assertThat(api.get("/api/v1/operations/" + id + "/log", SUBMITTER).body()).contains("user:login").doesNotContain(secretPart);
 		assertThat(api.get("/api/v1/operations/" + id + "/events", SUBMITTER).body()).doesNotContain(secretPart);
+		// A stream serves viewers too: it shows that the link exists, never what it is.
+		StringBuilder streamed = new StringBuilder();
+		try (var stream = hosting.aegir.backend.support.EventStream.open(hosting.aegir.backend.support.EventStream.client(),
+				port, "/api/v1/operations/" + id + "/stream", VIEWER, null)) {
+			for (var event = stream.next(); event != null; event = stream.next()) {
+				streamed.append(event.data()).append('\n');
+			}
+		}
+		assertThat(streamed.toString()).contains("\"login_link\":\"********\"").doesNotContain(secretPart);
 		assertThat(api.json(api.get("/api/v1/tasks", VIEWER)).valueStream()
 			.filter(t -> t.get("name").asString().equals("aegir.GenerateDrupalLoginLink"))
 			.findFirst().orElseThrow().get("outputs").get(0).get("secret").asBoolean()).isTrue();
