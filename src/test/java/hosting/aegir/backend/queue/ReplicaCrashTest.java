@@ -1,8 +1,6 @@
 package hosting.aegir.backend.queue;
 
 import java.io.File;
-import java.io.IOException;
-import java.net.ServerSocket;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -11,6 +9,7 @@ import java.util.Map;
 import java.util.UUID;
 
 import hosting.aegir.backend.support.ApiClient;
+import hosting.aegir.backend.support.ChildReplica;
 import hosting.aegir.backend.support.EngineObservations;
 import hosting.aegir.backend.support.Replica;
 import hosting.aegir.backend.support.ReplicaMain;
@@ -34,8 +33,8 @@ class ReplicaCrashTest {
 	void operationsOfAKilledReplicaAreRecoveredByTheOther() throws Exception {
 		TestDatabase db = TestDatabase.get();
 		String schema = db.newSchema();
-		int port = freePort();
-		Process doomed = new ProcessBuilder(javaBin(), "-Xmx256m", "-cp", System.getProperty("java.class.path"),
+		int port = ChildReplica.freePort();
+		Process doomed = new ProcessBuilder(ChildReplica.javaBin(), "-Xmx256m", "-cp", System.getProperty("java.class.path"),
 				ReplicaMain.class.getName(), "--spring.datasource.url=" + db.url(),
 				"--spring.datasource.username=" + db.username(), "--spring.datasource.password=" + db.password(),
 				"--aegir.database.schema=" + schema, "--server.port=" + port, "--aegir.executor.replica-id=doomed",
@@ -47,7 +46,7 @@ class ReplicaCrashTest {
 		ConfigurableApplicationContext survivor = null;
 		try {
 			ApiClient child = new ApiClient(port);
-			await("the child replica serves").atMost(Duration.ofSeconds(60)).until(() -> doomed.isAlive() && healthy(child));
+			await("the child replica serves").atMost(Duration.ofSeconds(60)).until(() -> doomed.isAlive() && ChildReplica.serves(child));
 
 			List<UUID> retried = new ArrayList<>();
 			List<UUID> notRetried = new ArrayList<>();
@@ -107,25 +106,6 @@ class ReplicaCrashTest {
 				survivor.close();
 			}
 		}
-	}
-
-	private static boolean healthy(ApiClient api) {
-		try {
-			return api.get("/actuator/health", null).statusCode() == 200;
-		}
-		catch (RuntimeException ex) {
-			return false;
-		}
-	}
-
-	private static int freePort() throws IOException {
-		try (ServerSocket socket = new ServerSocket(0)) {
-			return socket.getLocalPort();
-		}
-	}
-
-	private static String javaBin() {
-		return ProcessHandle.current().info().command().orElse(System.getProperty("java.home") + "/bin/java");
 	}
 
 }

@@ -45,12 +45,7 @@ public final class ChildReplica implements AutoCloseable {
 				if (!process.isAlive()) {
 					throw new IllegalStateException(name + " exited; see target/" + name + ".log");
 				}
-				try {
-					return api.get("/actuator/health", null).statusCode() == 200;
-				}
-				catch (RuntimeException ex) {
-					return false;
-				}
+				return serves(api);
 			});
 			return child;
 		}
@@ -92,7 +87,18 @@ public final class ChildReplica implements AutoCloseable {
 		kill();
 	}
 
-	private static int freePort() {
+	/** Whether the service behind this client answers its health probe (false while it is starting or gone). */
+	public static boolean serves(ApiClient api) {
+		try {
+			return api.get("/actuator/health", null).statusCode() == 200;
+		}
+		catch (RuntimeException ex) {
+			return false;
+		}
+	}
+
+	/** A loopback port nothing listens on now, for a replica to take. */
+	public static int freePort() {
 		try (ServerSocket socket = new ServerSocket(0)) {
 			return socket.getLocalPort();
 		}
@@ -101,7 +107,8 @@ public final class ChildReplica implements AutoCloseable {
 		}
 	}
 
-	private static String javaBin() {
+	/** The java executable of this JVM, to start replicas like it. */
+	public static String javaBin() {
 		return ProcessHandle.current().info().command().orElse(System.getProperty("java.home") + "/bin/java");
 	}
 

@@ -1,8 +1,6 @@
 package hosting.aegir.backend.webhook;
 
 import java.io.File;
-import java.io.IOException;
-import java.net.ServerSocket;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.PreparedStatement;
@@ -14,6 +12,7 @@ import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 
 import hosting.aegir.backend.support.ApiClient;
+import hosting.aegir.backend.support.ChildReplica;
 import hosting.aegir.backend.support.Await;
 import hosting.aegir.backend.support.EngineObservations;
 import hosting.aegir.backend.support.Replica;
@@ -42,12 +41,12 @@ class WebhookReplicaKillTest {
 	void aDeliveryOfAKilledReplicaIsMadeByAnother() throws Exception {
 		TestDatabase db = TestDatabase.get();
 		String schema = db.newSchema();
-		int port = freePort();
+		int port = ChildReplica.freePort();
 		String[] webhooks = { "aegir.webhooks.allowed-hosts=127.0.0.1", "aegir.webhooks.allow-http=true",
 				"aegir.webhooks.secret=" + SECRET, "aegir.webhooks.timeout=2s", "aegir.webhooks.initial-backoff=200ms" };
 		// The first request (the doomed replica's) is held unanswered; later ones get a 200.
 		try (WebhookReceiver receiver = new WebhookReceiver(n -> n == 0 ? new Answer(200, null, true) : Answer.of(200))) {
-			java.util.List<String> command = new java.util.ArrayList<>(java.util.List.of(javaBin(), "-Xmx256m", "-cp",
+			java.util.List<String> command = new java.util.ArrayList<>(java.util.List.of(ChildReplica.javaBin(), "-Xmx256m", "-cp",
 					System.getProperty("java.class.path"), ReplicaMain.class.getName(), "--spring.datasource.url=" + db.url(),
 					"--spring.datasource.username=" + db.username(), "--spring.datasource.password=" + db.password(),
 					"--aegir.database.schema=" + schema, "--server.port=" + port, "--aegir.executor.replica-id=doomed"));
@@ -59,7 +58,7 @@ class WebhookReplicaKillTest {
 			ConfigurableApplicationContext survivor = null;
 			try {
 				ApiClient child = new ApiClient(port);
-				Await.until("the child replica serves", Duration.ofSeconds(90), () -> doomed.isAlive() && healthy(child));
+				Await.until("the child replica serves", Duration.ofSeconds(90), () -> doomed.isAlive() && ChildReplica.serves(child));
 				Map<String, Object> body = new HashMap<>(ApiClient.submission("site-hook-kill"));
 				body.put("vars", Map.of("lines", 3));
 				body.put("callbackUrl", receiver.url("/hook"));
@@ -107,25 +106,6 @@ class WebhookReplicaKillTest {
 				}
 			}
 		}
-	}
-
-	private static boolean healthy(ApiClient api) {
-		try {
-			return api.get("/actuator/health", null).statusCode() == 200;
-		}
-		catch (RuntimeException ex) {
-			return false;
-		}
-	}
-
-	private static int freePort() throws IOException {
-		try (ServerSocket socket = new ServerSocket(0)) {
-			return socket.getLocalPort();
-		}
-	}
-
-	private static String javaBin() {
-		return ProcessHandle.current().info().command().orElse(System.getProperty("java.home") + "/bin/java");
 	}
 
 }

@@ -1,8 +1,6 @@
 package hosting.aegir.backend.engine.kubernetes;
 
 import java.io.File;
-import java.io.IOException;
-import java.net.ServerSocket;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -10,6 +8,7 @@ import java.util.UUID;
 
 import hosting.aegir.backend.AegirBackendApplication;
 import hosting.aegir.backend.support.ApiClient;
+import hosting.aegir.backend.support.ChildReplica;
 import hosting.aegir.backend.support.Await;
 import hosting.aegir.backend.support.ReplicaMain;
 import hosting.aegir.backend.support.TestDatabase;
@@ -41,11 +40,11 @@ class KubernetesRestartTest {
 	void aReplicaKilledMidJobIsReplacedByOneThatReattachesAndFinishes() throws Exception {
 		TestDatabase db = TestDatabase.get();
 		String schema = db.newSchema();
-		int port = freePort();
+		int port = ChildReplica.freePort();
 		ConfigurableApplicationContext survivor = null;
 		Process doomed = null;
 		try (MockCluster cluster = new MockCluster()) {
-			List<String> command = new java.util.ArrayList<>(List.of(javaBin(), "-Xmx256m",
+			List<String> command = new java.util.ArrayList<>(List.of(ChildReplica.javaBin(), "-Xmx256m",
 					// Fabric8 resolves its configuration from these, as it would from a kubeconfig.
 					"-Dkubernetes.master=" + cluster.url(), "-Dkubernetes.auth.tryKubeConfig=false",
 					"-Dkubernetes.auth.tryServiceAccount=false", "-cp", System.getProperty("java.class.path"),
@@ -58,7 +57,7 @@ class KubernetesRestartTest {
 				.start();
 			ApiClient child = new ApiClient(port);
 			Process running = doomed;
-			Await.until("the child replica serves", Duration.ofSeconds(90), () -> running.isAlive() && healthy(child));
+			Await.until("the child replica serves", Duration.ofSeconds(90), () -> running.isAlive() && ChildReplica.serves(child));
 
 			Map<String, Object> body = KubernetesEngineEndToEndTest.operation("site-" + UUID.randomUUID(),
 					KubernetesEngineEndToEndTest.site("restarted"), KubernetesEngineEndToEndTest.task("aegir.k8s.RunDrupalCron", Map.of()));
@@ -122,25 +121,6 @@ class KubernetesRestartTest {
 
 	private static String status(ApiClient api, UUID id) {
 		return api.json(api.get("/api/v1/operations/" + id, VIEWER)).get("status").asString();
-	}
-
-	private static boolean healthy(ApiClient api) {
-		try {
-			return api.get("/actuator/health", null).statusCode() == 200;
-		}
-		catch (RuntimeException ex) {
-			return false;
-		}
-	}
-
-	private static int freePort() throws IOException {
-		try (ServerSocket socket = new ServerSocket(0)) {
-			return socket.getLocalPort();
-		}
-	}
-
-	private static String javaBin() {
-		return ProcessHandle.current().info().command().orElse(System.getProperty("java.home") + "/bin/java");
 	}
 
 }
