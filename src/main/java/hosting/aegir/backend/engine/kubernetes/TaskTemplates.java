@@ -154,7 +154,11 @@ final class TaskTemplates {
 	/** Fresh objects from the task's template, in the template's order. */
 	List<HasMetadata> objects(String name) {
 		Task task = get(name);
-		Object parsed = serialization.unmarshal(task.template());
+		return objectsOf(serialization.unmarshal(task.template()));
+	}
+
+	/** The objects of a parsed manifest: one object, a YAML stream of them, or a {@code List} kind. */
+	static List<HasMetadata> objectsOf(Object parsed) {
 		List<HasMetadata> objects = new ArrayList<>();
 		if (parsed instanceof List<?> list) {
 			list.forEach(o -> objects.add((HasMetadata) o));

@@ -3,7 +3,6 @@ package hosting.aegir.backend.engine.kubernetes;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
@@ -11,7 +10,6 @@ import java.util.stream.Stream;
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.api.model.HasMetadata;
-import io.fabric8.kubernetes.api.model.KubernetesList;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.batch.v1.Job;
 import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
@@ -113,18 +111,7 @@ class ManifestsTest {
 	}
 
 	private List<HasMetadata> parse(Path manifest) throws IOException {
-		Object parsed = serialization.unmarshal(Files.readString(manifest));
-		List<HasMetadata> objects = new ArrayList<>();
-		if (parsed instanceof List<?> list) {
-			list.forEach(o -> objects.add((HasMetadata) o));
-		}
-		else if (parsed instanceof KubernetesList list) {
-			objects.addAll(list.getItems());
-		}
-		else {
-			objects.add((HasMetadata) parsed);
-		}
-		return objects;
+		return TaskTemplates.objectsOf(serialization.unmarshal(Files.readString(manifest)));
 	}
 
 }
