@@ -58,24 +58,29 @@ class CallbackUrls implements CallbackPolicy {
 			return "callbacks are not enabled on this service (aegir.webhooks.allowed-hosts is empty)";
 		}
 		String host = uri.getHost().toLowerCase(Locale.ROOT);
-		int port = uri.getPort() >= 0 ? uri.getPort() : (scheme.equals("https") ? 443 : 80);
-		if (!allowed(host, port, properties.allowedHosts())) {
+		int defaultPort = scheme.equals("https") ? 443 : 80;
+		int port = uri.getPort() >= 0 ? uri.getPort() : defaultPort;
+		if (!allowed(host, port, defaultPort, properties.allowedHosts())) {
 			return "host " + host + (uri.getPort() >= 0 ? ":" + port : "") + " is not in the operator's allow-list";
 		}
 		return null;
 	}
 
-	private static boolean allowed(String host, int port, List<String> entries) {
+	// An entry is "host" (the scheme's default port only), "host:port", or "host:*" (any port, which
+	// the operator must ask for: a bare host that allowed every port would let a submitter reach any
+	// service on that host, ssh or a database included).
+	private static boolean allowed(String host, int port, int defaultPort, List<String> entries) {
 		for (String entry : entries) {
 			String e = entry.strip().toLowerCase(Locale.ROOT);
 			int colon = e.lastIndexOf(':');
-			// host:port, but not a bare IPv6 literal such as [::1]
-			if (colon > 0 && !e.endsWith("]") && e.substring(colon + 1).chars().allMatch(Character::isDigit)) {
-				if (e.substring(0, colon).equals(host) && Integer.parseInt(e.substring(colon + 1)) == port) {
+			String suffix = colon > 0 ? e.substring(colon + 1) : "";
+			// host:port or host:*, but not a bare IPv6 literal such as [::1]
+			if (colon > 0 && !e.endsWith("]") && (suffix.equals("*") || (!suffix.isEmpty() && suffix.chars().allMatch(Character::isDigit)))) {
+				if (e.substring(0, colon).equals(host) && (suffix.equals("*") || Integer.parseInt(suffix) == port)) {
 					return true;
 				}
 			}
-			else if (e.equals(host)) {
+			else if (e.equals(host) && port == defaultPort) {
 				return true;
 			}
 		}

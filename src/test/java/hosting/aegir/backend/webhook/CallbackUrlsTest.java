@@ -21,9 +21,11 @@ class CallbackUrlsTest {
 
 	@Test
 	void onlyListedHostsAndPortsOverHttpsAreAllowed() {
-		CallbackUrls urls = allowing(false, "Aegir.Example.org", "hooks.example.net:8443", "[::1]");
+		CallbackUrls urls = allowing(false, "Aegir.Example.org", "hooks.example.net:8443", "[::1]", "any.example.com:*");
 		assertThat(urls.refusal(URI.create("https://aegir.example.org/hook?site=1"))).isNull();
-		assertThat(urls.refusal(URI.create("https://AEGIR.example.org:9000/hook"))).isNull();
+		assertThat(urls.refusal(URI.create("https://AEGIR.example.org:443/hook"))).isNull();
+		assertThat(urls.refusal(URI.create("https://aegir.example.org:22/hook"))).contains("not in the operator's allow-list");
+		assertThat(urls.refusal(URI.create("https://any.example.com:9000/hook"))).isNull();
 		assertThat(urls.refusal(URI.create("https://hooks.example.net:8443/x"))).isNull();
 		assertThat(urls.refusal(URI.create("https://[::1]/x"))).isNull();
 		assertThat(urls.refusal(URI.create("https://hooks.example.net/x"))).contains("not in the operator's allow-list");
@@ -31,7 +33,9 @@ class CallbackUrlsTest {
 		assertThat(urls.refusal(URI.create("https://evil.net/x?aegir.example.org"))).contains("not in the operator's allow-list");
 		assertThat(urls.refusal(URI.create("http://aegir.example.org/hook"))).isEqualTo("must be an https URL");
 		assertThat(urls.refusal(URI.create("https://user:pw@aegir.example.org/hook"))).contains("credentials");
-		assertThat(allowing(true, "127.0.0.1").refusal(URI.create("http://127.0.0.1:8080/hook"))).isNull();
+		assertThat(allowing(true, "127.0.0.1:8080").refusal(URI.create("http://127.0.0.1:8080/hook"))).isNull();
+		assertThat(allowing(true, "127.0.0.1").refusal(URI.create("http://127.0.0.1:8080/hook"))).contains("not in the operator's allow-list");
+		assertThat(allowing(true, "127.0.0.1").refusal(URI.create("http://127.0.0.1/hook"))).isNull();
 	}
 
 	@Test

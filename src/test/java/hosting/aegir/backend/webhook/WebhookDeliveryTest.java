@@ -45,7 +45,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 @PostgresTest
 @Import(ScriptedEngineConfig.class)
 @SpringBootTest(webEnvironment = WebEnvironment.RANDOM_PORT,
-		properties = { "aegir.webhooks.allowed-hosts=127.0.0.1", "aegir.webhooks.allow-http=true",
+		properties = { "aegir.webhooks.allowed-hosts=127.0.0.1:*", "aegir.webhooks.allow-http=true",
 				"aegir.webhooks.secret=" + WebhookDeliveryTest.SECRET, "aegir.webhooks.initial-backoff=200ms",
 				"aegir.webhooks.max-backoff=1s", "aegir.webhooks.timeout=5s", "aegir.webhooks.poll-interval=500ms" })
 class WebhookDeliveryTest {

@@ -42,7 +42,7 @@ class WebhookReplicaKillTest {
 		TestDatabase db = TestDatabase.get();
 		String schema = db.newSchema();
 		int port = ChildReplica.freePort();
-		String[] webhooks = { "aegir.webhooks.allowed-hosts=127.0.0.1", "aegir.webhooks.allow-http=true",
+		String[] webhooks = { "aegir.webhooks.allowed-hosts=127.0.0.1:*", "aegir.webhooks.allow-http=true",
 				"aegir.webhooks.secret=" + SECRET, "aegir.webhooks.timeout=2s", "aegir.webhooks.initial-backoff=200ms" };
 		// The first request (the doomed replica's) is held unanswered; later ones get a 200.
 		try (WebhookReceiver receiver = new WebhookReceiver(n -> n == 0 ? new Answer(200, null, true) : Answer.of(200))) {
