@@ -79,7 +79,8 @@ class CallbackModule(CallbackBase):
                 # A failed command's own words say more than "non-zero return code".
                 message = (message + ": " if message else "") + stderr[-1000:]
         elif status == "skipped":
-            message = data.get("skip_reason")
+            # A command skipped by a dry run says so in msg ("Command would have run if not in check mode").
+            message = data.get("skip_reason") or data.get("msg")
         elif status == "ok" and data.get("changed") and context.CLIARGS.get("check"):
             # A dry run (--check --diff): what a real run would change, as a diff or the role's own words.
             diff = data.get("diff")
