@@ -199,6 +199,19 @@ class SiteLifeEndToEndTest {
 	}
 
 	@Test
+	void aRestoreThatFailsLeavesNoNewDatabaseOrUserBehind() throws Exception {
+		String uri = unique("broken");
+		String database = made("a" + UUID.randomUUID().toString().replace("-", "").substring(0, 20));
+		Path archive = Files.writeString(OPERATOR.backups().resolve(uri + "-broken.tar.gz"), "not an archive");
+		JsonNode op = finished(submit(uri, List.of(task("aegir.RestoreDrupalSiteBackup", Map.of("site_uri", uri,
+				"site_root", platform, "backup_path", archive.toString(), "db_name", database)))));
+		assertThat(op.get("status").asString()).isEqualTo("FAILED");
+		assertThat(op.get("reason").asString()).contains("the new database " + database + " and its user were dropped");
+		assertThat(MariaDb.sql(null, "SHOW DATABASES LIKE '" + database + "'")).isEmpty();
+		assertThat(MariaDb.sql(null, "SELECT host FROM mysql.user WHERE user = '" + database + "'")).isEmpty();
+	}
+
+	@Test
 	void aReferenceToAnOutputTheEarlierTaskDoesNotHaveIsA422() {
 		String uri = unique("ref");
 		HttpResponse<String> response = api.post("/api/v1/operations", SUBMITTER, body(uri, List.of(
