@@ -11,6 +11,8 @@ short_description: Report task results and set_stats data to aegir-backend
 description:
   - Writes one JSON line per task result (task, role, host, status, changed, duration, message,
     operation task index) and one with the run's set_stats data, for the Aegir back-end to read.
+  - In check mode the message of a changed result is what a real run would change (its diff, or the
+    message of a task that reports it).
   - Does nothing unless the environment variable AEGIR_EVENT_TOKEN is set.
 requirements:
   - enable in configuration (callbacks_enabled)
@@ -21,6 +23,7 @@ import os
 import sys
 import time
 
+from ansible import context
 from ansible.plugins.callback import CallbackBase
 
 
@@ -76,7 +79,12 @@ class CallbackModule(CallbackBase):
                 # A failed command's own words say more than "non-zero return code".
                 message = (message + ": " if message else "") + stderr[-1000:]
         elif status == "skipped":
-            message = data.get("skip_reason")
+            # A command skipped by a dry run says so in msg ("Command would have run if not in check mode").
+            message = data.get("skip_reason") or data.get("msg")
+        elif status == "ok" and data.get("changed") and context.CLIARGS.get("check"):
+            # A dry run (--check --diff): what a real run would change, as a diff or the role's own words.
+            diff = data.get("diff")
+            message = (self._get_diff(diff) if diff else None) or data.get("msg")
         started = self._started.get(task._uuid)
         changed = bool(data.get("changed", False))
         role = task._role.get_name(include_role_fqcn=False) if task._role else None

@@ -3,15 +3,20 @@
 # database and files. A site is <root>/sites/<uri>; its database name is in <root>/sites/<uri>/database
 # (real drush reads settings.php). MariaDB on 127.0.0.1:3306 as root, for tests only.
 set -euo pipefail
+# Global options (--config=...) may come before the command, as with real drush.
+pre=()
+while [ $# -gt 0 ] && [[ $1 == --* ]]; do pre+=("$1"); shift; done
 command=${1:-}
 shift || true
-root='' uri='' destination='' args=()
+set -- "${pre[@]}" "$@"
+root='' uri='' destination='' config='' args=()
 for a in "$@"; do
 	case "$a" in
 		--root=*) root=${a#--root=} ;;
 		--destination-path=*) root=${a#--destination-path=} ;;
 		--uri=*) uri=${a#--uri=} ;;
 		--destination=*) destination=${a#--destination=} ;;
+		--config=*) config=${a#--config=} ;;
 		--yes | -y | --overwrite) ;;
 		-v | -vv | -vvv | --verbose | --debug) ;;
 		--*) ;;
@@ -20,6 +25,8 @@ for a in "$@"; do
 done
 site="$root/sites/$uri"
 db() { cat "$site/database"; }
+# A db-url handed over in a --config file (real drush reads command.<name>.options.db-url from it).
+config_db_url() { [ -n "$config" ] && sed -n 's/^ *db-url: *//p' "$config" | tr -d "'\"" || true; }
 sql() { mysql -h 127.0.0.1 -P 3306 -u root --batch --skip-column-names "$(db)" "$@"; }
 case "$command" in
 	archive:dump)
@@ -38,13 +45,29 @@ case "$command" in
 		tar -C "$tmp" -xzf "$archive"
 		mkdir -p "$site"
 		# The files first, keeping this site's own database name when it is restored elsewhere (clone).
-		keep=''
+		keep='' keep_user=''
 		[ -f "$site/database" ] && keep=$(cat "$site/database")
+		[ -f "$site/database_user" ] && keep_user=$(cat "$site/database_user")
 		cp -a "$tmp/files/." "$site/"
+		rm -f "$site/database_user"
 		[ -n "$keep" ] && printf '%s\n' "$keep" > "$site/database"
+		[ -n "$keep_user" ] && printf '%s\n' "$keep_user" > "$site/database_user"
+		# --db-url (drush archive:restore's option): the site's new database, as settings.php would say.
+		url=$(config_db_url)
+		if [ -n "$url" ]; then
+			rest=${url#*://}
+			printf '%s\n' "${rest##*/}" > "$site/database"
+			printf '%s\n' "${rest%%:*}" > "$site/database_user"
+		fi
 		mysql -h 127.0.0.1 -P 3306 -u root -e "CREATE DATABASE IF NOT EXISTS \`$(db)\`"
 		sql < "$tmp/database.sql"
 		echo "archive:restore: $archive into $site and $(db)"
+		;;
+	core:status | status)
+		# --fields=db-name,db-username --format=json, the only form the roles use.
+		user=''
+		[ -f "$site/database_user" ] && user=$(cat "$site/database_user")
+		printf '{"db-name": "%s", "db-username": "%s"}\n' "$(db)" "$user"
 		;;
 	sql:query)
 		sql -e "${args[0]}"

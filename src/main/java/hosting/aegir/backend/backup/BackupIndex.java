@@ -15,7 +15,7 @@ import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.stereotype.Repository;
 
 /**
- * Records the backups that successful operations report (an output {@code backup_path}, with the
+ * Records the backups that finished operations report, failed ones too (an output {@code backup_path}, with the
  * optional {@code backup_size}, {@code backup_sha256}, {@code backup_description} and
  * {@code backup_task}; any engine may report just the path), and marks deleted the ones an operation
  * reports in {@code deleted_backups}, in the transaction that records the operation's end. Lists
@@ -34,9 +34,8 @@ public class BackupIndex {
 
 	@EventListener
 	public void record(OperationFinished finished) {
-		if (!"SUCCEEDED".equals(finished.status())) {
-			return;
-		}
+		// Whatever the operation's end: a role reports a backup only once its archive is written and
+		// measured, and a failed update's "Before update" archive is the one a restore needs.
 		if (finished.outputs().get("backup_path") instanceof String path && !path.isBlank()) {
 			Object sha = finished.outputs().get("backup_sha256");
 			Object description = finished.outputs().get("backup_description");

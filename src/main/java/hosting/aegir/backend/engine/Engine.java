@@ -29,6 +29,14 @@ public interface Engine {
 		return List.of();
 	}
 
+	/**
+	 * Whether this engine can run an operation as a dry run ({@code check: true}) that changes
+	 * nothing and reports what would change; a submission asking one of an engine that cannot is a 422.
+	 */
+	default boolean dryRuns() {
+		return false;
+	}
+
 	/** Why a submission cannot run on this engine, named by the request field it is about. */
 	record Refusal(String field, String message) {
 	}

@@ -68,6 +68,11 @@ public class Operation implements Persistable<UUID> {
 
 	private int attempt;
 
+	@Column(name = "check_mode")
+	private boolean check;
+
+	private int verbosity;
+
 	private String claimedBy;
 
 	private OffsetDateTime heartbeatAt;
@@ -105,6 +110,8 @@ public class Operation implements Persistable<UUID> {
 		op.timeoutSeconds = spec.timeoutSeconds();
 		op.retry = spec.retry();
 		op.maxAttempts = spec.maxAttempts();
+		op.check = spec.check();
+		op.verbosity = spec.verbosity();
 		op.isNew = true;
 		return op;
 	}
@@ -191,6 +198,14 @@ public class Operation implements Persistable<UUID> {
 
 	public int getMaxAttempts() {
 		return maxAttempts;
+	}
+
+	public boolean isCheck() {
+		return check;
+	}
+
+	public int getVerbosity() {
+		return verbosity;
 	}
 
 	public int getAttempt() {

@@ -176,7 +176,7 @@ public class OperationController {
 		OperationView shown = new OperationView(op.id(), op.type(), op.engine(), op.target(), op.hosts(), op.vars(),
 				op.tasks(), op.status(), op.exitCode(), op.reason(), op.outputs(), op.timeoutSeconds(), op.retry(),
 				op.maxAttempts(), op.attempt(), op.claimedBy(), null, op.createdAt(), op.startedAt(), op.finishedAt(),
-				op.callbackUrl(), op.callback());
+				op.callbackUrl(), op.callback(), op.check(), op.verbosity());
 		String digest = OperationService.sha256(json.writeValueAsString(shown));
 		return "W/\"" + digest.substring(0, 32) + "\"";
 	}

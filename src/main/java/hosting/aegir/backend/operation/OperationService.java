@@ -208,7 +208,7 @@ public class OperationService {
 				json.readValue(op.getOutputs(), MAP), op.getTimeoutSeconds(), op.isRetry(), op.getMaxAttempts(),
 				op.getAttempt(), op.getClaimedBy(), op.getHeartbeatAt(), op.getCreatedAt(), op.getStartedAt(),
 				op.getFinishedAt(), op.getCallbackUrl(),
-				op.getCallbackUrl() == null ? null : callbacks.of(op.getId()).orElse(null));
+				op.getCallbackUrl() == null ? null : callbacks.of(op.getId()).orElse(null), op.isCheck(), op.getVerbosity());
 	}
 
 	private static Map<String, Object> masked(Map<String, Object> vars, List<String> secrets) {

@@ -38,13 +38,25 @@ public record OperationView(
 		@Schema(description = "Where the finished operation is POSTed", example = "https://aegir.example.org/aegir/webhook")
 		String callbackUrl,
 		@Schema(description = "The webhook delivery, once the operation is finished and has a callbackUrl")
-		CallbackDelivery callback) {
+		CallbackDelivery callback,
+		@Schema(description = "A dry run (ansible-playbook --check --diff): nothing was to change") boolean check,
+		@Schema(description = "Verbosity of the run, 0 to 4 (-v to -vvvv)") int verbosity) {
+
+	/** A real, quiet run's view. */
+	public OperationView(UUID id, String type, String engine, String target, String hosts, Map<String, Object> vars,
+			List<TaskView> tasks, OperationStatus status, Integer exitCode, String reason, Map<String, Object> outputs,
+			int timeoutSeconds, boolean retry, int maxAttempts, int attempt, String claimedBy, OffsetDateTime heartbeatAt,
+			OffsetDateTime createdAt, OffsetDateTime startedAt, OffsetDateTime finishedAt, String callbackUrl,
+			CallbackDelivery callback) {
+		this(id, type, engine, target, hosts, vars, tasks, status, exitCode, reason, outputs, timeoutSeconds, retry,
+				maxAttempts, attempt, claimedBy, heartbeatAt, createdAt, startedAt, finishedAt, callbackUrl, callback, false, 0);
+	}
 
 	/** This view without the delivery state: what a webhook posts (it would change with every attempt). */
 	public OperationView withoutCallbackState() {
 		return new OperationView(id, type, engine, target, hosts, vars, tasks, status, exitCode, reason, outputs,
 				timeoutSeconds, retry, maxAttempts, attempt, claimedBy, heartbeatAt, createdAt, startedAt, finishedAt,
-				callbackUrl, null);
+				callbackUrl, null, check, verbosity);
 	}
 
 	/** This view with the named outputs shown as {@code ********} (secret outputs, for a viewer). */
@@ -55,7 +67,8 @@ public record OperationView(
 		Map<String, Object> masked = new java.util.LinkedHashMap<>(outputs);
 		names.stream().filter(masked::containsKey).forEach(name -> masked.put(name, "********"));
 		return new OperationView(id, type, engine, target, hosts, vars, tasks, status, exitCode, reason, masked, timeoutSeconds,
-				retry, maxAttempts, attempt, claimedBy, heartbeatAt, createdAt, startedAt, finishedAt, callbackUrl, callback);
+				retry, maxAttempts, attempt, claimedBy, heartbeatAt, createdAt, startedAt, finishedAt, callbackUrl, callback,
+				check, verbosity);
 	}
 
 	/** A task of the operation with the status its engine events give it. */

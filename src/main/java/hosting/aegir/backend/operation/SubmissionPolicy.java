@@ -86,10 +86,13 @@ public class SubmissionPolicy {
 			throw rejected(Kind.TASK_INVALID, paths);
 		}
 		refuseWhatTheEngineCannotRun(request, tasks);
+		boolean check = Boolean.TRUE.equals(request.check());
+		int verbosity = request.verbosity() == null ? 0 : request.verbosity();
+		refuseRunOptions(request.engine(), check, verbosity);
 		String callbackUrl = request.callbackUrl() == null ? null : callbacks.check(request.callbackUrl());
 		return new NewOperation(request.type(), request.engine(), request.target(), request.hosts(),
 				orEmpty(request.vars()), tasks, timeout, retry, maxAttempts, idempotencyKey,
-				List.copyOf(checked.secrets()), callbackUrl);
+				List.copyOf(checked.secrets()), callbackUrl, check, verbosity);
 	}
 
 	private static OperationRejectedException rejected(Kind kind, List<CatalogValidator.Violation> violations) {
@@ -108,6 +111,21 @@ public class SubmissionPolicy {
 		}
 		if (!found.isEmpty()) {
 			throw new OperationRejectedException(Kind.INVALID_INPUT,
+					found.stream().map(v -> v.field() + ": " + v.message()).reduce((a, b) -> a + "; " + b).get(), found);
+		}
+	}
+
+	// AWX's verbosity is 0..4 (-v .. -vvvv); a dry run only where the engine can do one without changing anything.
+	private void refuseRunOptions(String engine, boolean check, int verbosity) {
+		List<Violation> found = new ArrayList<>();
+		if (verbosity < 0 || verbosity > 4) {
+			found.add(new Violation("verbosity", "must be between 0 and 4"));
+		}
+		if (check && !engines.get(engine).orElseThrow().dryRuns()) {
+			found.add(new Violation("check", "the " + engine + " engine cannot do a dry run"));
+		}
+		if (!found.isEmpty()) {
+			throw new OperationRejectedException(Kind.TASK_INVALID,
 					found.stream().map(v -> v.field() + ": " + v.message()).reduce((a, b) -> a + "; " + b).get(), found);
 		}
 	}

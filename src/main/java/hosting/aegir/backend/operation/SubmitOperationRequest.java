@@ -56,12 +56,27 @@ public record SubmitOperationRequest(
 		@Schema(description = "Where to POST the operation, signed, once it is finished (its host must be in the "
 				+ "operator's aegir.webhooks.allowed-hosts)", example = "https://aegir.example.org/aegir/webhook")
 		@Size(max = 2000) @Pattern(regexp = "[hH][tT][tT][pP][sS]?://[^\\s]+", message = "must be an absolute http(s) URL")
-		String callbackUrl) {
+		String callbackUrl,
+
+		@Schema(description = "A dry run: Ansible runs with --check --diff, so nothing changes and the events say what "
+				+ "would (changed tasks, diffs); the kubernetes engine refuses it (422)", defaultValue = "false")
+		Boolean check,
+
+		// Range checked by SubmissionPolicy, not bean validation: a value outside it is a 422 naming the field.
+		@Schema(description = "How much the run says, AWX's convention: 0 (default) to 4, passed as -v to -vvvv",
+				minimum = "0", maximum = "4", defaultValue = "0", example = "0")
+		Integer verbosity) {
 
 	/** A request without a callback. */
 	public SubmitOperationRequest(String type, String engine, String target, String hosts, Map<String, Object> vars,
 			List<TaskRequest> tasks, Integer timeoutSeconds, Boolean retry, Integer maxAttempts) {
 		this(type, engine, target, hosts, vars, tasks, timeoutSeconds, retry, maxAttempts, null);
+	}
+
+	/** A real, quiet run (no dry run, verbosity 0). */
+	public SubmitOperationRequest(String type, String engine, String target, String hosts, Map<String, Object> vars,
+			List<TaskRequest> tasks, Integer timeoutSeconds, Boolean retry, Integer maxAttempts, String callbackUrl) {
+		this(type, engine, target, hosts, vars, tasks, timeoutSeconds, retry, maxAttempts, callbackUrl, null, null);
 	}
 
 	/** One task of the request. */

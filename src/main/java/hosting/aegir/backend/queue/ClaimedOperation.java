@@ -15,7 +15,14 @@ import tools.jackson.databind.json.JsonMapper;
 /** An operation this replica has claimed and must run, as the claim query returned it. */
 public record ClaimedOperation(UUID id, String type, String engine, String target, String hosts, String varsJson,
 		String tasksJson, String secretVarsJson, int timeoutSeconds, int attempt, int maxAttempts, boolean retry,
-		Instant startedAt) {
+		Instant startedAt, boolean check, int verbosity) {
+
+	/** A claimed real, quiet run. */
+	ClaimedOperation(UUID id, String type, String engine, String target, String hosts, String varsJson, String tasksJson,
+			String secretVarsJson, int timeoutSeconds, int attempt, int maxAttempts, boolean retry, Instant startedAt) {
+		this(id, type, engine, target, hosts, varsJson, tasksJson, secretVarsJson, timeoutSeconds, attempt, maxAttempts,
+				retry, startedAt, false, 0);
+	}
 
 	private static final TypeReference<Map<String, Object>> MAP = new TypeReference<>() {
 	};
@@ -37,7 +44,7 @@ public record ClaimedOperation(UUID id, String type, String engine, String targe
 			engineTasks.add(new EngineTask(i, (String) task.get("name"), vars, (String) task.get("tasksFrom")));
 		}
 		return new EngineRequest(id, attempt, hosts, json.readValue(varsJson, MAP), engineTasks,
-				Duration.ofSeconds(timeoutSeconds));
+				Duration.ofSeconds(timeoutSeconds), check, verbosity);
 	}
 
 	/** The names of the variables whose values must never be shown. */

@@ -141,7 +141,7 @@ public class QueueSql {
 			 WHERE o.id IN (%s)
 			RETURNING o.id, o.type, o.engine, o.target, o.hosts, o.vars::text AS vars, o.tasks::text AS tasks,
 			          o.secret_vars::text AS secret_vars, o.timeout_seconds, o.attempt, o.max_attempts, o.retry,
-			          o.started_at
+			          o.started_at, o.check_mode, o.verbosity
 			""";
 
 	/** Step 1: eligible operations among the oldest {@value #WINDOW} queued ones. */
@@ -191,7 +191,8 @@ public class QueueSql {
 			.query((rs, n) -> new ClaimedOperation(rs.getObject("id", UUID.class), rs.getString("type"),
 					rs.getString("engine"), rs.getString("target"), rs.getString("hosts"), rs.getString("vars"),
 					rs.getString("tasks"), rs.getString("secret_vars"), rs.getInt("timeout_seconds"), rs.getInt("attempt"),
-					rs.getInt("max_attempts"), rs.getBoolean("retry"), rs.getTimestamp("started_at").toInstant()))
+					rs.getInt("max_attempts"), rs.getBoolean("retry"), rs.getTimestamp("started_at").toInstant(),
+					rs.getBoolean("check_mode"), rs.getInt("verbosity")))
 			.list();
 	}
 

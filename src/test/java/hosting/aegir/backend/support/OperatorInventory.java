@@ -88,6 +88,9 @@ public final class OperatorInventory {
 		try (var in = OperatorInventory.class.getResourceAsStream("/drush/standin.sh")) {
 			Path script = dir.resolve("drush-standin.sh");
 			Files.write(script, in.readAllBytes());
+			// The database the stand-in works on, as the roles' database administrator reaches it.
+			set("db_admin_command", java.util.List.of("mysql", "-h", "127.0.0.1", "-P", "3306", "-u", "root"));
+			set("db_host", "127.0.0.1:3306");
 			return drush("exec bash " + script + " \"$@\"\n");
 		}
 		catch (IOException ex) {

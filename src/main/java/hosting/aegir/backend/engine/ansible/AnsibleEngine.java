@@ -76,6 +76,11 @@ public class AnsibleEngine implements Engine {
 	}
 
 	@Override
+	public boolean dryRuns() {
+		return true;
+	}
+
+	@Override
 	public Execution start(EngineRequest request, ExecutionListener listener) {
 		Path dir;
 		Process process;
@@ -88,7 +93,15 @@ public class AnsibleEngine implements Engine {
 			Path playbook = writer.write(dir, request);
 			List<String> command = new ArrayList<>(processes.ownGroupPrefix(properties.killGrace()));
 			command.addAll(properties.playbookCommand());
-			command.addAll(List.of("-i", properties.inventory().toAbsolutePath().toString(), playbook.toString()));
+			command.addAll(List.of("-i", properties.inventory().toAbsolutePath().toString()));
+			// Fixed argument-list elements, never a shell: a dry run that shows its diffs, and -v .. -vvvv.
+			if (request.check()) {
+				command.addAll(List.of("--check", "--diff"));
+			}
+			if (request.verbosity() > 0) {
+				command.add("-" + "v".repeat(request.verbosity()));
+			}
+			command.add(playbook.toString());
 			ProcessBuilder builder = new ProcessBuilder(command).directory(dir.toFile());
 			Map<String, String> env = builder.environment();
 			env.put("ANSIBLE_CONFIG", properties.config().toString());

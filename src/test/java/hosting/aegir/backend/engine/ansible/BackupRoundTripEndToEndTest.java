@@ -108,6 +108,11 @@ class BackupRoundTripEndToEndTest {
 		assertThat(op.get("reason").asString()).contains("restored the pre-update backup " + OPERATOR.backups() + "/" + uri + "-");
 		assertThat(MariaDb.sql(database, "SELECT id, title FROM node ORDER BY id")).isEqualTo("1\tbefore\n");
 		assertThat(MariaDb.sql(database, "SELECT value FROM key_value WHERE name = 'system.maintenance_mode'")).isEqualTo("0\n");
+		// The pre-update backup stays usable: indexed although the operation failed, and its file is whole.
+		JsonNode backup = api.json(api.get("/api/v1/backups?target=site-" + uri, VIEWER)).get(0);
+		assertThat(backup.get("description").asString()).isEqualTo("Before update");
+		assertThat(op.get("reason").asString()).contains(backup.get("path").asString());
+		assertThat(backup.get("sha256").asString()).isEqualTo(sha256(Path.of(backup.get("path").asString())));
 	}
 
 	@Test
@@ -235,7 +240,7 @@ class BackupRoundTripEndToEndTest {
 		assertThat(op.get("status").asString()).as(op.toString()).isEqualTo("SUCCEEDED");
 		assertThat(Path.of(siteRoot, "sites", uri)).doesNotExist();
 		assertThat(vhost).doesNotExist();
-		assertThat(MariaDb.sql(database, "SHOW TABLES")).isEmpty();
+		assertThat(MariaDb.sql(null, "SHOW DATABASES LIKE '" + database + "'")).isEmpty();
 		JsonNode backup = api.json(api.get("/api/v1/backups?target=" + target, VIEWER)).get(0);
 		assertThat(backup.get("description").asString()).isEqualTo("Pre-delete backup");
 		assertThat(backup.get("sha256").asString()).isEqualTo(sha256(Path.of(backup.get("path").asString())));

@@ -391,6 +391,16 @@ class KubernetesEngineEndToEndTest {
 		assertThat(health.get("components").get("kubernetes").get("status").asString()).as(health.toString()).isEqualTo("UP");
 	}
 
+	@Test
+	void aDryRunIsRefusedNamingTheCheckField() {
+		Map<String, Object> body = operation("site-dry", site("dry"), task("aegir.k8s.RunDrupalCron", Map.of()));
+		body.put("check", true);
+		HttpResponse<String> response = api.post("/api/v1/operations", SUBMITTER, api.write(body));
+		assertThat(response.statusCode()).as(response.body()).isEqualTo(422);
+		assertThat(api.json(response).get("errors").get(0).get("field").asString()).isEqualTo("check");
+		assertThat(response.body()).contains("cannot do a dry run");
+	}
+
 	/**
 	 * Runs last: every request the engine made to the API server in this class is one the Role grants,
 	 * and the Role grants nothing the engine did not need.
