@@ -7,15 +7,14 @@ import java.util.Optional;
 import java.util.UUID;
 
 import hosting.aegir.backend.operation.OperationEvents.TaskTally;
-import hosting.aegir.backend.queue.QueueSql;
 
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.stereotype.Repository;
 
 /**
- * The operation row as the API reads and writes it, in plain SQL: a submission is one statement
- * (insert and queue notification, committed together), a read is one query (the row, its task tallies
- * and its validator), and a conditional poll reads only the validator.
+ * The operation row as the API reads and writes it, in plain SQL: a submission is one autocommitted
+ * statement, a read is one query (the row, its task tallies and its validator), and a conditional poll
+ * reads only the validator.
  *
  * <p>The validator (ETag) is computed by the database from the stored row without
  * {@code heartbeat_at}, the task tallies and the webhook delivery: everything a view is built from,
@@ -61,8 +60,8 @@ class OperationRows {
 	}
 
 	/**
-	 * Inserts a queued operation and notifies the queue in one autocommitted statement: when this
-	 * returns, the row is durable and the notification sent (on commit); if it throws, neither happened.
+	 * Inserts a queued operation in one autocommitted statement: when this returns, the row is durable.
+	 * The queue's wake-up is not part of it (see {@link OperationService#submit}).
 	 */
 	Inserted insertQueued(UUID id, NewOperation spec, String varsJson, String tasksJson, String secretVarsJson,
 			String requestHash) {
@@ -74,8 +73,8 @@ class OperationRows {
 				          :secretVars::jsonb, :idempotencyKey, :callbackUrl, :requestHash, :timeout, :retry, :maxAttempts)
 				  RETURNING *),
 				t AS (SELECT NULL::text AS tallies)
-				SELECT o.created_at, %s AS etag, pg_notify('%s', o.engine) FROM o, t
-				""".formatted(ETAG, QueueSql.QUEUED_CHANNEL))
+				SELECT o.created_at, %s AS etag FROM o, t
+				""".formatted(ETAG))
 			.param("id", id)
 			.param("type", spec.type())
 			.param("engine", spec.engine())

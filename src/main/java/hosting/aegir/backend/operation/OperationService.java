@@ -15,17 +15,22 @@ import hosting.aegir.backend.operation.OperationEvents.TaskTally;
 import hosting.aegir.backend.operation.OperationView.TaskStatus;
 import hosting.aegir.backend.operation.OperationView.TaskView;
 import hosting.aegir.backend.queue.QueueSql;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import tools.jackson.core.type.TypeReference;
 import tools.jackson.databind.MapperFeature;
 import tools.jackson.databind.SerializationFeature;
 import tools.jackson.databind.json.JsonMapper;
 
+import org.springframework.dao.DataAccessException;
 import org.springframework.dao.DataIntegrityViolationException;
 import org.springframework.stereotype.Service;
 
 /** Accepts, cancels and reads operations; the one place the API's rules about them live. */
 @Service
 public class OperationService {
+
+	private static final Logger logger = LoggerFactory.getLogger(OperationService.class);
 
 	private static final TypeReference<Map<String, Object>> MAP = new TypeReference<>() {
 	};
@@ -93,9 +98,9 @@ public class OperationService {
 		UUID id = UUID.randomUUID();
 		OperationRows.Inserted inserted;
 		try {
-			// One autocommitted statement: the insert and the queue's wake-up commit together, and once
-			// it returns the operation is durable. The answer is built from what was inserted, not read
-			// back: a failed read after the commit would answer an error for work that was accepted.
+			// One autocommitted statement: once it returns the operation is durable. The answer is built
+			// from what was inserted, not read back: a failed read after the commit would answer an error
+			// for work that was accepted.
 			inserted = rows.insertQueued(id, spec, json.writeValueAsString(spec.vars()), json.writeValueAsString(spec.tasks()),
 					json.writeValueAsString(spec.secretVars()), hash);
 		}
@@ -109,7 +114,25 @@ public class OperationService {
 			}
 			throw ex;
 		}
+		wakeQueue(id, spec.engine());
 		return new Submission(queuedView(id, spec, inserted.createdAt()), true, inserted.etag());
+	}
+
+	// The wake-up goes in its own transaction, after the insert's commit. A NOTIFY in the inserting
+	// transaction takes PostgreSQL's global notification lock from before its commit until after the
+	// commit record is flushed, so concurrent submissions would commit one fsync at a time (pgbench on
+	// this machine, 32 clients: 150-180 inserts/s with the NOTIFY inside, 2,000 without, 880 with it
+	// after). Listeners see the row either way, since a notification is delivered only after its
+	// sender commits. A wake-up that fails is not the submission failing: the row is committed, and
+	// every replica's fallback poll (aegir.executor.poll-interval) finds it.
+	private void wakeQueue(UUID id, String engine) {
+		try {
+			queue.notifyQueued(engine);
+		}
+		catch (DataAccessException ex) {
+			logger.warn("Operation {} is queued but its wake-up notification failed ({}); replicas find it on their next poll",
+					id, ex.getMessage());
+		}
 	}
 
 	private Submission replay(OperationRows.Stored existing, String hash) {
