@@ -91,7 +91,9 @@ public class OperationController {
 		boolean submitter = caller != null && caller.getAuthorities().stream().anyMatch(a -> "ROLE_SUBMITTER".equals(a.getAuthority()));
 		OperationRows.Variant variant = submitter ? OperationRows.Variant.SUBMITTER : OperationRows.Variant.VIEWER;
 		// A poller with a validator usually holds the current one: compare it first, from one narrow
-		// query, and answer 304 without reading or rendering the operation.
+		// query, and answer 304 without reading or rendering the operation. The validator is weak: it
+		// ignores heartbeatAt, so a running operation gets its 304 until something else shown changes
+		// (OperationRows computes it).
 		if (request.getHeader(HttpHeaders.IF_NONE_MATCH) != null && request.checkNotModified(service.etag(id, variant))) {
 			return null;
 		}
@@ -168,9 +170,5 @@ public class OperationController {
 			AUDIT.info("Operation {} ({}, target {}) {} by {}", op.id(), op.type(), op.target(), what, by);
 		}
 	}
-
-	// The validators come from OperationRows: a weak ETag over the stored row without the heartbeat time,
-	// which moves every few seconds while nothing a poller cares about changes; so a poll of a running
-	// operation gets its 304 until the status, a task, the outputs or anything else shown changes.
 
 }
