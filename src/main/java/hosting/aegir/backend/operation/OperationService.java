@@ -77,13 +77,13 @@ public class OperationService {
 			.build();
 	}
 
-	/** The outcome of a submission: the operation, and whether this call created it. */
+	/** The outcome of a submission: the operation, whether this call created it, and its validator (ETag). */
 	public record Submission(OperationView operation, boolean created, String etag) {
 	}
 
 	/**
-	 * Stores a new queued operation and wakes the queue, in one transaction: once this returns the
-	 * operation is committed. With an idempotency key, a repeat of the same request returns the
+	 * Stores a new queued operation (committed when this returns) and then wakes the queue. With an
+	 * idempotency key, a repeat of the same request returns the
 	 * operation it created; another request under the same key is a conflict.
 	 */
 	public Submission submit(SubmitOperationRequest request, String idempotencyKey) {
@@ -196,7 +196,7 @@ public class OperationService {
 		return new EventPage(found, next, finished && found.size() < limit);
 	}
 
-	/** The outcome of a cancel request: the operation, and whether the request changed anything. */
+	/** The outcome of a cancel request: the operation, whether the request changed anything, and its validator. */
 	public record Cancellation(OperationView operation, boolean changed, String etag) {
 	}
 
