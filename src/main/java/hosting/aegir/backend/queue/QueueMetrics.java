@@ -22,7 +22,7 @@ import org.springframework.stereotype.Component;
  * (each distinct tag value is a time series kept for ever).
  */
 @Component
-public class QueueMetrics {
+class QueueMetrics {
 
 	static final String OTHER_TASK = "other";
 

@@ -23,7 +23,7 @@ import org.springframework.stereotype.Component;
  * vars in {@code vars.yml}, every client string tagged {@code !unsafe}.
  */
 @Component
-public class AnsiblePlaybookWriter {
+class AnsiblePlaybookWriter {
 
 	static final String PLAYBOOK = "playbook.yml";
 
