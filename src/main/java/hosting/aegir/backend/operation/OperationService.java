@@ -15,7 +15,7 @@ import java.util.stream.Collectors;
 import hosting.aegir.backend.operation.OperationEvents.TaskTally;
 import hosting.aegir.backend.operation.OperationView.TaskStatus;
 import hosting.aegir.backend.operation.OperationView.TaskView;
-import hosting.aegir.backend.queue.QueueSql;
+import hosting.aegir.backend.queue.OperationQueue;
 import tools.jackson.core.type.TypeReference;
 import tools.jackson.databind.MapperFeature;
 import tools.jackson.databind.SerializationFeature;
@@ -37,7 +37,7 @@ public class OperationService {
 
 	private final OperationRepository operations;
 
-	private final QueueSql queue;
+	private final OperationQueue queue;
 
 	private final OperationLog log;
 
@@ -56,7 +56,7 @@ public class OperationService {
 	// Sorted keys and properties: equal requests hash equally whatever order the client wrote.
 	private final JsonMapper canonicalJson;
 
-	OperationService(OperationRepository operations, QueueSql queue, OperationLog log, OperationEvents events,
+	OperationService(OperationRepository operations, OperationQueue queue, OperationLog log, OperationEvents events,
 			OperationList list, SubmissionPolicy policy, TransactionTemplate tx, JsonMapper json,
 			CallbackDeliveries callbacks) {
 		this.list = list;

@@ -15,6 +15,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import tools.jackson.databind.json.JsonMapper;
 
+import org.springframework.context.ApplicationEventPublisher;
+
 /**
  * Runs one claimed operation on its engine, from start to the fenced write of its end: enforces
  * the timeout, passes cancel requests on, and decides the final status. The final write is retried
@@ -46,6 +48,8 @@ class OperationRunner {
 
 	private final NextClaim nextClaim;
 
+	private final ApplicationEventPublisher events;
+
 	private final long startNanos = System.nanoTime();
 
 	private java.util.Optional<ClaimedOperation> next = java.util.Optional.empty();
@@ -63,7 +67,7 @@ class OperationRunner {
 	private volatile String handBackReason;
 
 	OperationRunner(ClaimedOperation op, EngineRequest request, Engine engine, QueueSql sql, RunRecorder recorder, String replica,
-			JsonMapper json, QueueMetrics metrics, NextClaim nextClaim) {
+			JsonMapper json, QueueMetrics metrics, NextClaim nextClaim, ApplicationEventPublisher events) {
 		this.op = op;
 		this.request = request;
 		this.engine = engine;
@@ -73,6 +77,7 @@ class OperationRunner {
 		this.json = json;
 		this.metrics = metrics;
 		this.nextClaim = nextClaim;
+		this.events = events;
 	}
 
 	ClaimedOperation operation() {
@@ -232,7 +237,8 @@ class OperationRunner {
 		java.util.concurrent.atomic.AtomicBoolean firstTry = new java.util.concurrent.atomic.AtomicBoolean(true);
 		QueueSql.Completion completion = retryWhileLeased("write the result (" + status + ")",
 				() -> sql.completeAndClaimNext(finished, replica, op.attempt(), exitCode, reason, outputs, last.lines(),
-						last.events(), nextClaim.engines(), firstTry.getAndSet(false) && nextClaim.wanted()));
+						last.events(), nextClaim.engines(), firstTry.getAndSet(false) && nextClaim.wanted(),
+						() -> events.publishEvent(finished)));
 		completed = true;
 		if (completion == null) {
 			return;

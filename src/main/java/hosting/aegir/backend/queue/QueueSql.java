@@ -8,7 +8,6 @@ import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
 
-import org.springframework.context.ApplicationEventPublisher;
 import org.springframework.context.annotation.Import;
 import org.springframework.dao.DuplicateKeyException;
 import org.springframework.jdbc.core.JdbcTemplate;
@@ -37,7 +36,7 @@ import org.springframework.transaction.annotation.Transactional;
  */
 @Repository
 @Import(LeaseConnections.class)
-public class QueueSql {
+class QueueSql {
 
 	/** Channel on which replicas hear that work was queued (payload: the engine). */
 	public static final String QUEUED_CHANNEL = "aegir_queued";
@@ -49,14 +48,11 @@ public class QueueSql {
 
 	private final JdbcTemplate template;
 
-	private final ApplicationEventPublisher events;
-
 	private final JdbcClient lease;
 
-	QueueSql(JdbcClient jdbc, JdbcTemplate template, ApplicationEventPublisher events, LeaseConnections lease) {
+	QueueSql(JdbcClient jdbc, JdbcTemplate template, LeaseConnections lease) {
 		this.jdbc = jdbc;
 		this.template = template;
-		this.events = events;
 		this.lease = lease.jdbc();
 	}
 
@@ -355,12 +351,13 @@ public class QueueSql {
 	 * and, when {@code claimNext}, the claim of the next operation for the slot it frees. One commit
 	 * per operation instead of two is what lets a replica keep up with short operations. The claim
 	 * sits behind a savepoint, so losing a race for a target to another replica never undoes the
-	 * completion.
+	 * completion. {@code whenWritten} runs in the same transaction once the completion is written (the
+	 * runner publishes {@link OperationFinished} there, so its listeners commit or roll back with it).
 	 */
 	@Transactional
 	public Completion completeAndClaimNext(OperationFinished finished, String replica, int attempt, Integer exitCode,
 			String reason, String outputsJson, List<BufferedLine> lines, List<BufferedEvent> bufferedEvents,
-			Collection<String> engines, boolean claimNext) {
+			Collection<String> engines, boolean claimNext, Runnable whenWritten) {
 		UUID id = finished.id();
 		// The fenced completion first: its row lock holds the lease for the rest of this transaction,
 		// and a stale attempt's last lines are not written at all.
@@ -368,7 +365,7 @@ public class QueueSql {
 		if (written) {
 			appendLog(id, lines);
 			appendEvents(id, bufferedEvents);
-			events.publishEvent(finished);
+			whenWritten.run();
 		}
 		if (!claimNext) {
 			return new Completion(written, Optional.empty());

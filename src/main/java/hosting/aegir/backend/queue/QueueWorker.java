@@ -38,7 +38,7 @@ import org.springframework.transaction.TransactionException;
  * not launch goes back to the queue.
  */
 @Component
-public class QueueWorker implements SmartLifecycle {
+class QueueWorker implements SmartLifecycle {
 
 	private static final Logger log = LoggerFactory.getLogger(QueueWorker.class);
 
@@ -305,7 +305,7 @@ public class QueueWorker implements SmartLifecycle {
 		EngineRequest request = op.engineRequest(json);
 		RunRecorder recorder = new RunRecorder(op.id(), replica.value(), op.attempt(),
 				SecretMask.of(op.secretVars(json), request), sql, logProperties);
-		return new OperationRunner(op, request, engine, sql, recorder, replica.value(), json, metrics, nextClaim);
+		return new OperationRunner(op, request, engine, sql, recorder, replica.value(), json, metrics, nextClaim, events);
 	}
 
 	// Gives an unlaunched claim back (attempt not counted), retrying for a while; should the database
