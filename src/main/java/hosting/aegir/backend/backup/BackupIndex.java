@@ -9,6 +9,7 @@ import java.util.UUID;
 import java.util.regex.Pattern;
 
 import hosting.aegir.backend.queue.OperationFinished;
+import hosting.aegir.backend.queue.OperationStatus;
 
 import org.springframework.context.event.EventListener;
 import org.springframework.jdbc.core.simple.JdbcClient;
@@ -34,7 +35,7 @@ class BackupIndex {
 
 	@EventListener
 	public void record(OperationFinished finished) {
-		if (!"SUCCEEDED".equals(finished.status())) {
+		if (finished.status() != OperationStatus.SUCCEEDED) {
 			return;
 		}
 		if (finished.outputs().get("backup_path") instanceof String path && !path.isBlank()) {

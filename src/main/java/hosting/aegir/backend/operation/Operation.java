@@ -3,6 +3,7 @@ package hosting.aegir.backend.operation;
 import java.time.OffsetDateTime;
 import java.util.UUID;
 
+import hosting.aegir.backend.queue.OperationStatus;
 import jakarta.persistence.Column;
 import jakarta.persistence.Entity;
 import jakarta.persistence.EnumType;

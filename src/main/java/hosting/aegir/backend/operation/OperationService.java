@@ -16,6 +16,7 @@ import hosting.aegir.backend.operation.OperationEvents.TaskTally;
 import hosting.aegir.backend.operation.OperationView.TaskStatus;
 import hosting.aegir.backend.operation.OperationView.TaskView;
 import hosting.aegir.backend.queue.OperationQueue;
+import hosting.aegir.backend.queue.OperationStatus;
 import tools.jackson.core.type.TypeReference;
 import tools.jackson.databind.MapperFeature;
 import tools.jackson.databind.SerializationFeature;

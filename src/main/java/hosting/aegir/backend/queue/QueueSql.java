@@ -196,21 +196,21 @@ class QueueSql {
 	 * empty when the lease is lost (reaped, or re-claimed as a later attempt), CANCELLING when a
 	 * cancel was requested, whether or not its NOTIFY arrived.
 	 */
-	public Optional<String> heartbeat(UUID id, String replica, int attempt) {
+	public Optional<OperationStatus> heartbeat(UUID id, String replica, int attempt) {
 		return lease.sql("""
 				UPDATE operation SET heartbeat_at = now()
 				 WHERE id = :id AND claimed_by = :replica AND attempt = :attempt
 				   AND status IN ('RUNNING', 'CANCELLING')
 				RETURNING status
 				""").param("id", id).param("replica", replica).param("attempt", attempt)
-			.query(String.class).optional();
+			.query(String.class).optional().map(OperationStatus::valueOf);
 	}
 
 	/**
 	 * Records how a run ended, fenced by this replica's lease. False means the lease was lost and the
 	 * result must be discarded.
 	 */
-	public boolean complete(UUID id, String replica, int attempt, String status, Integer exitCode, String reason,
+	public boolean complete(UUID id, String replica, int attempt, OperationStatus status, Integer exitCode, String reason,
 			String outputsJson) {
 		return jdbc.sql("""
 				UPDATE operation
@@ -220,7 +220,7 @@ class QueueSql {
 				       finished_at = now(), heartbeat_at = now()
 				 WHERE id = :id AND claimed_by = :replica AND attempt = :attempt
 				   AND status IN ('RUNNING', 'CANCELLING')
-				""").param("id", id).param("replica", replica).param("attempt", attempt).param("status", status)
+				""").param("id", id).param("replica", replica).param("attempt", attempt).param("status", status.name())
 			.param("exitCode", exitCode).param("reason", reason).param("outputs", outputsJson)
 			.update() == 1;
 	}
@@ -281,7 +281,7 @@ class QueueSql {
 				  FROM reaped
 				""".formatted(QUEUED_CHANNEL)).param("staleSeconds", staleAfter.toMillis() / 1000.0)
 			.param("graceSeconds", (int) deadlineGrace.toSeconds())
-			.query((rs, n) -> new Reaped(rs.getObject("id", UUID.class), rs.getString("status"), rs.getString("type")))
+			.query((rs, n) -> new Reaped(rs.getObject("id", UUID.class), OperationStatus.valueOf(rs.getString("status")), rs.getString("type")))
 			.list();
 	}
 
@@ -292,7 +292,7 @@ class QueueSql {
 	 * submitted with {@code retry} that outlived the grace. Returns the new status; empty if the lease
 	 * was already lost. Through the lease pool: it must work while the main pool is drained.
 	 */
-	public Optional<String> handBack(UUID id, String replica, int attempt, String reason) {
+	public Optional<OperationStatus> handBack(UUID id, String replica, int attempt, String reason) {
 		return lease.sql("""
 				WITH handed AS (
 				    UPDATE operation
@@ -309,7 +309,7 @@ class QueueSql {
 				)
 				SELECT status, CASE WHEN status = 'QUEUED' THEN pg_notify('%s', engine) END AS notified FROM handed
 				""".formatted(QUEUED_CHANNEL)).param("id", id).param("replica", replica).param("attempt", attempt)
-			.param("reason", reason).query((rs, n) -> rs.getString("status")).optional();
+			.param("reason", reason).query((rs, n) -> OperationStatus.valueOf(rs.getString("status"))).optional();
 	}
 
 	/** Answers if the database does, through the lease pool: the lease keeper's probe. */
@@ -318,7 +318,7 @@ class QueueSql {
 	}
 
 	/** One operation the reaper moved, and where to. */
-	public record Reaped(UUID id, String status, String type) {
+	public record Reaped(UUID id, OperationStatus status, String type) {
 	}
 
 	/**
