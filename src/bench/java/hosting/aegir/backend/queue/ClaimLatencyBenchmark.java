@@ -106,7 +106,7 @@ class ClaimLatencyBenchmark {
 					nanos.add(took);
 				}
 				for (ClaimedOperation op : claimed) {
-					sql.complete(op.id(), "bench", op.attempt(), "SUCCEEDED", 0, null, "{}");
+					sql.complete(op.id(), "bench", op.attempt(), OperationStatus.SUCCEEDED, 0, null, "{}");
 				}
 			}
 		}

@@ -4,7 +4,6 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Set;
 
-import hosting.aegir.backend.support.Await;
 import hosting.aegir.backend.support.EngineObservations;
 import hosting.aegir.backend.support.Replica;
 import hosting.aegir.backend.support.TestDatabase;
@@ -12,6 +11,8 @@ import org.junit.jupiter.api.Test;
 
 import org.springframework.context.ConfigurableApplicationContext;
 import org.springframework.jdbc.core.simple.JdbcClient;
+
+import static org.awaitility.Awaitility.await;
 
 /**
  * Claim + complete throughput of the executor with a no-op engine, against the bare statements
@@ -37,7 +38,7 @@ class ClaimThroughputBenchmark {
 			while (done < OPERATIONS) {
 				List<ClaimedOperation> claimed = sql.claim("bare", Set.of("ansible"), 4);
 				for (ClaimedOperation op : claimed) {
-					sql.complete(op.id(), "bare", op.attempt(), "SUCCEEDED", 0, null, "{}");
+					sql.complete(op.id(), "bare", op.attempt(), OperationStatus.SUCCEEDED, 0, null, "{}");
 				}
 				done += claimed.size();
 			}
@@ -49,7 +50,7 @@ class ClaimThroughputBenchmark {
 				"logging.level.root=warn")) {
 			JdbcClient jdbc = replica.getBean(JdbcClient.class);
 			// Poll rarely, through the partial indexes: the harness must not compete with what it measures.
-			Await.until("all claimed and completed", Duration.ofMinutes(10), () -> {
+			await("all claimed and completed").atMost(Duration.ofMinutes(10)).pollInterval(Duration.ofMillis(20)).until(() -> {
 				try {
 					Thread.sleep(250);
 				}

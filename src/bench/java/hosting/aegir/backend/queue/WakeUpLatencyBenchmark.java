@@ -9,7 +9,6 @@ import java.util.Map;
 import java.util.UUID;
 
 import hosting.aegir.backend.support.ApiClient;
-import hosting.aegir.backend.support.Await;
 import hosting.aegir.backend.support.EngineObservations;
 import hosting.aegir.backend.support.Replica;
 import hosting.aegir.backend.support.TestDatabase;
@@ -17,6 +16,8 @@ import org.junit.jupiter.api.Test;
 
 import org.springframework.boot.web.server.context.WebServerApplicationContext;
 import org.springframework.context.ConfigurableApplicationContext;
+
+import static org.awaitility.Awaitility.await;
 
 /**
  * Time from the API's 202 to the engine starting the run, with free executor slots: a replica woken
@@ -58,8 +59,8 @@ class WakeUpLatencyBenchmark {
 				HttpResponse<String> response = api.post("/api/v1/operations", ApiClient.SUBMITTER, api.write(body));
 				long accepted = System.nanoTime();
 				UUID id = UUID.fromString(api.json(response).get("id").asString());
-				Await.until("operation started", Duration.ofSeconds(30), () -> engine.startNanos(id) != null);
-				Await.until("operation ended", Duration.ofSeconds(30), () -> engine.ended(id));
+				await("operation started").atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(20)).until(() -> engine.startNanos(id) != null);
+				await("operation ended").atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(20)).until(() -> engine.ended(id));
 				if (i >= 0) { // the first 20 warm the JIT and the pools
 					long started = engine.startNanos(id);
 					afterAccepted.add(Math.max(0, started - accepted));

@@ -14,7 +14,7 @@ import io.swagger.v3.oas.annotations.media.Schema;
  */
 @Schema(name = "Backup")
 @JsonInclude(JsonInclude.Include.NON_NULL)
-public record Backup(@Schema(example = "42") Long id,
+record Backup(@Schema(example = "42") Long id,
 		@Schema(example = "/var/aegir/backups/example.org-20261125T101500123456Z-k3x9qa.tar.gz") String path,
 		@Schema(example = "48213012") Long sizeBytes,
 		@Schema(example = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08") String sha256,

@@ -26,7 +26,7 @@ import org.springframework.web.util.UriComponentsBuilder;
 @RestController
 @RequestMapping(path = "/api/v1/backups", produces = MediaType.APPLICATION_JSON_VALUE)
 @Tag(name = "Backups", description = "Backups recorded from operation outputs")
-public class BackupController {
+class BackupController {
 
 	private final BackupIndex backups;
 

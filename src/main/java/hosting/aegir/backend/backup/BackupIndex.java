@@ -22,7 +22,7 @@ import org.springframework.stereotype.Repository;
  * them per site, newest first, in pages by id. All of the feature's SQL is here.
  */
 @Repository
-public class BackupIndex {
+class BackupIndex {
 
 	private static final Pattern SHA256 = Pattern.compile("[0-9a-f]{64}");
 

@@ -14,7 +14,7 @@ import org.springframework.web.bind.annotation.RestController;
 @RestController
 @RequestMapping(path = "/api/v1/tasks", produces = MediaType.APPLICATION_JSON_VALUE)
 @Tag(name = "Catalog", description = "The tasks that exist and the variables they take")
-public class CatalogController {
+class CatalogController {
 
 	private final TaskCatalog catalog;
 

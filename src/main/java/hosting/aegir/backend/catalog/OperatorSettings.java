@@ -26,7 +26,7 @@ import org.springframework.stereotype.Component;
  * a request), and the request paths that must stay inside an operator root (with the root's default).
  */
 @Component
-public class OperatorSettings {
+class OperatorSettings {
 
 	/** One role's declaration. */
 	public record RoleSettings(Set<String> settings, Map<String, String> requestPaths, Map<String, Object> defaults) {

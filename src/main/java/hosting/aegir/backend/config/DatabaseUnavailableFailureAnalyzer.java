@@ -12,7 +12,7 @@ import org.springframework.core.env.Environment;
  * Replaces the wall of stack traces of a start-up without a database with one statement of what
  * failed and what to set.
  */
-public class DatabaseUnavailableFailureAnalyzer implements FailureAnalyzer {
+class DatabaseUnavailableFailureAnalyzer implements FailureAnalyzer {
 
 	private final Environment environment;
 

@@ -34,7 +34,7 @@ import org.springframework.context.annotation.Configuration;
  * give, with examples, so that Swagger UI shows the errors as well as the successes.
  */
 @Configuration
-public class OpenApiConfig {
+class OpenApiConfig {
 
 	private static final String PROBLEM = "Problem";
 

@@ -9,7 +9,7 @@ import org.springframework.context.annotation.Configuration;
 
 /** Tomcat answers what it refuses itself with problem documents too. */
 @Configuration
-public class TomcatConfig {
+class TomcatConfig {
 
 	@Bean
 	TomcatContextCustomizer problemErrorReports() {

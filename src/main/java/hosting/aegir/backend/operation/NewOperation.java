@@ -4,7 +4,7 @@ import java.util.List;
 import java.util.Map;
 
 /** A submitted operation after defaults are applied: what is stored and what the idempotency hash covers. */
-public record NewOperation(String type, String engine, String target, String hosts, Map<String, Object> vars,
+record NewOperation(String type, String engine, String target, String hosts, Map<String, Object> vars,
 		List<TaskSpec> tasks, int timeoutSeconds, boolean retry, int maxAttempts, String idempotencyKey,
 		List<String> secretVars, String callbackUrl, boolean check, int verbosity) {
 

@@ -3,6 +3,7 @@ package hosting.aegir.backend.operation;
 import java.time.OffsetDateTime;
 import java.util.UUID;
 
+import hosting.aegir.backend.queue.OperationStatus;
 import jakarta.persistence.Column;
 import jakarta.persistence.Entity;
 import jakarta.persistence.EnumType;
@@ -18,11 +19,11 @@ import org.springframework.data.domain.Persistable;
 /**
  * The stored Operation row. JSON columns are kept as text here and parsed by the service, so the
  * entity stays independent of the JSON library; status changes never go through this entity but
- * through the guarded updates of {@link OperationTransitions} and the queue.
+ * through the queue's guarded updates ({@link hosting.aegir.backend.queue.OperationQueue} and the runner).
  */
 @Entity
 @Table(name = "operation")
-public class Operation implements Persistable<UUID> {
+class Operation implements Persistable<UUID> {
 
 	@Id
 	private UUID id;

@@ -4,6 +4,7 @@ import java.net.URI;
 import java.security.Principal;
 import java.util.UUID;
 
+import hosting.aegir.backend.queue.OperationStatus;
 import io.swagger.v3.oas.annotations.Operation;
 import io.swagger.v3.oas.annotations.Parameter;
 import io.swagger.v3.oas.annotations.headers.Header;
@@ -38,7 +39,7 @@ import org.springframework.web.context.request.WebRequest;
 @RestController
 @RequestMapping(path = "/api/v1/operations", produces = MediaType.APPLICATION_JSON_VALUE)
 @Tag(name = "Operations", description = "Submit operations and follow them to the end")
-public class OperationController {
+class OperationController {
 
 	/** Who submitted and cancelled what: a logger of its own, so operators can route and keep these lines. */
 	private static final Logger AUDIT = LoggerFactory.getLogger("hosting.aegir.backend.audit");

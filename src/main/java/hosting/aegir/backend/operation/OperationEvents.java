@@ -9,7 +9,7 @@ import org.springframework.stereotype.Repository;
 
 /** Reads the structured task events of operations, and summarises them per task. */
 @Repository
-public class OperationEvents {
+class OperationEvents {
 
 	private final JdbcClient jdbc;
 

@@ -9,7 +9,7 @@ import org.springframework.stereotype.Repository;
 
 /** Reads and appends the numbered log lines of operations. */
 @Repository
-public class OperationLog {
+class OperationLog {
 
 	private final JdbcClient jdbc;
 

@@ -14,7 +14,8 @@ import java.util.UUID;
 import hosting.aegir.backend.operation.OperationEvents.TaskTally;
 import hosting.aegir.backend.operation.OperationView.TaskStatus;
 import hosting.aegir.backend.operation.OperationView.TaskView;
-import hosting.aegir.backend.queue.QueueSql;
+import hosting.aegir.backend.queue.OperationQueue;
+import hosting.aegir.backend.queue.OperationStatus;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import tools.jackson.core.type.TypeReference;
@@ -40,7 +41,7 @@ public class OperationService {
 
 	private final OperationRepository operations;
 
-	private final QueueSql queue;
+	private final OperationQueue queue;
 
 	private final OperationLog log;
 
@@ -59,7 +60,7 @@ public class OperationService {
 	// Sorted keys and properties: equal requests hash equally whatever order the client wrote.
 	private final JsonMapper canonicalJson;
 
-	OperationService(OperationRepository operations, QueueSql queue, OperationLog log, OperationEvents events,
+	OperationService(OperationRepository operations, OperationQueue queue, OperationLog log, OperationEvents events,
 			OperationList list, SubmissionPolicy policy, OperationRows rows, JsonMapper json,
 			CallbackDeliveries callbacks) {
 		this.list = list;

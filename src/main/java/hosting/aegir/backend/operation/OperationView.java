@@ -6,6 +6,7 @@ import java.util.Map;
 import java.util.UUID;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
+import hosting.aegir.backend.queue.OperationStatus;
 import io.swagger.v3.oas.annotations.media.Schema;
 
 /** An operation as the API shows it: its request, its state, its outputs and the status of each task. */

@@ -21,7 +21,7 @@ import org.springframework.stereotype.Component;
 
 /** Turns a submitted request into the operation to store: applies defaults, checks what needs configuration to check. */
 @Component
-public class SubmissionPolicy {
+class SubmissionPolicy {
 
 	private static final int DEFAULT_MAX_ATTEMPTS_WITH_RETRY = 3;
 

@@ -15,7 +15,7 @@ import jakarta.validation.Payload;
 @Target({ ElementType.FIELD, ElementType.PARAMETER, ElementType.RECORD_COMPONENT, ElementType.TYPE_USE })
 @Retention(RetentionPolicy.RUNTIME)
 @Constraint(validatedBy = VarNamesValidator.class)
-public @interface VarNames {
+@interface VarNames {
 
 	String message() default "keys must be variable names ([A-Za-z_][A-Za-z0-9_]*, at most 100 characters) and not reserved by Ansible (ansible_*, hostvars, ...)";
 

@@ -8,7 +8,7 @@ import jakarta.validation.ConstraintValidator;
 import jakarta.validation.ConstraintValidatorContext;
 
 /** Checks {@link VarNames}; names the first offending key in the message. */
-public class VarNamesValidator implements ConstraintValidator<VarNames, Map<String, ?>> {
+class VarNamesValidator implements ConstraintValidator<VarNames, Map<String, ?>> {
 
 	private static final Pattern NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_]{0,99}");
 

@@ -13,7 +13,7 @@ import tools.jackson.core.type.TypeReference;
 import tools.jackson.databind.json.JsonMapper;
 
 /** An operation this replica has claimed and must run, as the claim query returned it. */
-public record ClaimedOperation(UUID id, String type, String engine, String target, String hosts, String varsJson,
+record ClaimedOperation(UUID id, String type, String engine, String target, String hosts, String varsJson,
 		String tasksJson, String secretVarsJson, int timeoutSeconds, int attempt, int maxAttempts, boolean retry,
 		Instant startedAt, boolean check, int verbosity) {
 

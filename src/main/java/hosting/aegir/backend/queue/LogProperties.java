@@ -14,6 +14,6 @@ import org.springframework.util.unit.DataSize;
  * @param batchSize a buffer this large is written at once
  */
 @ConfigurationProperties("aegir.log")
-public record LogProperties(@DefaultValue("16MB") DataSize maxBytes, @DefaultValue("200ms") Duration flushInterval,
+record LogProperties(@DefaultValue("16MB") DataSize maxBytes, @DefaultValue("200ms") Duration flushInterval,
 		@DefaultValue("500") int batchSize) {
 }

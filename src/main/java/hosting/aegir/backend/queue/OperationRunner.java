@@ -15,6 +15,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import tools.jackson.databind.json.JsonMapper;
 
+import org.springframework.context.ApplicationEventPublisher;
+
 /**
  * Runs one claimed operation on its engine, from start to the fenced write of its end: enforces
  * the timeout, passes cancel requests on, and decides the final status. The final write is retried
@@ -46,6 +48,8 @@ class OperationRunner {
 
 	private final NextClaim nextClaim;
 
+	private final ApplicationEventPublisher events;
+
 	private final long startNanos = System.nanoTime();
 
 	private java.util.Optional<ClaimedOperation> next = java.util.Optional.empty();
@@ -63,7 +67,7 @@ class OperationRunner {
 	private volatile String handBackReason;
 
 	OperationRunner(ClaimedOperation op, EngineRequest request, Engine engine, QueueSql sql, RunRecorder recorder, String replica,
-			JsonMapper json, QueueMetrics metrics, NextClaim nextClaim) {
+			JsonMapper json, QueueMetrics metrics, NextClaim nextClaim, ApplicationEventPublisher events) {
 		this.op = op;
 		this.request = request;
 		this.engine = engine;
@@ -73,6 +77,7 @@ class OperationRunner {
 		this.json = json;
 		this.metrics = metrics;
 		this.nextClaim = nextClaim;
+		this.events = events;
 	}
 
 	ClaimedOperation operation() {
@@ -148,7 +153,7 @@ class OperationRunner {
 		}
 		catch (RuntimeException ex) {
 			log.warn("Engine {} could not start operation {}", engine.name(), op.id(), ex);
-			finish("FAILED", null, "the " + engine.name() + " engine could not start the run: " + ex.getMessage());
+			finish(OperationStatus.FAILED, null, "the " + engine.name() + " engine could not start the run: " + ex.getMessage());
 			return;
 		}
 		execution = started;
@@ -176,17 +181,17 @@ class OperationRunner {
 			result = new EngineResult(-1, "the " + engine.name() + " engine failed: " + ex.getCause().getMessage());
 		}
 		if (timedOut) {
-			finish("TIMED_OUT", result.exitCode(), "timed out after " + op.timeoutSeconds() + " s"
+			finish(OperationStatus.TIMED_OUT, result.exitCode(), "timed out after " + op.timeoutSeconds() + " s"
 					+ (result.failure() != null && result.exitCode() == -1 ? "; " + result.failure() : ""));
 		}
 		else if (result.succeeded()) {
-			finish("SUCCEEDED", 0, cancelReason == null ? null : "the run had finished when the cancel arrived");
+			finish(OperationStatus.SUCCEEDED, 0, cancelReason == null ? null : "the run had finished when the cancel arrived");
 		}
 		else if (cancelReason != null) {
-			finish("CANCELLED", result.exitCode(), cancelReason);
+			finish(OperationStatus.CANCELLED, result.exitCode(), cancelReason);
 		}
 		else {
-			finish("FAILED", result.exitCode(),
+			finish(OperationStatus.FAILED, result.exitCode(),
 					result.failure() != null ? result.failure() : "the run exited with code " + result.exitCode());
 		}
 	}
@@ -208,7 +213,7 @@ class OperationRunner {
 		}
 	}
 
-	private void finish(String status, Integer exitCode, String unmaskedReason) {
+	private void finish(OperationStatus status, Integer exitCode, String unmaskedReason) {
 		completing = true;
 		// A failure message can quote a secret (a command's error naming its arguments): mask it like the log.
 		String reason = recorder.reason(unmaskedReason);
@@ -218,7 +223,7 @@ class OperationRunner {
 			completed = true;
 			return;
 		}
-		if (handBackReason != null && !"SUCCEEDED".equals(status)) {
+		if (handBackReason != null && status != OperationStatus.SUCCEEDED) {
 			giveBack();
 			return;
 		}
@@ -232,7 +237,8 @@ class OperationRunner {
 		java.util.concurrent.atomic.AtomicBoolean firstTry = new java.util.concurrent.atomic.AtomicBoolean(true);
 		QueueSql.Completion completion = retryWhileLeased("write the result (" + status + ")",
 				() -> sql.completeAndClaimNext(finished, replica, op.attempt(), exitCode, reason, outputs, last.lines(),
-						last.events(), nextClaim.engines(), firstTry.getAndSet(false) && nextClaim.wanted()));
+						last.events(), nextClaim.engines(), firstTry.getAndSet(false) && nextClaim.wanted(),
+						() -> events.publishEvent(finished)));
 		completed = true;
 		if (completion == null) {
 			return;
@@ -259,7 +265,7 @@ class OperationRunner {
 				() -> sql.handBack(op.id(), replica, op.attempt(), "re-queued: " + handBackReason + " (attempt not counted)"));
 		completed = true;
 		if (status != null) {
-			log.info("Operation {} attempt {} handed back: now {}", op.id(), op.attempt(), status.orElse("owned by another"));
+			log.info("Operation {} attempt {} handed back: now {}", op.id(), op.attempt(), status.map(OperationStatus::name).orElse("owned by another"));
 		}
 	}
 

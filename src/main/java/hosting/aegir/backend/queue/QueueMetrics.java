@@ -22,7 +22,7 @@ import org.springframework.stereotype.Component;
  * (each distinct tag value is a time series kept for ever).
  */
 @Component
-public class QueueMetrics {
+class QueueMetrics {
 
 	static final String OTHER_TASK = "other";
 
@@ -76,12 +76,12 @@ public class QueueMetrics {
 			.register(registry).increment();
 	}
 
-	void finished(ClaimedOperation op, String status, Duration duration) {
+	void finished(ClaimedOperation op, OperationStatus status, Duration duration) {
 		String task = task(op);
 		Counter.builder("aegir.operations.finished").tag("engine", op.engine()).tag("task", task)
-			.tag("status", status).register(registry).increment();
+			.tag("status", status.name()).register(registry).increment();
 		Timer.builder("aegir.operations.duration").tag("engine", op.engine()).tag("task", task)
-			.tag("status", status).publishPercentileHistogram().register(registry).record(duration);
+			.tag("status", status.name()).publishPercentileHistogram().register(registry).record(duration);
 	}
 
 	// The engine was checked at submit (an enabled one), the status is an OperationStatus name.
@@ -96,8 +96,8 @@ public class QueueMetrics {
 		}
 	}
 
-	void reaped(String outcome) {
-		Counter.builder("aegir.operations.reaped").tag("outcome", outcome).register(registry).increment();
+	void reaped(OperationStatus outcome) {
+		Counter.builder("aegir.operations.reaped").tag("outcome", outcome.name()).register(registry).increment();
 	}
 
 }

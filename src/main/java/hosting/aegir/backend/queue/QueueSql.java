@@ -8,7 +8,6 @@ import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
 
-import org.springframework.context.ApplicationEventPublisher;
 import org.springframework.context.annotation.Import;
 import org.springframework.dao.DuplicateKeyException;
 import org.springframework.jdbc.core.JdbcTemplate;
@@ -37,7 +36,7 @@ import org.springframework.transaction.annotation.Transactional;
  */
 @Repository
 @Import(LeaseConnections.class)
-public class QueueSql {
+class QueueSql {
 
 	/** Channel on which replicas hear that work was queued (payload: the engine). */
 	public static final String QUEUED_CHANNEL = "aegir_queued";
@@ -49,14 +48,11 @@ public class QueueSql {
 
 	private final JdbcTemplate template;
 
-	private final ApplicationEventPublisher events;
-
 	private final JdbcClient lease;
 
-	QueueSql(JdbcClient jdbc, JdbcTemplate template, ApplicationEventPublisher events, LeaseConnections lease) {
+	QueueSql(JdbcClient jdbc, JdbcTemplate template, LeaseConnections lease) {
 		this.jdbc = jdbc;
 		this.template = template;
-		this.events = events;
 		this.lease = lease.jdbc();
 	}
 
@@ -201,21 +197,21 @@ public class QueueSql {
 	 * empty when the lease is lost (reaped, or re-claimed as a later attempt), CANCELLING when a
 	 * cancel was requested, whether or not its NOTIFY arrived.
 	 */
-	public Optional<String> heartbeat(UUID id, String replica, int attempt) {
+	public Optional<OperationStatus> heartbeat(UUID id, String replica, int attempt) {
 		return lease.sql("""
 				UPDATE operation SET heartbeat_at = now()
 				 WHERE id = :id AND claimed_by = :replica AND attempt = :attempt
 				   AND status IN ('RUNNING', 'CANCELLING')
 				RETURNING status
 				""").param("id", id).param("replica", replica).param("attempt", attempt)
-			.query(String.class).optional();
+			.query(String.class).optional().map(OperationStatus::valueOf);
 	}
 
 	/**
 	 * Records how a run ended, fenced by this replica's lease. False means the lease was lost and the
 	 * result must be discarded.
 	 */
-	public boolean complete(UUID id, String replica, int attempt, String status, Integer exitCode, String reason,
+	public boolean complete(UUID id, String replica, int attempt, OperationStatus status, Integer exitCode, String reason,
 			String outputsJson) {
 		return jdbc.sql("""
 				UPDATE operation
@@ -225,7 +221,7 @@ public class QueueSql {
 				       finished_at = now(), heartbeat_at = now()
 				 WHERE id = :id AND claimed_by = :replica AND attempt = :attempt
 				   AND status IN ('RUNNING', 'CANCELLING')
-				""").param("id", id).param("replica", replica).param("attempt", attempt).param("status", status)
+				""").param("id", id).param("replica", replica).param("attempt", attempt).param("status", status.name())
 			.param("exitCode", exitCode).param("reason", reason).param("outputs", outputsJson)
 			.update() == 1;
 	}
@@ -286,7 +282,7 @@ public class QueueSql {
 				  FROM reaped
 				""".formatted(QUEUED_CHANNEL)).param("staleSeconds", staleAfter.toMillis() / 1000.0)
 			.param("graceSeconds", (int) deadlineGrace.toSeconds())
-			.query((rs, n) -> new Reaped(rs.getObject("id", UUID.class), rs.getString("status"), rs.getString("type")))
+			.query((rs, n) -> new Reaped(rs.getObject("id", UUID.class), OperationStatus.valueOf(rs.getString("status")), rs.getString("type")))
 			.list();
 	}
 
@@ -297,7 +293,7 @@ public class QueueSql {
 	 * submitted with {@code retry} that outlived the grace. Returns the new status; empty if the lease
 	 * was already lost. Through the lease pool: it must work while the main pool is drained.
 	 */
-	public Optional<String> handBack(UUID id, String replica, int attempt, String reason) {
+	public Optional<OperationStatus> handBack(UUID id, String replica, int attempt, String reason) {
 		return lease.sql("""
 				WITH handed AS (
 				    UPDATE operation
@@ -314,7 +310,7 @@ public class QueueSql {
 				)
 				SELECT status, CASE WHEN status = 'QUEUED' THEN pg_notify('%s', engine) END AS notified FROM handed
 				""".formatted(QUEUED_CHANNEL)).param("id", id).param("replica", replica).param("attempt", attempt)
-			.param("reason", reason).query((rs, n) -> rs.getString("status")).optional();
+			.param("reason", reason).query((rs, n) -> OperationStatus.valueOf(rs.getString("status"))).optional();
 	}
 
 	/** Answers if the database does, through the lease pool: the lease keeper's probe. */
@@ -323,7 +319,7 @@ public class QueueSql {
 	}
 
 	/** One operation the reaper moved, and where to. */
-	public record Reaped(UUID id, String status, String type) {
+	public record Reaped(UUID id, OperationStatus status, String type) {
 	}
 
 	/**
@@ -356,12 +352,13 @@ public class QueueSql {
 	 * and, when {@code claimNext}, the claim of the next operation for the slot it frees. One commit
 	 * per operation instead of two is what lets a replica keep up with short operations. The claim
 	 * sits behind a savepoint, so losing a race for a target to another replica never undoes the
-	 * completion.
+	 * completion. {@code whenWritten} runs in the same transaction once the completion is written (the
+	 * runner publishes {@link OperationFinished} there, so its listeners commit or roll back with it).
 	 */
 	@Transactional
 	public Completion completeAndClaimNext(OperationFinished finished, String replica, int attempt, Integer exitCode,
 			String reason, String outputsJson, List<BufferedLine> lines, List<BufferedEvent> bufferedEvents,
-			Collection<String> engines, boolean claimNext) {
+			Collection<String> engines, boolean claimNext, Runnable whenWritten) {
 		UUID id = finished.id();
 		// The fenced completion first: its row lock holds the lease for the rest of this transaction,
 		// and a stale attempt's last lines are not written at all.
@@ -369,7 +366,7 @@ public class QueueSql {
 		if (written) {
 			appendLog(id, lines);
 			appendEvents(id, bufferedEvents);
-			events.publishEvent(finished);
+			whenWritten.run();
 		}
 		if (!claimNext) {
 			return new Completion(written, Optional.empty());

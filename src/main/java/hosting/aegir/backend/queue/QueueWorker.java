@@ -38,7 +38,7 @@ import org.springframework.transaction.TransactionException;
  * not launch goes back to the queue.
  */
 @Component
-public class QueueWorker implements SmartLifecycle {
+class QueueWorker implements SmartLifecycle {
 
 	private static final Logger log = LoggerFactory.getLogger(QueueWorker.class);
 
@@ -305,7 +305,7 @@ public class QueueWorker implements SmartLifecycle {
 		EngineRequest request = op.engineRequest(json);
 		RunRecorder recorder = new RunRecorder(op.id(), replica.value(), op.attempt(),
 				SecretMask.of(op.secretVars(json), request), sql, logProperties);
-		return new OperationRunner(op, request, engine, sql, recorder, replica.value(), json, metrics, nextClaim);
+		return new OperationRunner(op, request, engine, sql, recorder, replica.value(), json, metrics, nextClaim, events);
 	}
 
 	// Gives an unlaunched claim back (attempt not counted), retrying for a while; should the database
@@ -316,7 +316,7 @@ public class QueueWorker implements SmartLifecycle {
 		while (true) {
 			try {
 				var status = sql.handBack(op.id(), replica.value(), op.attempt(), "re-queued: " + reason + " (attempt not counted)");
-				log.info("Operation {} handed back: now {}", op.id(), status.orElse("owned by another"));
+				log.info("Operation {} handed back: now {}", op.id(), status.map(OperationStatus::name).orElse("owned by another"));
 				return;
 			}
 			catch (RuntimeException ex) {
@@ -332,7 +332,7 @@ public class QueueWorker implements SmartLifecycle {
 
 	private void failUnlaunched(ClaimedOperation op, String reason) {
 		try {
-			sql.complete(op.id(), replica.value(), op.attempt(), "FAILED", null, reason, "{}");
+			sql.complete(op.id(), replica.value(), op.attempt(), OperationStatus.FAILED, null, reason, "{}");
 		}
 		catch (RuntimeException ex) {
 			log.warn("Could not fail operation {} ({}); the reaper will settle it", op.id(), ex.getMessage());
@@ -383,7 +383,7 @@ public class QueueWorker implements SmartLifecycle {
 					op.attempt());
 			runner.leaseLost();
 		}
-		else if ("CANCELLING".equals(status.get())) {
+		else if (status.get() == OperationStatus.CANCELLING) {
 			runner.cancel("cancel requested");
 		}
 	}

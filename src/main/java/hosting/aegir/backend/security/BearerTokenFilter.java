@@ -26,7 +26,7 @@ import org.springframework.web.filter.OncePerRequestFilter;
  * without the header goes on anonymous (and is refused where a role is needed); a wrong token is
  * refused here.
  */
-public class BearerTokenFilter extends OncePerRequestFilter {
+class BearerTokenFilter extends OncePerRequestFilter {
 
 	private static final String PREFIX = "Bearer ";
 

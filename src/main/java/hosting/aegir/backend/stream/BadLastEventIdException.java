@@ -2,7 +2,7 @@ package hosting.aegir.backend.stream;
 
 import java.util.List;
 
-import hosting.aegir.backend.web.FieldError;
+import hosting.aegir.backend.web.InvalidField;
 import hosting.aegir.backend.web.ProblemTypes;
 
 import org.springframework.http.HttpStatus;
@@ -21,7 +21,7 @@ class BadLastEventIdException extends ErrorResponseException {
 	private static ProblemDetail problem() {
 		ProblemDetail problem = ProblemDetail.forStatusAndDetail(HttpStatus.BAD_REQUEST, "Last-Event-ID: " + MESSAGE);
 		problem.setType(ProblemTypes.VALIDATION_FAILED);
-		problem.setProperty("errors", List.of(new FieldError("Last-Event-ID", MESSAGE)));
+		problem.setProperty("errors", List.of(new InvalidField("Last-Event-ID", MESSAGE)));
 		return problem;
 	}
 

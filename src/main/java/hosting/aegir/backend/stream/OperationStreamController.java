@@ -22,7 +22,7 @@ import org.springframework.web.servlet.mvc.method.annotation.SseEmitter;
 /** {@code GET /api/v1/operations/{id}/stream}: an operation's status, task events and log lines, pushed as they happen. */
 @RestController
 @Tag(name = "Operations", description = "Submit operations and follow them to the end")
-public class OperationStreamController {
+class OperationStreamController {
 
 	private final OperationService operations;
 

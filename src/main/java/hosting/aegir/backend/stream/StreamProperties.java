@@ -16,7 +16,7 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * @param senders threads that write events to the clients, shared by all streams
  */
 @ConfigurationProperties("aegir.stream")
-public record StreamProperties(@DefaultValue("2000") int maxStreams, @DefaultValue("2s") Duration pollInterval,
+record StreamProperties(@DefaultValue("2000") int maxStreams, @DefaultValue("2s") Duration pollInterval,
 		@DefaultValue("20s") Duration keepAlive, @DefaultValue("30m") Duration maxDuration,
 		@DefaultValue("true") boolean notifications, @DefaultValue("4") int senders) {
 }

@@ -42,7 +42,7 @@ import org.springframework.web.servlet.mvc.method.annotation.ResponseEntityExcep
  * and answered without its internals.
  */
 @RestControllerAdvice
-public class ApiExceptionHandler extends ResponseEntityExceptionHandler {
+class ApiExceptionHandler extends ResponseEntityExceptionHandler {
 
 	private static final Logger log = LoggerFactory.getLogger(ApiExceptionHandler.class);
 
@@ -75,7 +75,7 @@ public class ApiExceptionHandler extends ResponseEntityExceptionHandler {
 		}, ex.getMessage());
 		problem.setProperty("errors", ex.violations()
 			.stream()
-			.map(v -> new hosting.aegir.backend.web.FieldError(v.field(), v.message()))
+			.map(v -> new InvalidField(v.field(), v.message()))
 			.toList());
 		return problem;
 	}
@@ -83,11 +83,11 @@ public class ApiExceptionHandler extends ResponseEntityExceptionHandler {
 	// Spring MVC validates handler parameters itself; this covers validation anywhere else.
 	@ExceptionHandler(jakarta.validation.ConstraintViolationException.class)
 	ProblemDetail constraintViolation(jakarta.validation.ConstraintViolationException ex) {
-		List<hosting.aegir.backend.web.FieldError> errors = ex.getConstraintViolations()
+		List<InvalidField> errors = ex.getConstraintViolations()
 			.stream()
 			.map(v -> {
 				String path = v.getPropertyPath().toString();
-				return new hosting.aegir.backend.web.FieldError(path.substring(path.lastIndexOf('.') + 1), v.getMessage());
+				return new InvalidField(path.substring(path.lastIndexOf('.') + 1), v.getMessage());
 			})
 			.toList();
 		ProblemDetail problem = problem(HttpStatus.BAD_REQUEST, ProblemTypes.VALIDATION_FAILED,
@@ -143,30 +143,30 @@ public class ApiExceptionHandler extends ResponseEntityExceptionHandler {
 	@Override
 	protected ResponseEntity<Object> handleMethodArgumentNotValid(MethodArgumentNotValidException ex,
 			HttpHeaders headers, HttpStatusCode status, WebRequest request) {
-		List<hosting.aegir.backend.web.FieldError> errors = new ArrayList<>();
+		List<InvalidField> errors = new ArrayList<>();
 		for (FieldError error : ex.getBindingResult().getFieldErrors()) {
-			errors.add(new hosting.aegir.backend.web.FieldError(error.getField(), error.getDefaultMessage()));
+			errors.add(new InvalidField(error.getField(), error.getDefaultMessage()));
 		}
 		ex.getBindingResult()
 			.getGlobalErrors()
-			.forEach(e -> errors.add(new hosting.aegir.backend.web.FieldError(e.getObjectName(), e.getDefaultMessage())));
+			.forEach(e -> errors.add(new InvalidField(e.getObjectName(), e.getDefaultMessage())));
 		return validationFailed(errors, headers, request, ex);
 	}
 
 	@Override
 	protected ResponseEntity<Object> handleHandlerMethodValidationException(HandlerMethodValidationException ex,
 			HttpHeaders headers, HttpStatusCode status, WebRequest request) {
-		List<hosting.aegir.backend.web.FieldError> errors = new ArrayList<>();
+		List<InvalidField> errors = new ArrayList<>();
 		ex.getParameterValidationResults().forEach(result -> {
 			if (result instanceof ParameterErrors body) {
 				// A @Valid body validated together with other parameters: name its fields.
 				body.getFieldErrors()
-					.forEach(e -> errors.add(new hosting.aegir.backend.web.FieldError(e.getField(), e.getDefaultMessage())));
+					.forEach(e -> errors.add(new InvalidField(e.getField(), e.getDefaultMessage())));
 				return;
 			}
 			String name = parameterName(result.getMethodParameter());
 			for (MessageSourceResolvable error : result.getResolvableErrors()) {
-				errors.add(new hosting.aegir.backend.web.FieldError(name, error.getDefaultMessage()));
+				errors.add(new InvalidField(name, error.getDefaultMessage()));
 			}
 		});
 		return validationFailed(errors, headers, request, ex);
@@ -184,15 +184,15 @@ public class ApiExceptionHandler extends ResponseEntityExceptionHandler {
 		return parameter.getParameterName();
 	}
 
-	private ResponseEntity<Object> validationFailed(List<hosting.aegir.backend.web.FieldError> errors,
+	private ResponseEntity<Object> validationFailed(List<InvalidField> errors,
 			HttpHeaders headers, WebRequest request, Exception ex) {
 		String detail = errors.isEmpty() ? "the request is invalid"
 				: errors.stream().map(e -> e.field() + ": " + e.message()).sorted().reduce((a, b) -> a + "; " + b).get();
 		ProblemDetail problem = problem(HttpStatus.BAD_REQUEST, ProblemTypes.VALIDATION_FAILED, detail);
 		// Sorted like the detail, so the same mistake always reads the same.
 		problem.setProperty("errors", errors.stream()
-			.sorted(java.util.Comparator.comparing(hosting.aegir.backend.web.FieldError::field)
-				.thenComparing(hosting.aegir.backend.web.FieldError::message))
+			.sorted(java.util.Comparator.comparing(InvalidField::field)
+				.thenComparing(InvalidField::message))
 			.toList());
 		return handleExceptionInternal(ex, problem, headers, HttpStatus.BAD_REQUEST, request);
 	}
@@ -205,7 +205,7 @@ public class ApiExceptionHandler extends ResponseEntityExceptionHandler {
 		String expected = ex.getRequiredType() == null ? "another type" : describe(ex.getRequiredType());
 		ProblemDetail problem = problem(HttpStatus.BAD_REQUEST, ProblemTypes.VALIDATION_FAILED,
 				name + ": must be " + expected);
-		problem.setProperty("errors", List.of(new hosting.aegir.backend.web.FieldError(name, "must be " + expected)));
+		problem.setProperty("errors", List.of(new InvalidField(name, "must be " + expected)));
 		return handleExceptionInternal(ex, problem, headers, HttpStatus.BAD_REQUEST, request);
 	}
 
@@ -217,7 +217,7 @@ public class ApiExceptionHandler extends ResponseEntityExceptionHandler {
 					causedBy(ex, PayloadTooLargeException.class).getMessage());
 			return handleExceptionInternal(ex, problem, headers, HttpStatus.CONTENT_TOO_LARGE, request);
 		}
-		hosting.aegir.backend.web.FieldError error = unreadable(ex);
+		InvalidField error = unreadable(ex);
 		String detail = error.field() == null ? error.message() : error.field() + ": " + error.message();
 		ProblemDetail problem = problem(HttpStatus.BAD_REQUEST, ProblemTypes.INVALID_REQUEST, detail);
 		if (error.field() != null) {
@@ -227,25 +227,25 @@ public class ApiExceptionHandler extends ResponseEntityExceptionHandler {
 	}
 
 	// Where the body went wrong (null when it is not one field's fault) and what is wrong there.
-	private static hosting.aegir.backend.web.FieldError unreadable(HttpMessageNotReadableException ex) {
+	private static InvalidField unreadable(HttpMessageNotReadableException ex) {
 		JacksonException json = causedBy(ex, JacksonException.class);
 		if (json == null) {
-			return new hosting.aegir.backend.web.FieldError(null,
+			return new InvalidField(null,
 					ex.getMessage() != null && ex.getMessage().startsWith("Required request body is missing")
 							? "a JSON request body is required" : "the request body could not be read");
 		}
 		String where = json.getPath().isEmpty() ? null : path(json.getPath());
 		if (json instanceof UnrecognizedPropertyException) {
-			return new hosting.aegir.backend.web.FieldError(where, "unknown field");
+			return new InvalidField(where, "unknown field");
 		}
 		if (json instanceof InvalidFormatException invalid && where != null) {
-			return new hosting.aegir.backend.web.FieldError(where, "must be " + describe(invalid.getTargetType()));
+			return new InvalidField(where, "must be " + describe(invalid.getTargetType()));
 		}
 		if (json instanceof MismatchedInputException mismatched) {
-			return where == null ? new hosting.aegir.backend.web.FieldError(null, "the body must be a JSON object")
-					: new hosting.aegir.backend.web.FieldError(where, "must be " + describe(mismatched.getTargetType()));
+			return where == null ? new InvalidField(null, "the body must be a JSON object")
+					: new InvalidField(where, "must be " + describe(mismatched.getTargetType()));
 		}
-		return new hosting.aegir.backend.web.FieldError(null, "malformed JSON: " + clip(json.getOriginalMessage()));
+		return new InvalidField(null, "malformed JSON: " + clip(json.getOriginalMessage()));
 	}
 
 	private static String path(List<Reference> references) {

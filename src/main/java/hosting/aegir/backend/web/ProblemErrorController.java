@@ -17,7 +17,7 @@ import org.springframework.web.bind.annotation.RestController;
  */
 @RestController
 @Hidden
-public class ProblemErrorController implements ErrorController {
+class ProblemErrorController implements ErrorController {
 
 	@RequestMapping("/error")
 	public ResponseEntity<ProblemDetail> error(HttpServletRequest request) {

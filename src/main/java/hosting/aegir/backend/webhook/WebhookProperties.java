@@ -23,7 +23,7 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * @param notifications wake on LISTEN/NOTIFY; off behind a transaction-pooling PgBouncer
  */
 @ConfigurationProperties("aegir.webhooks")
-public record WebhookProperties(@DefaultValue List<String> allowedHosts, @DefaultValue("false") boolean allowHttp,
+record WebhookProperties(@DefaultValue List<String> allowedHosts, @DefaultValue("false") boolean allowHttp,
 		String secret, @DefaultValue("true") boolean enabled, @DefaultValue("4") int concurrency,
 		@DefaultValue("10s") Duration timeout, @DefaultValue("10s") Duration initialBackoff,
 		@DefaultValue("10m") Duration maxBackoff, @DefaultValue("24h") Duration retryFor,

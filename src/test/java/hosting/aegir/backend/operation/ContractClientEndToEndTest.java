@@ -17,7 +17,6 @@ import hosting.aegir.backend.client.model.LogPage;
 import hosting.aegir.backend.client.model.Problem;
 import hosting.aegir.backend.client.model.SubmitOperation;
 import hosting.aegir.backend.client.model.TaskRequest;
-import hosting.aegir.backend.support.Await;
 import hosting.aegir.backend.support.PostgresTest;
 import hosting.aegir.backend.support.ScriptedEngineConfig;
 import hosting.aegir.backend.web.ProblemTypes;
@@ -34,6 +33,7 @@ import static hosting.aegir.backend.client.model.Operation.StatusEnum.QUEUED;
 import static hosting.aegir.backend.client.model.Operation.StatusEnum.RUNNING;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
+import static org.awaitility.Awaitility.await;
 
 /**
  * The contract proven with someone else's tool: a client that openapi-generator made from the
@@ -87,7 +87,7 @@ class ContractClientEndToEndTest {
 		List<Integer> answers = new ArrayList<>();
 		String[] etag = { null };
 		hosting.aegir.backend.client.model.Operation[] seen = { null };
-		Await.until(id + " runs", WAIT, () -> {
+		await(id + " runs").atMost(WAIT).until(() -> {
 			try {
 				ApiResponse<hosting.aegir.backend.client.model.Operation> read = operator.getOperationWithHttpInfo(id,
 						etag[0] == null ? Map.of() : Map.of("If-None-Match", etag[0]));
@@ -106,7 +106,7 @@ class ContractClientEndToEndTest {
 		// The log, incrementally: ?after=next until the lines are there.
 		List<LogLine> lines = new ArrayList<>();
 		long[] next = { 0 };
-		Await.until("the run's log lines", WAIT, () -> {
+		await("the run's log lines").atMost(WAIT).until(() -> {
 			try {
 				LogPage page = operator.readLog(id, next[0], 1000);
 				lines.addAll(page.getLines());
@@ -124,7 +124,7 @@ class ContractClientEndToEndTest {
 		ApiResponse<hosting.aegir.backend.client.model.Operation> cancel = frontEnd.cancelOperationWithHttpInfo(id);
 		assertThat(cancel.getStatusCode()).isEqualTo(202);
 		assertThat(cancel.getData().getStatus()).isEqualTo(CANCELLING);
-		Await.until(id + " is cancelled", WAIT, () -> {
+		await(id + " is cancelled").atMost(WAIT).until(() -> {
 			try {
 				return operator.getOperation(id).getStatus() == CANCELLED;
 			}
@@ -143,7 +143,7 @@ class ContractClientEndToEndTest {
 				() -> operator.getOperationWithHttpInfo(id, Map.of("If-None-Match", finalEtag)));
 		assertThat(notModified).as("304 Not Modified").isNotNull();
 		assertThat(notModified.getCode()).isEqualTo(304);
-		Await.until("the log is complete", WAIT, () -> {
+		await("the log is complete").atMost(WAIT).until(() -> {
 			try {
 				return operator.readLog(id, next[0], 1000).getComplete();
 			}

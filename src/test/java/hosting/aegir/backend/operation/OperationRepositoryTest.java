@@ -4,7 +4,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 
-import hosting.aegir.backend.queue.QueueSql;
+import hosting.aegir.backend.queue.OperationQueue;
+import hosting.aegir.backend.queue.OperationStatus;
 import hosting.aegir.backend.support.PostgresTest;
 import org.junit.jupiter.api.Test;
 
@@ -24,7 +25,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 @DataJpaTest
 @AutoConfigureTestDatabase(replace = AutoConfigureTestDatabase.Replace.NONE)
 @PostgresTest
-@Import(QueueSql.class)
+@Import(OperationQueue.class)
 @Transactional(propagation = Propagation.NOT_SUPPORTED)
 class OperationRepositoryTest {
 
@@ -32,7 +33,7 @@ class OperationRepositoryTest {
 	OperationRepository operations;
 
 	@Autowired
-	QueueSql transitions;
+	OperationQueue transitions;
 
 	@Autowired
 	JdbcClient jdbc;

@@ -20,7 +20,6 @@ import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.health.contributor.Status;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.context.TestConfiguration;
-import org.springframework.context.ApplicationEventPublisher;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Import;
 import org.springframework.context.annotation.Primary;
@@ -103,8 +102,8 @@ class LaunchFaultTest {
 
 		private final AtomicInteger injected = new AtomicInteger();
 
-		FlakyQueueSql(JdbcClient jdbc, JdbcTemplate template, ApplicationEventPublisher events, LeaseConnections lease) {
-			super(jdbc, template, events, lease);
+		FlakyQueueSql(JdbcClient jdbc, JdbcTemplate template, LeaseConnections lease) {
+			super(jdbc, template, lease);
 		}
 
 		void failNextLaunches(int count) {
@@ -131,9 +130,8 @@ class LaunchFaultTest {
 
 		@Bean
 		@Primary
-		FlakyQueueSql flakyQueueSql(JdbcClient jdbc, JdbcTemplate template, ApplicationEventPublisher events,
-				LeaseConnections lease) {
-			return new FlakyQueueSql(jdbc, template, events, lease);
+		FlakyQueueSql flakyQueueSql(JdbcClient jdbc, JdbcTemplate template, LeaseConnections lease) {
+			return new FlakyQueueSql(jdbc, template, lease);
 		}
 
 	}

@@ -9,7 +9,6 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 import hosting.aegir.backend.support.ApiClient;
-import hosting.aegir.backend.support.Await;
 import hosting.aegir.backend.support.PostgresTest;
 import hosting.aegir.backend.support.ScriptedEngineConfig;
 import org.junit.jupiter.api.Test;
@@ -28,6 +27,7 @@ import org.springframework.test.annotation.DirtiesContext;
 import static hosting.aegir.backend.support.ApiClient.SUBMITTER;
 import static hosting.aegir.backend.support.ApiClient.VIEWER;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 /**
  * What an operator's log pipeline receives: ECS JSON lines (the deployed default), in which every
@@ -61,8 +61,7 @@ class OperationLoggingTest {
 		awaitStatus(api, cancelled, "RUNNING");
 		assertThat(api.post("/api/v1/operations/" + cancelled + "/cancel", SUBMITTER, null).statusCode()).isEqualTo(202);
 		awaitStatus(api, cancelled, "CANCELLED");
-		Await.until("the cancelled run's last line is logged", Duration.ofSeconds(20),
-				() -> lines(output).stream().anyMatch(l -> l.path("message").asString().contains(cancelled + " attempt 1 finished")));
+		await("the cancelled run's last line is logged").atMost(Duration.ofSeconds(20)).until(() -> lines(output).stream().anyMatch(l -> l.path("message").asString().contains(cancelled + " attempt 1 finished")));
 
 		List<JsonNode> lines = lines(output);
 		// Only this test's operations: cached contexts of other tests may still be running theirs.
@@ -116,8 +115,7 @@ class OperationLoggingTest {
 	}
 
 	private static void awaitStatus(ApiClient api, String id, String status) {
-		Await.until(id + " is " + status, Duration.ofSeconds(30),
-				() -> status.equals(api.json(api.get("/api/v1/operations/" + id, VIEWER)).get("status").asString()));
+		await(id + " is " + status).atMost(Duration.ofSeconds(30)).until(() -> status.equals(api.json(api.get("/api/v1/operations/" + id, VIEWER)).get("status").asString()));
 	}
 
 	// Every JSON line written so far (other output, such as the JVM's warnings, is skipped).

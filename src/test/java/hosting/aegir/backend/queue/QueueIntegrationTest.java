@@ -210,10 +210,10 @@ class QueueIntegrationTest {
 	void aResultIsOnlyWrittenUnderTheLeaseThatProducedIt() {
 		UUID id = insertOrphan("site-fence-" + UUID.randomUUID(), false);
 		jdbc.sql("UPDATE operation SET heartbeat_at = now() + interval '1 hour' WHERE id = ?").param(id).update();
-		assertThat(sql.complete(id, "ghost-replica", 7, "SUCCEEDED", 0, null, "{}")).isFalse();
-		assertThat(sql.complete(id, "someone-else", 1, "SUCCEEDED", 0, null, "{}")).isFalse();
-		assertThat(sql.complete(id, "ghost-replica", 1, "SUCCEEDED", 0, null, "{}")).isTrue();
-		assertThat(sql.complete(id, "ghost-replica", 1, "FAILED", 1, "late", "{}")).isFalse();
+		assertThat(sql.complete(id, "ghost-replica", 7, OperationStatus.SUCCEEDED, 0, null, "{}")).isFalse();
+		assertThat(sql.complete(id, "someone-else", 1, OperationStatus.SUCCEEDED, 0, null, "{}")).isFalse();
+		assertThat(sql.complete(id, "ghost-replica", 1, OperationStatus.SUCCEEDED, 0, null, "{}")).isTrue();
+		assertThat(sql.complete(id, "ghost-replica", 1, OperationStatus.FAILED, 1, "late", "{}")).isFalse();
 		assertThat(status(id)).isEqualTo("SUCCEEDED");
 	}
 

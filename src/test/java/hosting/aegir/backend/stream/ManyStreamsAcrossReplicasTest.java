@@ -19,7 +19,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 import hosting.aegir.backend.support.ApiClient;
-import hosting.aegir.backend.support.Await;
 import hosting.aegir.backend.support.EngineObservations;
 import hosting.aegir.backend.support.PostgresTest;
 import hosting.aegir.backend.support.Replica;
@@ -40,6 +39,7 @@ import org.springframework.jdbc.core.simple.JdbcClient;
 import static hosting.aegir.backend.support.ApiClient.SUBMITTER;
 import static hosting.aegir.backend.support.ApiClient.VIEWER;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 /**
  * A thousand open streams on a replica that runs nothing itself: held with a bounded number of
@@ -152,8 +152,7 @@ class ManyStreamsAcrossReplicasTest {
 				});
 			}
 		}
-		Await.until("all 1000 streams are open and have their first status", Duration.ofSeconds(120),
-				() -> streams.stream().allMatch(s -> s.count("status") >= 1));
+		await("all 1000 streams are open and have their first status").atMost(Duration.ofSeconds(120)).until(() -> streams.stream().allMatch(s -> s.count("status") >= 1));
 		assertThat(statuses.values()).hasSize(1000).containsOnly(200);
 		assertThat(hub.openStreams()).isEqualTo(1000);
 		int open = threads.getThreadCount();
@@ -168,7 +167,7 @@ class ManyStreamsAcrossReplicasTest {
 		EngineObservations runnerSaw = new EngineObservations();
 		try (ConfigurableApplicationContext runner = Replica.start(schema, runnerSaw, "aegir.executor.replica-id=runner",
 				"aegir.executor.concurrency=4")) {
-			Await.until("every stream has ended", Duration.ofSeconds(180), () -> streams.stream().allMatch(s -> s.ended.get()));
+			await("every stream has ended").atMost(Duration.ofSeconds(180)).until(() -> streams.stream().allMatch(s -> s.ended.get()));
 		}
 		for (Counted s : streams) {
 			long stored = jdbc.sql("SELECT count(*) FROM operation_log WHERE operation_id = ?").param(s.operation)

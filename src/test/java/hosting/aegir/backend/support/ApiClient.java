@@ -100,6 +100,35 @@ public class ApiClient {
 		return false;
 	}
 
+	/** Submits as the submitter and returns the accepted operation's id (a refusal fails the test). */
+	public String submit(Submission submission) {
+		HttpResponse<String> response = post("/api/v1/operations", SUBMITTER, submission.toJson());
+		if (response.statusCode() != 202) {
+			throw new AssertionError("expected 202 for " + submission.toJson() + " but got " + response.statusCode()
+					+ ": " + response.body());
+		}
+		return json(response).get("id").asString();
+	}
+
+	/** The operation as a viewer reads it. */
+	public JsonNode operation(String id) {
+		return json(get("/api/v1/operations/" + id, VIEWER));
+	}
+
+	/** The operation's status as a viewer reads it. */
+	public String status(String id) {
+		return operation(id).get("status").asString();
+	}
+
+	/** Waits until the operation has ended, whichever way, and returns it. */
+	public JsonNode finished(String id, Duration timeout) {
+		org.awaitility.Awaitility.await(id + " finishes").atMost(timeout).until(() -> TERMINAL.contains(status(id)));
+		return operation(id);
+	}
+
+	private static final java.util.Set<String> TERMINAL = java.util.Set.of("SUCCEEDED", "FAILED", "CANCELLED",
+			"TIMED_OUT");
+
 	/** A minimal valid submission for the given target. */
 	public static Map<String, Object> submission(String target) {
 		return Map.of("type", "site.backup", "engine", "ansible", "target", target, "hosts", "localhost", "vars",

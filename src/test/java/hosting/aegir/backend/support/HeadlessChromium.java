@@ -21,8 +21,10 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Stream;
 
+import org.awaitility.Awaitility;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
+
 
 /**
  * Debian's Chromium, headless, driven over the Chrome DevTools Protocol with nothing but the JDK
@@ -72,13 +74,12 @@ public final class HeadlessChromium implements AutoCloseable {
 			.start();
 		try {
 			Path portFile = profile.resolve("DevToolsActivePort");
-			Await.until("Chromium announces its DevTools port (log: " + profile.resolve("chromium.log") + ")",
-					Duration.ofSeconds(60), () -> Files.exists(portFile) && readLines(portFile).size() >= 2);
+			Awaitility.await("Chromium announces its DevTools port (log: " + profile.resolve("chromium.log") + ")").atMost(Duration.ofSeconds(60)).until(() -> Files.exists(portFile) && readLines(portFile).size() >= 2);
 			int port = Integer.parseInt(readLines(portFile).get(0).strip());
 			HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
 			JsonMapper json = JsonMapper.builder().build();
 			String[] pageSocket = { null };
-			Await.until("Chromium lists its page", Duration.ofSeconds(30), () -> {
+			Awaitility.await("Chromium lists its page").atMost(Duration.ofSeconds(30)).until(() -> {
 				try {
 					for (JsonNode target : json.readTree(get(http, "http://127.0.0.1:" + port + "/json/list"))) {
 						if (target.path("type").asString().equals("page")) {
@@ -171,8 +172,7 @@ public final class HeadlessChromium implements AutoCloseable {
 
 	/** Waits until the page has an element matching the CSS selector. */
 	public void await(String what, String selector) {
-		Await.until(what + " (" + selector + ")", Duration.ofSeconds(60),
-				() -> eval("document.querySelector(" + quote(selector) + ") !== null").asBoolean());
+		Awaitility.await(what + " (" + selector + ")").atMost(Duration.ofSeconds(60)).until(() -> eval("document.querySelector(" + quote(selector) + ") !== null").asBoolean());
 	}
 
 	/** Clicks the element's centre with the mouse, as a person would, after scrolling it into view. */

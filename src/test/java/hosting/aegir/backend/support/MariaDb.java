@@ -8,6 +8,8 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 
+import static org.awaitility.Awaitility.await;
+
 /**
  * The local MariaDB (127.0.0.1:3306, root, no password) that the drush stand-in works on: started
  * if it is not running, and queried with the {@code mysql} client.
@@ -22,7 +24,7 @@ public final class MariaDb {
 		if (!listening()) {
 			run(List.of("start-stop-daemon", "--start", "--oknodo", "--background", "--exec", "/usr/sbin/mariadbd"), null);
 		}
-		Await.until("MariaDB answers on 127.0.0.1:3306", Duration.ofSeconds(60), MariaDb::answers);
+		await("MariaDB answers on 127.0.0.1:3306").atMost(Duration.ofSeconds(60)).until(MariaDb::answers);
 	}
 
 	/** Runs SQL (as root) in the database, or in none when it is null; returns the output, one row a line. */

@@ -12,6 +12,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
+import static org.awaitility.Awaitility.await;
+
 /**
  * A real nginx (Debian's nginx-light) on a loopback port with a prefix of its own, whose default
  * server answers 404 and which includes the vhosts the roles write into {@link #vhosts()}. Point an
@@ -87,8 +89,8 @@ public final class Nginx {
 		try {
 			long pid = Long.parseLong(Files.readString(prefix.resolve("nginx.pid")).trim());
 			run(command("-s", "quit"));
-			Await.until("nginx has quit", Duration.ofSeconds(30),
-					() -> ProcessHandle.of(pid).map(p -> !p.isAlive()).orElse(true));
+			await("nginx has quit").atMost(Duration.ofSeconds(30))
+				.until(() -> ProcessHandle.of(pid).map(p -> !p.isAlive()).orElse(true));
 		}
 		catch (IOException ex) {
 			throw new IllegalStateException(ex);

@@ -13,7 +13,6 @@ import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
 
 import hosting.aegir.backend.support.ApiClient;
-import hosting.aegir.backend.support.Await;
 import hosting.aegir.backend.support.PostgresTest;
 import hosting.aegir.backend.support.ScriptedEngineConfig;
 import hosting.aegir.backend.webhook.WebhookReceiver.Answer;
@@ -34,6 +33,7 @@ import org.springframework.jdbc.core.simple.JdbcClient;
 import static hosting.aegir.backend.support.ApiClient.SUBMITTER;
 import static hosting.aegir.backend.support.ApiClient.VIEWER;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 /**
  * Webhooks against a local receiver: signed so the receiver can verify them, retried with back-off
@@ -155,7 +155,7 @@ class WebhookDeliveryTest {
 
 	private JsonNode awaitCallback(UUID id, String state) {
 		JsonNode[] last = new JsonNode[1];
-		Await.until("the webhook of " + id + " is " + state, WAIT, () -> {
+		await("the webhook of " + id + " is " + state).atMost(WAIT).until(() -> {
 			last[0] = api.json(api.get("/api/v1/operations/" + id, VIEWER));
 			return last[0].has("callback") && state.equals(last[0].get("callback").get("state").asString());
 		});

@@ -13,7 +13,6 @@ import java.util.concurrent.TimeUnit;
 
 import hosting.aegir.backend.support.ApiClient;
 import hosting.aegir.backend.support.ChildReplica;
-import hosting.aegir.backend.support.Await;
 import hosting.aegir.backend.support.EngineObservations;
 import hosting.aegir.backend.support.Replica;
 import hosting.aegir.backend.support.ReplicaMain;
@@ -27,6 +26,7 @@ import org.springframework.jdbc.core.simple.JdbcClient;
 
 import static hosting.aegir.backend.support.ApiClient.SUBMITTER;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 /**
  * A replica killed with SIGKILL while it holds a webhook delivery (its POST is under way, unanswered):
@@ -58,7 +58,7 @@ class WebhookReplicaKillTest {
 			ConfigurableApplicationContext survivor = null;
 			try {
 				ApiClient child = new ApiClient(port);
-				Await.until("the child replica serves", Duration.ofSeconds(90), () -> doomed.isAlive() && ChildReplica.serves(child));
+				await("the child replica serves").atMost(Duration.ofSeconds(90)).until(() -> doomed.isAlive() && ChildReplica.serves(child));
 				Map<String, Object> body = new HashMap<>(ApiClient.submission("site-hook-kill"));
 				body.put("vars", Map.of("lines", 3));
 				body.put("callbackUrl", receiver.url("/hook"));
@@ -66,7 +66,7 @@ class WebhookReplicaKillTest {
 				assertThat(submitted.statusCode()).as(submitted.body()).isEqualTo(202);
 				UUID id = UUID.fromString(child.json(submitted).get("id").asString());
 
-				Await.until("the child posts the webhook", Duration.ofSeconds(60), () -> receiver.requests.size() == 1);
+				await("the child posts the webhook").atMost(Duration.ofSeconds(60)).until(() -> receiver.requests.size() == 1);
 				doomed.destroyForcibly().waitFor();
 
 				// The dead replica's claim is still there, unanswered.
@@ -86,7 +86,7 @@ class WebhookReplicaKillTest {
 						webhooks[0], webhooks[1], webhooks[2], webhooks[3], webhooks[4], "aegir.webhooks.poll-interval=500ms");
 				JdbcClient jdbc = survivor.getBean(JdbcClient.class);
 
-				Await.until("the survivor delivers it", Duration.ofSeconds(90), () -> "DELIVERED".equals(jdbc
+				await("the survivor delivers it").atMost(Duration.ofSeconds(90)).until(() -> "DELIVERED".equals(jdbc
 					.sql("SELECT state FROM webhook_delivery WHERE operation_id = ?").param(id).query(String.class).single()));
 				Map<String, Object> row = jdbc.sql("SELECT * FROM webhook_delivery WHERE operation_id = ?").param(id)
 					.query().singleRow();

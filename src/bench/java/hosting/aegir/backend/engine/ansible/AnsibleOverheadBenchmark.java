@@ -17,7 +17,6 @@ import hosting.aegir.backend.engine.EngineRequest.EngineTask;
 import hosting.aegir.backend.operation.OperationService;
 import hosting.aegir.backend.operation.SubmitOperationRequest;
 import hosting.aegir.backend.operation.SubmitOperationRequest.TaskRequest;
-import hosting.aegir.backend.support.Await;
 import hosting.aegir.backend.support.TestDatabase;
 import org.junit.jupiter.api.Test;
 
@@ -25,6 +24,8 @@ import org.springframework.boot.builder.SpringApplicationBuilder;
 import org.springframework.context.ConfigurableApplicationContext;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.util.FileSystemUtils;
+
+import static org.awaitility.Awaitility.await;
 
 /**
  * What the service adds to Ansible: 40 no-op operations (aegir.RunDrupalCron with drush=/bin/true)
@@ -90,7 +91,7 @@ class AnsibleOverheadBenchmark {
 				.operation().id());
 		}
 		// Poll gently: the benchmark's own queries must not compete with the runs for the CPU.
-		Await.until("all finished", Duration.ofMinutes(10), () -> sleep(100) && jdbc
+		await("all finished").atMost(Duration.ofMinutes(10)).pollInterval(Duration.ofMillis(20)).until(() -> sleep(100) && jdbc
 			.sql("SELECT count(*) FROM operation WHERE id IN (:ids) AND status IN ('SUCCEEDED', 'FAILED', 'CANCELLED', 'TIMED_OUT')")
 			.param("ids", ids).query(Long.class).single() == count);
 		double seconds = (System.nanoTime() - start) / 1e9;

@@ -42,7 +42,7 @@ import org.springframework.util.FileSystemUtils;
  */
 @Component
 @ConditionalOnProperty(prefix = "aegir.ansible", name = "enabled", havingValue = "true", matchIfMissing = true)
-public class AnsibleEngine implements Engine {
+class AnsibleEngine implements Engine {
 
 	private static final Logger log = LoggerFactory.getLogger(AnsibleEngine.class);
 

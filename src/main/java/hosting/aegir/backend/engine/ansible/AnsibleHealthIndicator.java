@@ -20,7 +20,7 @@ import org.springframework.stereotype.Component;
  */
 @Component("ansible")
 @ConditionalOnProperty(prefix = "aegir.ansible", name = "enabled", havingValue = "true", matchIfMissing = true)
-public class AnsibleHealthIndicator implements HealthIndicator {
+class AnsibleHealthIndicator implements HealthIndicator {
 
 	private static final Duration CACHE = Duration.ofSeconds(30);
 

@@ -10,9 +10,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.regex.Pattern;
 
-import hosting.aegir.backend.catalog.OutputReference;
 import hosting.aegir.backend.engine.EngineRequest;
 import hosting.aegir.backend.engine.EngineRequest.EngineTask;
+import hosting.aegir.backend.engine.OutputReference;
 import org.yaml.snakeyaml.nodes.Node;
 
 import org.springframework.stereotype.Component;
@@ -23,7 +23,7 @@ import org.springframework.stereotype.Component;
  * vars in {@code vars.yml}, every client string tagged {@code !unsafe}.
  */
 @Component
-public class AnsiblePlaybookWriter {
+class AnsiblePlaybookWriter {
 
 	static final String PLAYBOOK = "playbook.yml";
 

@@ -6,6 +6,7 @@ import java.util.List;
 
 import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.boot.context.properties.bind.DefaultValue;
+import org.springframework.modulith.NamedInterface;
 
 /**
  * How the Ansible engine runs playbooks.
@@ -18,6 +19,7 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * @param killGrace after SIGTERM to a cancelled run's process group, how long before SIGKILL
  */
 @ConfigurationProperties("aegir.ansible")
+@NamedInterface("ansible")
 public record AnsibleProperties(@DefaultValue("true") boolean enabled, @DefaultValue("ansible") Path directory,
 		@DefaultValue("ansible/inventory/hosts.yml") Path inventory,
 		@DefaultValue("ansible-playbook") List<String> playbookCommand,

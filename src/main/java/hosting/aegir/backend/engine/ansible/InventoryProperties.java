@@ -5,6 +5,7 @@ import java.util.List;
 
 import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.boot.context.properties.bind.DefaultValue;
+import org.springframework.modulith.NamedInterface;
 
 /**
  * How submissions are checked against the operator's inventory (beside {@link AnsibleProperties},
@@ -18,6 +19,7 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * @param inventoryRefreshInterval a name the last read did not know re-reads the inventory at most this often
  */
 @ConfigurationProperties("aegir.ansible")
+@NamedInterface("ansible")
 public record InventoryProperties(@DefaultValue("false") boolean allowHostPatterns,
 		@DefaultValue("ansible-inventory") List<String> inventoryCommand, @DefaultValue("5m") Duration inventoryMaxAge,
 		@DefaultValue("10s") Duration inventoryRefreshInterval) {

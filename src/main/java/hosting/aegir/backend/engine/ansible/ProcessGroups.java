@@ -26,7 +26,7 @@ import org.springframework.stereotype.Component;
  * workers, and it fires when the forking <em>thread</em> ends, not the JVM.
  */
 @Component
-public class ProcessGroups {
+class ProcessGroups {
 
 	private static final Logger log = LoggerFactory.getLogger(ProcessGroups.class);
 

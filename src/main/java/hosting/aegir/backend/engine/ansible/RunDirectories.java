@@ -31,7 +31,7 @@ import org.springframework.util.FileSystemUtils;
  */
 @Component
 @ConditionalOnProperty(prefix = "aegir.ansible", name = "enabled", havingValue = "true", matchIfMissing = true)
-public class RunDirectories implements DisposableBean {
+class RunDirectories implements DisposableBean {
 
 	private static final Logger log = LoggerFactory.getLogger(RunDirectories.class);
 

@@ -16,7 +16,7 @@ import org.springframework.context.annotation.Configuration;
  */
 @Configuration(proxyBeanMethods = false)
 @ConditionalOnProperty(prefix = "aegir.kubernetes", name = "enabled", havingValue = "true")
-public class KubernetesEngineConfig {
+class KubernetesEngineConfig {
 
 	@Bean(destroyMethod = "close")
 	@ConditionalOnMissingBean

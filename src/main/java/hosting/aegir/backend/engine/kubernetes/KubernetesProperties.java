@@ -6,6 +6,7 @@ import java.util.List;
 
 import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.boot.context.properties.bind.DefaultValue;
+import org.springframework.modulith.NamedInterface;
 
 /**
  * The operator's settings for the Kubernetes engine. None of them can be set from a request: a
@@ -31,6 +32,7 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * @param resync how often the informers re-list what they watch
  */
 @ConfigurationProperties("aegir.kubernetes")
+@NamedInterface("kubernetes")
 public record KubernetesProperties(@DefaultValue("false") boolean enabled,
 		@DefaultValue("k8s/tasks") Path tasksDirectory, @DefaultValue List<String> namespaces,
 		@DefaultValue List<String> imagePrefixes, String storageClass, String ingressClass, String issuer,

@@ -11,7 +11,6 @@ import java.util.Map;
 import java.util.UUID;
 
 import hosting.aegir.backend.support.ApiClient;
-import hosting.aegir.backend.support.Await;
 import hosting.aegir.backend.support.PostgresTest;
 import hosting.aegir.backend.support.Scripts;
 import org.junit.jupiter.api.BeforeEach;
@@ -30,7 +29,10 @@ import org.springframework.test.context.DynamicPropertySource;
 
 import static hosting.aegir.backend.support.ApiClient.SUBMITTER;
 import static hosting.aegir.backend.support.ApiClient.VIEWER;
+import static hosting.aegir.backend.support.OperationAssert.assertThatOperation;
+import static hosting.aegir.backend.support.Submission.aSubmission;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 /**
  * The Ansible engine through the HTTP API, with the real ansible-playbook against localhost and
@@ -80,7 +82,7 @@ class AnsibleEngineEndToEndTest {
 		JsonNode op = finished(submit(target, Map.of("site_uri", "example.org", "site_root", siteRoot),
 				List.of(task("aegir.GenerateDrupalSiteBackup", Map.of()))));
 
-		assertThat(op.get("status").asString()).isEqualTo("SUCCEEDED");
+		assertThatOperation(op).isSucceeded();
 		String path = op.get("outputs").get("backup_path").asString();
 		assertThat(path).startsWith(OPERATOR.backups() + "/example.org-").endsWith(".tar.gz");
 		assertThat(Path.of(path)).exists();
@@ -120,7 +122,7 @@ class AnsibleEngineEndToEndTest {
 
 		JsonNode restored = finished(submit("site-" + UUID.randomUUID(), site,
 				List.of(task("aegir.RestoreDrupalSiteBackup", Map.of("backup_path", archive.toString())))));
-		assertThat(restored.get("status").asString()).as(restored.toString()).isEqualTo("SUCCEEDED");
+		assertThatOperation(restored).isSucceeded();
 		assertThat(read(record)).contains("archive:restore\n" + archive + "\n");
 
 		// Paths the submit-time check can judge are refused before anything is stored.
@@ -138,7 +140,7 @@ class AnsibleEngineEndToEndTest {
 		Path link = Files.createSymbolicLink(OPERATOR.backups().resolve("linked.tar.gz"), outside);
 		JsonNode refused = finished(submit("site-" + UUID.randomUUID(), site,
 				List.of(task("aegir.RestoreDrupalSiteBackup", Map.of("backup_path", link.toString())))));
-		assertThat(refused.get("status").asString()).isEqualTo("FAILED");
+		assertThatOperation(refused).isFailed();
 		assertThat(refused.get("reason").asString()).contains("backup_path does not exist or is not inside");
 		assertThat(record).doesNotExist();
 	}
@@ -154,7 +156,7 @@ class AnsibleEngineEndToEndTest {
 				List.of(task("aegir.GenerateDrupalSiteBackup", Map.of()), task("aegir.RestoreDrupalSiteBackup",
 						Map.of("backup_path", Map.of("fromOutput", Map.of("task", 0, "name", "backup_path")))))));
 
-		assertThat(op.get("status").asString()).as(op.toString()).isEqualTo("SUCCEEDED");
+		assertThatOperation(op).isSucceeded();
 		String path = op.get("outputs").get("backup_path").asString();
 		assertThat(read(record)).contains("archive:restore\n" + path + "\n");
 	}
@@ -188,13 +190,13 @@ class AnsibleEngineEndToEndTest {
 
 		JsonNode refused = finished(submit("platform-" + UUID.randomUUID(), Map.of(), List.of(task("aegir.DeployDrupalGitPlatform",
 				Map.of("git_repo", "file:///etc/", "git_ref", "main", "platform_root", platform.toString())))));
-		assertThat(refused.get("status").asString()).as(refused.toString()).isEqualTo("FAILED");
+		assertThatOperation(refused).isFailed();
 		assertThat(refused.get("reason").asString()).contains("git_repo_prefixes");
 		assertThat(platform).doesNotExist();
 
 		JsonNode op = finished(submit("platform-" + UUID.randomUUID(), Map.of(), List.of(task("aegir.DeployDrupalGitPlatform",
 				Map.of("git_repo", "file://" + repo + "/", "git_ref", "main", "platform_root", platform.toString())))));
-		assertThat(op.get("status").asString()).as(op.toString()).isEqualTo("SUCCEEDED");
+		assertThatOperation(op).isSucceeded();
 		assertThat(platform.resolve("index.php")).hasContent("<?php // platform");
 	}
 
@@ -205,7 +207,7 @@ class AnsibleEngineEndToEndTest {
 				List.of(task("aegir.RunDrupalCron", Map.of()), task("aegir.RunDrupalCron", Map.of())));
 		List<String> seenWhileRunning = new ArrayList<>();
 		long[] cursor = { 0 };
-		Await.until("log lines appear while the operation runs", RUN, () -> {
+		await("log lines appear while the operation runs").atMost(RUN).until(() -> {
 			JsonNode page = api.json(api.get("/api/v1/operations/" + id + "/log?after=" + cursor[0], VIEWER));
 			boolean running = "RUNNING".equals(status(id));
 			page.get("lines").forEach(l -> {
@@ -218,7 +220,7 @@ class AnsibleEngineEndToEndTest {
 			return seenWhileRunning.stream().anyMatch(t -> t.startsWith("TASK [aegir.RunDrupalCron : Run drush cron]"));
 		});
 		JsonNode op = finished(id);
-		assertThat(op.get("status").asString()).isEqualTo("SUCCEEDED");
+		assertThatOperation(op).isSucceeded();
 		JsonNode rest = api.json(api.get("/api/v1/operations/" + id + "/log?after=" + cursor[0], VIEWER));
 		assertThat(rest.get("lines").valueStream().map(l -> l.get("text").asString())).anyMatch(t -> t.startsWith("PLAY RECAP"));
 		assertThat(rest.get("complete").asBoolean()).isTrue();
@@ -230,7 +232,7 @@ class AnsibleEngineEndToEndTest {
 		OPERATOR.drush("echo 'site not found' >&2; exit 1\n");
 		JsonNode op = finished(submit("site-" + UUID.randomUUID(), Map.of("site_uri", "example.org", "site_root", siteRoot),
 				List.of(task("aegir.RunDrupalCron", Map.of()), task("aegir.RunDrupalCron", Map.of()))));
-		assertThat(op.get("status").asString()).isEqualTo("FAILED");
+		assertThatOperation(op).isFailed();
 		assertThat(op.get("exitCode").asInt()).isEqualTo(2);
 		assertThat(op.get("reason").asString()).startsWith("task 'Run drush cron' of aegir.RunDrupalCron failed on localhost")
 			.contains("site not found");
@@ -245,7 +247,7 @@ class AnsibleEngineEndToEndTest {
 				+ "/pwned3) `touch " + dir + "/pwned4` {% raw %}";
 		JsonNode op = finished(submit("site-" + UUID.randomUUID(), Map.of("site_uri", hostile, "site_root", siteRoot),
 				List.of(task("aegir.RunDrupalCron", Map.of()))));
-		assertThat(op.get("status").asString()).isEqualTo("SUCCEEDED");
+		assertThatOperation(op).isSucceeded();
 		assertThat(read(record)).contains("--uri=" + hostile);
 		for (int i = 1; i <= 4; i++) {
 			assertThat(dir.resolve("pwned" + i)).doesNotExist();
@@ -287,7 +289,7 @@ class AnsibleEngineEndToEndTest {
 		String id = submit("site-" + UUID.randomUUID(), Map.of("site_uri", "example.org", "site_root", siteRoot),
 				List.of(task("aegir.InstallDrupalSite", Map.of("db_url", dbUrl, "account_pass", password))));
 		JsonNode op = finished(id);
-		assertThat(op.get("status").asString()).isEqualTo("FAILED");
+		assertThatOperation(op).isFailed();
 		String everything = op + api.get("/api/v1/operations/" + id + "/log?limit=10000", VIEWER).body()
 				+ api.get("/api/v1/operations/" + id + "/events", VIEWER).body()
 				+ api.get("/api/v1/operations?target=" + op.get("target").asString(), VIEWER).body();
@@ -304,14 +306,14 @@ class AnsibleEngineEndToEndTest {
 		OPERATOR.drush("sleep 300 & wait\n");
 		String id = submit("site-" + UUID.randomUUID(), Map.of("site_uri", marker, "site_root", siteRoot),
 				List.of(task("aegir.RunDrupalCron", Map.of())));
-		Await.until("drush runs", RUN, () -> Scripts.processRunningWith(marker));
+		await("drush runs").atMost(RUN).until(() -> Scripts.processRunningWith(marker));
 
 		assertThat(api.post("/api/v1/operations/" + id + "/cancel", SUBMITTER, null).statusCode()).isEqualTo(202);
 
 		JsonNode op = finished(id);
-		assertThat(op.get("status").asString()).isEqualTo("CANCELLED");
+		assertThatOperation(op).isCancelled();
 		assertThat(op.get("reason").asString()).isEqualTo("cancelled by test-frontend");
-		Await.until("no process of the run is left", Duration.ofSeconds(15), () -> !Scripts.processRunningWith(marker)
+		await("no process of the run is left").atMost(Duration.ofSeconds(15)).until(() -> !Scripts.processRunningWith(marker)
 				&& !Scripts.processRunningWith("aegir-" + id));
 	}
 
@@ -324,8 +326,8 @@ class AnsibleEngineEndToEndTest {
 		body.put("timeoutSeconds", 5);
 		String id = api.json(api.post("/api/v1/operations", SUBMITTER, api.write(body))).get("id").asString();
 		JsonNode op = finished(id);
-		assertThat(op.get("status").asString()).isEqualTo("TIMED_OUT");
-		Await.until("no process of the run is left", Duration.ofSeconds(15), () -> !Scripts.processRunningWith(marker));
+		assertThatOperation(op).isTimedOut();
+		await("no process of the run is left").atMost(Duration.ofSeconds(15)).until(() -> !Scripts.processRunningWith(marker));
 	}
 
 	@Test
@@ -348,9 +350,7 @@ class AnsibleEngineEndToEndTest {
 	}
 
 	private String submit(String target, Map<String, Object> vars, List<Map<String, Object>> tasks) {
-		HttpResponse<String> response = api.post("/api/v1/operations", SUBMITTER, body(target, vars, tasks));
-		assertThat(response.statusCode()).as(response.body()).isEqualTo(202);
-		return api.json(response).get("id").asString();
+		return api.submit(aSubmission().target(target).vars(vars).tasks(tasks));
 	}
 
 	private String body(String target, Map<String, Object> vars, List<Map<String, Object>> tasks) {
@@ -366,12 +366,11 @@ class AnsibleEngineEndToEndTest {
 	}
 
 	private JsonNode finished(String id) {
-		Await.until(id + " finishes", RUN, () -> List.of("SUCCEEDED", "FAILED", "CANCELLED", "TIMED_OUT").contains(status(id)));
-		return api.json(api.get("/api/v1/operations/" + id, VIEWER));
+		return api.finished(id, RUN);
 	}
 
 	private String status(String id) {
-		return api.json(api.get("/api/v1/operations/" + id, VIEWER)).get("status").asString();
+		return api.status(id);
 	}
 
 	private int count() {

@@ -11,7 +11,6 @@ import java.util.Map;
 import java.util.UUID;
 
 import hosting.aegir.backend.support.ApiClient;
-import hosting.aegir.backend.support.Await;
 import hosting.aegir.backend.support.MariaDb;
 import hosting.aegir.backend.support.OperatorInventory;
 import hosting.aegir.backend.support.PostgresTest;
@@ -28,7 +27,10 @@ import org.springframework.test.context.DynamicPropertySource;
 
 import static hosting.aegir.backend.support.ApiClient.SUBMITTER;
 import static hosting.aegir.backend.support.ApiClient.VIEWER;
+import static hosting.aegir.backend.support.OperationAssert.assertThatOperation;
+import static hosting.aegir.backend.support.Submission.aSubmission;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 /**
  * Backups with real data, through HTTP: real ansible-playbook, the real roles, and a drush stand-in
@@ -75,7 +77,7 @@ class BackupRoundTripEndToEndTest {
 		Map<String, Object> site = Map.of("site_uri", uri, "site_root", siteRoot);
 
 		JsonNode backup = finished(submit(target, site, List.of(task("aegir.GenerateDrupalSiteBackup", Map.of()))));
-		assertThat(backup.get("status").asString()).as(backup.toString()).isEqualTo("SUCCEEDED");
+		assertThatOperation(backup).isSucceeded();
 		String path = backup.get("outputs").get("backup_path").asString();
 		JsonNode indexed = api.json(api.get("/api/v1/backups?target=" + target, VIEWER)).get(0);
 		assertThat(indexed.get("path").asString()).isEqualTo(path);
@@ -88,7 +90,7 @@ class BackupRoundTripEndToEndTest {
 
 		JsonNode restore = finished(submit(target, site,
 				List.of(task("aegir.RestoreDrupalSiteBackup", Map.of("backup_path", path)))));
-		assertThat(restore.get("status").asString()).as(restore.toString()).isEqualTo("SUCCEEDED");
+		assertThatOperation(restore).isSucceeded();
 		assertThat(MariaDb.sql(database, "SELECT id, title FROM node ORDER BY id")).isEqualTo("1\toriginal\n");
 		assertThat(Files.readString(file)).isEqualTo("original file");
 	}
@@ -104,7 +106,7 @@ class BackupRoundTripEndToEndTest {
 		Map<String, Object> site = Map.of("site_uri", uri, "site_root", siteRoot);
 
 		JsonNode op = finished(submit("site-" + uri, site, List.of(task("aegir.UpdateDrupalSite", Map.of()))));
-		assertThat(op.get("status").asString()).isEqualTo("FAILED");
+		assertThatOperation(op).isFailed();
 		assertThat(op.get("reason").asString()).contains("restored the pre-update backup " + OPERATOR.backups() + "/" + uri + "-");
 		assertThat(MariaDb.sql(database, "SELECT id, title FROM node ORDER BY id")).isEqualTo("1\tbefore\n");
 		assertThat(MariaDb.sql(database, "SELECT value FROM key_value WHERE name = 'system.maintenance_mode'")).isEqualTo("0\n");
@@ -126,7 +128,7 @@ class BackupRoundTripEndToEndTest {
 
 		JsonNode op = finished(submit(target, Map.of("site_uri", uri, "site_root", siteRoot),
 				List.of(task("aegir.UpdateDrupalSite", Map.of()))));
-		assertThat(op.get("status").asString()).as(op.toString()).isEqualTo("SUCCEEDED");
+		assertThatOperation(op).isSucceeded();
 		assertThat(MariaDb.sql(database, "SELECT title FROM node")).isEqualTo("updated\n");
 		assertThat(MariaDb.sql(database, "SELECT value FROM key_value WHERE name = 'system.maintenance_mode'")).isEqualTo("0\n");
 		JsonNode backup = api.json(api.get("/api/v1/backups?target=" + target, VIEWER)).get(0);
@@ -146,13 +148,13 @@ class BackupRoundTripEndToEndTest {
 
 		JsonNode refused = finished(submit(target, Map.of(), List.of(task("aegir.DeleteDrupalSiteBackups",
 				Map.of("backup_paths", List.of(path, outside.toString()))))));
-		assertThat(refused.get("status").asString()).isEqualTo("FAILED");
+		assertThatOperation(refused).isFailed();
 		assertThat(Path.of(path)).exists();
 		assertThat(outside).exists();
 
 		JsonNode deleted = finished(submit(target, Map.of(), List.of(task("aegir.DeleteDrupalSiteBackups",
 				Map.of("backup_paths", List.of(path))))));
-		assertThat(deleted.get("status").asString()).as(deleted.toString()).isEqualTo("SUCCEEDED");
+		assertThatOperation(deleted).isSucceeded();
 		assertThat(Path.of(path)).doesNotExist();
 		assertThat(api.json(api.get("/api/v1/backups?target=" + target, VIEWER)).get(0).get("deletedAt")).isNotNull();
 	}
@@ -170,8 +172,7 @@ class BackupRoundTripEndToEndTest {
 		assertThat(api.json(api.get("/api/v1/operations/" + id, VIEWER)).get("outputs").get("login_link").asString())
 			.isEqualTo("********");
 		String secretPart = link.substring(link.lastIndexOf('/', link.length() - "/login".length() - 1) + 1);
-		Await.until("the log is complete", RUN,
-				() -> api.json(api.get("/api/v1/operations/" + id + "/log", SUBMITTER)).get("complete").asBoolean());
+		await("the log is complete").atMost(RUN).until(() -> api.json(api.get("/api/v1/operations/" + id + "/log", SUBMITTER)).get("complete").asBoolean());
 		assertThat(api.get("/api/v1/operations/" + id + "/log", SUBMITTER).body()).contains("user:login").doesNotContain(secretPart);
 		assertThat(api.get("/api/v1/operations/" + id + "/events", SUBMITTER).body()).doesNotContain(secretPart);
 		// A stream serves viewers too: it shows that the link exists, never what it is.
@@ -201,7 +202,7 @@ class BackupRoundTripEndToEndTest {
 				task("aegir.GenerateDrupalSiteBackup", Map.of("site_uri", uri)),
 				task("aegir.RestoreDrupalSiteBackup", Map.of("site_uri", copy,
 						"backup_path", Map.of("fromOutput", Map.of("task", 0, "name", "backup_path")))))));
-		assertThat(op.get("status").asString()).as(op.toString()).isEqualTo("SUCCEEDED");
+		assertThatOperation(op).isSucceeded();
 		assertThat(MariaDb.sql(copyDatabase, "SELECT title FROM node")).isEqualTo("source\n");
 		assertThat(Files.readString(Path.of(siteRoot, "sites", copy, "files", "a.txt"))).isEqualTo("source file");
 		// The source is untouched: a change to the copy stays in the copy.
@@ -214,7 +215,7 @@ class BackupRoundTripEndToEndTest {
 		String uri = "verify" + UUID.randomUUID().toString().substring(0, 8) + ".example.org";
 		Map<String, Object> site = Map.of("site_uri", uri, "site_root", siteRoot);
 		JsonNode first = finished(submit("site-" + uri, site, List.of(task("aegir.VerifyDrupalSite", Map.of()))));
-		assertThat(first.get("status").asString()).as(first.toString()).isEqualTo("SUCCEEDED");
+		assertThatOperation(first).isSucceeded();
 		assertThat(first.get("tasks").get(0).get("changed").asInt()).isPositive();
 		Path files = Path.of(siteRoot, "sites", uri, "files");
 		assertThat(Files.getAttribute(files, "unix:mode", java.nio.file.LinkOption.NOFOLLOW_LINKS)).isEqualTo(0_42770);
@@ -223,7 +224,7 @@ class BackupRoundTripEndToEndTest {
 		assertThat(Files.readString(Path.of(siteRoot, "sites", uri, "settings.php"))).contains("settings.aegir.php");
 
 		JsonNode second = finished(submit("site-" + uri, site, List.of(task("aegir.VerifyDrupalSite", Map.of()))));
-		assertThat(second.get("status").asString()).isEqualTo("SUCCEEDED");
+		assertThatOperation(second).isSucceeded();
 		assertThat(second.get("tasks").get(0).get("changed").asInt()).isZero();
 	}
 
@@ -237,7 +238,7 @@ class BackupRoundTripEndToEndTest {
 
 		JsonNode op = finished(submit(target, Map.of("site_uri", uri, "site_root", siteRoot),
 				List.of(task("aegir.DeleteDrupalSite", Map.of()))));
-		assertThat(op.get("status").asString()).as(op.toString()).isEqualTo("SUCCEEDED");
+		assertThatOperation(op).isSucceeded();
 		assertThat(Path.of(siteRoot, "sites", uri)).doesNotExist();
 		assertThat(vhost).doesNotExist();
 		assertThat(MariaDb.sql(null, "SHOW DATABASES LIKE '" + database + "'")).isEmpty();
@@ -256,10 +257,7 @@ class BackupRoundTripEndToEndTest {
 	}
 
 	private String submit(String target, Map<String, Object> vars, List<Map<String, Object>> tasks) {
-		HttpResponse<String> response = api.post("/api/v1/operations", SUBMITTER, api.write(Map.of("type", "site.test",
-				"engine", "ansible", "target", target, "hosts", "localhost", "vars", vars, "tasks", tasks)));
-		assertThat(response.statusCode()).as(response.body()).isEqualTo(202);
-		return api.json(response).get("id").asString();
+		return api.submit(aSubmission().target(target).vars(vars).tasks(tasks));
 	}
 
 	private static Map<String, Object> task(String name, Map<String, Object> vars) {
@@ -267,9 +265,7 @@ class BackupRoundTripEndToEndTest {
 	}
 
 	private JsonNode finished(String id) {
-		Await.until(id + " finishes", RUN, () -> List.of("SUCCEEDED", "FAILED", "CANCELLED", "TIMED_OUT")
-			.contains(api.json(api.get("/api/v1/operations/" + id, VIEWER)).get("status").asString()));
-		return api.json(api.get("/api/v1/operations/" + id, VIEWER));
+		return api.finished(id, RUN);
 	}
 
 	private static String sha256(Path path) throws Exception {

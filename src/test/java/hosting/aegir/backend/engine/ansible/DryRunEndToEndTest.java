@@ -16,7 +16,6 @@ import java.util.UUID;
 import java.util.stream.Stream;
 
 import hosting.aegir.backend.support.ApiClient;
-import hosting.aegir.backend.support.Await;
 import hosting.aegir.backend.support.MariaDb;
 import hosting.aegir.backend.support.OperatorInventory;
 import hosting.aegir.backend.support.PostgresTest;
@@ -38,6 +37,7 @@ import org.springframework.test.context.DynamicPropertySource;
 import static hosting.aegir.backend.support.ApiClient.SUBMITTER;
 import static hosting.aegir.backend.support.ApiClient.VIEWER;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 /**
  * Dry runs ({@code check: true}, ansible-playbook --check --diff) of every role of the catalog through
@@ -192,8 +192,7 @@ class DryRunEndToEndTest {
 
 	private String log(JsonNode op) {
 		String id = op.get("id").asString();
-		Await.until("the log is complete", RUN,
-				() -> api.json(api.get("/api/v1/operations/" + id + "/log", SUBMITTER)).get("complete").asBoolean());
+		await("the log is complete").atMost(RUN).until(() -> api.json(api.get("/api/v1/operations/" + id + "/log", SUBMITTER)).get("complete").asBoolean());
 		return api.get("/api/v1/operations/" + id + "/log?limit=10000", SUBMITTER).body();
 	}
 
@@ -241,7 +240,7 @@ class DryRunEndToEndTest {
 	}
 
 	private JsonNode finished(String id) {
-		Await.until(id + " finishes", RUN, () -> List.of("SUCCEEDED", "FAILED", "CANCELLED", "TIMED_OUT")
+		await(id + " finishes").atMost(RUN).until(() -> List.of("SUCCEEDED", "FAILED", "CANCELLED", "TIMED_OUT")
 			.contains(api.json(api.get("/api/v1/operations/" + id, VIEWER)).get("status").asString()));
 		return api.json(api.get("/api/v1/operations/" + id, VIEWER));
 	}

@@ -13,7 +13,6 @@ import java.util.concurrent.TimeUnit;
 
 import hosting.aegir.backend.support.ApiClient;
 import hosting.aegir.backend.support.OperatorInventory;
-import hosting.aegir.backend.support.Await;
 import hosting.aegir.backend.support.PostgresTest;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -29,6 +28,7 @@ import org.springframework.test.context.DynamicPropertySource;
 import static hosting.aegir.backend.support.ApiClient.SUBMITTER;
 import static hosting.aegir.backend.support.ApiClient.VIEWER;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 /**
  * aegir.WriteNginxVhost and aegir.DeleteNginxVhost against a real nginx (Debian's nginx-light),
@@ -109,7 +109,7 @@ class NginxVhostRoleTest {
 		quit.addAll(List.of("-s", "quit"));
 		run(quit);
 		// The next test starts an nginx on the same prefix and port: this one must be gone first.
-		Await.until("nginx has quit", Duration.ofSeconds(30), () -> ProcessHandle.of(pid).map(p -> !p.isAlive()).orElse(true));
+		await("nginx has quit").atMost(Duration.ofSeconds(30)).until(() -> ProcessHandle.of(pid).map(p -> !p.isAlive()).orElse(true));
 	}
 
 	@Test
@@ -120,7 +120,7 @@ class NginxVhostRoleTest {
 		JsonNode first = run("aegir.WriteNginxVhost", vars);
 		assertThat(first.get("status").asString()).as(first.toString()).isEqualTo("SUCCEEDED");
 		assertThat(events(first).valueStream().map(e -> e.get("task").asString())).contains("Reload nginx");
-		Await.until("nginx serves the new vhost", Duration.ofSeconds(10), () -> get(site, "/index.html").statusCode() == 200);
+		await("nginx serves the new vhost").atMost(Duration.ofSeconds(10)).until(() -> get(site, "/index.html").statusCode() == 200);
 		assertThat(get(site, "/index.html").body()).isEqualTo("served by the aegir vhost\n");
 		assertThat(get("other.example", "/index.html").statusCode()).isEqualTo(404);
 
@@ -131,7 +131,7 @@ class NginxVhostRoleTest {
 
 		JsonNode deleted = run("aegir.DeleteNginxVhost", Map.of("site_uri", site));
 		assertThat(deleted.get("status").asString()).isEqualTo("SUCCEEDED");
-		Await.until("nginx no longer serves the vhost", Duration.ofSeconds(10), () -> get(site, "/index.html").statusCode() == 404);
+		await("nginx no longer serves the vhost").atMost(Duration.ofSeconds(10)).until(() -> get(site, "/index.html").statusCode() == 404);
 		assertThat(prefix.resolve("sites/" + site + ".conf")).doesNotExist();
 	}
 
@@ -166,7 +166,7 @@ class NginxVhostRoleTest {
 				"target", "vhost-" + UUID.randomUUID(), "hosts", "localhost", "tasks", List.of(Map.of("name", task, "vars", vars)))));
 		assertThat(response.statusCode()).as(response.body()).isEqualTo(202);
 		String id = api.json(response).get("id").asString();
-		Await.until(id + " finishes", Duration.ofSeconds(90), () -> List.of("SUCCEEDED", "FAILED")
+		await(id + " finishes").atMost(Duration.ofSeconds(90)).until(() -> List.of("SUCCEEDED", "FAILED")
 			.contains(api.json(api.get("/api/v1/operations/" + id, VIEWER)).get("status").asString()));
 		return api.json(api.get("/api/v1/operations/" + id, VIEWER));
 	}

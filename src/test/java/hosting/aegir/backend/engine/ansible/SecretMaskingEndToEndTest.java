@@ -10,7 +10,6 @@ import java.util.Map;
 import java.util.UUID;
 
 import hosting.aegir.backend.support.ApiClient;
-import hosting.aegir.backend.support.Await;
 import hosting.aegir.backend.support.OperatorInventory;
 import hosting.aegir.backend.support.PostgresTest;
 import org.junit.jupiter.api.Test;
@@ -28,6 +27,7 @@ import org.springframework.util.FileSystemUtils;
 import static hosting.aegir.backend.support.ApiClient.SUBMITTER;
 import static hosting.aegir.backend.support.ApiClient.VIEWER;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 /**
  * A role that is careless with a secret: it prints a {@code no_log} value, returns it as an output and
@@ -66,8 +66,7 @@ class SecretMaskingEndToEndTest {
 				"tasks", List.of(Map.of("name", "aegir.TestLeakySecret", "vars", Map.of("label", "plain text"))))));
 		assertThat(response.statusCode()).as(response.body()).isEqualTo(202);
 		String id = api.json(response).get("id").asString();
-		Await.until(id + " finishes", Duration.ofSeconds(90),
-				() -> "FAILED".equals(api.json(api.get("/api/v1/operations/" + id, VIEWER)).get("status").asString()));
+		await(id + " finishes").atMost(Duration.ofSeconds(90)).until(() -> "FAILED".equals(api.json(api.get("/api/v1/operations/" + id, VIEWER)).get("status").asString()));
 
 		JsonNode op = api.json(api.get("/api/v1/operations/" + id, VIEWER));
 		assertThat(op.get("reason").asString()).contains("could not use ********");

@@ -10,7 +10,6 @@ import java.util.Map;
 import java.util.UUID;
 
 import hosting.aegir.backend.support.ApiClient;
-import hosting.aegir.backend.support.Await;
 import hosting.aegir.backend.support.MariaDb;
 import hosting.aegir.backend.support.Nginx;
 import hosting.aegir.backend.support.OperatorInventory;
@@ -30,6 +29,7 @@ import org.springframework.test.context.DynamicPropertySource;
 import static hosting.aegir.backend.support.ApiClient.SUBMITTER;
 import static hosting.aegir.backend.support.ApiClient.VIEWER;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 /**
  * A site's life past its install, through HTTP: delete, disable and enable, clone and migrate, with
@@ -96,7 +96,7 @@ class SiteLifeEndToEndTest {
 		String database = site(platform, uri, "last words");
 		assertThat(finished(submit(uri, List.of(task("aegir.WriteNginxVhost", Map.of("site_uri", uri, "site_root", platform)))))
 			.get("status").asString()).isEqualTo("SUCCEEDED");
-		Await.until("nginx serves the site", RUN, () -> NGINX.get(uri, "/sites/" + uri + "/files/a.txt").status() == 200);
+		await("nginx serves the site").atMost(RUN).until(() -> NGINX.get(uri, "/sites/" + uri + "/files/a.txt").status() == 200);
 		assertThat(NGINX.get(uri, "/sites/" + uri + "/files/a.txt").body()).isEqualTo("last words");
 
 		JsonNode op = finished(submit(uri, List.of(task("aegir.DeleteDrupalSite", Map.of("site_uri", uri, "site_root", platform)))));
@@ -106,7 +106,7 @@ class SiteLifeEndToEndTest {
 		assertThat(MariaDb.sql(null, "SELECT host FROM mysql.user WHERE user = '" + database + "'")).isEmpty();
 		assertThat(Path.of(platform, "sites", uri)).doesNotExist();
 		assertThat(NGINX.vhosts().resolve(uri + ".conf")).doesNotExist();
-		Await.until("nginx no longer serves the site", RUN, () -> NGINX.get(uri, "/sites/" + uri + "/files/a.txt").status() == 404);
+		await("nginx no longer serves the site").atMost(RUN).until(() -> NGINX.get(uri, "/sites/" + uri + "/files/a.txt").status() == 404);
 		assertThat(NGINX.get(uri, "/sites/" + uri + "/files/a.txt").body()).doesNotContain("last words");
 		// What was deleted can come back: the pre-delete archive is indexed and whole.
 		JsonNode backup = api.json(api.get("/api/v1/backups?target=site-" + uri, VIEWER)).get(0);
@@ -125,11 +125,11 @@ class SiteLifeEndToEndTest {
 
 		assertThat(finished(submit(uri, List.of(task("aegir.EnableDrupalSite", vhost)))).get("status").asString())
 			.isEqualTo("SUCCEEDED");
-		Await.until("nginx serves the site", RUN, () -> NGINX.get(uri, file).status() == 200);
+		await("nginx serves the site").atMost(RUN).until(() -> NGINX.get(uri, file).status() == 200);
 
 		JsonNode disabled = finished(submit(uri, List.of(task("aegir.DisableDrupalSite", vhost))));
 		assertThat(disabled.get("status").asString()).as(disabled.toString()).isEqualTo("SUCCEEDED");
-		Await.until("nginx redirects the site", RUN, () -> NGINX.get(uri, file).status() == 302);
+		await("nginx redirects the site").atMost(RUN).until(() -> NGINX.get(uri, file).status() == 302);
 		assertThat(NGINX.get(uri, file).location()).isEqualTo(DISABLED_PAGE);
 		assertThat(NGINX.get(uri, "/").location()).isEqualTo(DISABLED_PAGE);
 		assertThat(NGINX.get(uri, file).body()).doesNotContain("site content");
@@ -137,7 +137,7 @@ class SiteLifeEndToEndTest {
 
 		JsonNode enabled = finished(submit(uri, List.of(task("aegir.EnableDrupalSite", vhost))));
 		assertThat(enabled.get("status").asString()).as(enabled.toString()).isEqualTo("SUCCEEDED");
-		Await.until("nginx serves the site again", RUN, () -> NGINX.get(uri, file).status() == 200);
+		await("nginx serves the site again").atMost(RUN).until(() -> NGINX.get(uri, file).status() == 200);
 		assertThat(NGINX.get(uri, file).body()).isEqualTo("site content");
 		assertThat(NGINX.get(uri, file).location()).isNull();
 	}
@@ -166,7 +166,7 @@ class SiteLifeEndToEndTest {
 		assertThat(MariaDb.sql(null, "SELECT host FROM mysql.user WHERE user = '" + copyDatabase + "'")).isEqualTo("localhost\n");
 		assertThat(Files.readString(Path.of(platform, "sites", copy, "database")).strip()).isEqualTo(copyDatabase);
 		String file = "/sites/" + copy + "/files/a.txt";
-		Await.until("nginx serves the copy", RUN, () -> NGINX.get(copy, file).status() == 200);
+		await("nginx serves the copy").atMost(RUN).until(() -> NGINX.get(copy, file).status() == 200);
 		assertThat(NGINX.get(copy, file).body()).isEqualTo("source file");
 		// Two sites now: a change to the copy stays in the copy.
 		MariaDb.sql(copyDatabase, "UPDATE node SET title = 'copy'");
@@ -183,8 +183,7 @@ class SiteLifeEndToEndTest {
 
 		assertThat(op.get("status").asString()).as(op.toString()).isEqualTo("SUCCEEDED");
 		assertThat(MariaDb.sql(newDatabase, "SELECT title FROM node WHERE id = 1")).isEqualTo("moving file\n");
-		Await.until("nginx serves the site from the other platform",
-				RUN, () -> NGINX.get(uri, "/platform.txt").body().equals("platform d11\n"));
+		await("nginx serves the site from the other platform").atMost(RUN).until(() -> NGINX.get(uri, "/platform.txt").body().equals("platform d11\n"));
 		assertThat(NGINX.get(uri, "/sites/" + uri + "/files/a.txt").body()).isEqualTo("moving file");
 	}
 
@@ -270,7 +269,7 @@ class SiteLifeEndToEndTest {
 	}
 
 	private JsonNode finished(String id) {
-		Await.until(id + " finishes", RUN, () -> List.of("SUCCEEDED", "FAILED", "CANCELLED", "TIMED_OUT")
+		await(id + " finishes").atMost(RUN).until(() -> List.of("SUCCEEDED", "FAILED", "CANCELLED", "TIMED_OUT")
 			.contains(api.json(api.get("/api/v1/operations/" + id, VIEWER)).get("status").asString()));
 		return api.json(api.get("/api/v1/operations/" + id, VIEWER));
 	}

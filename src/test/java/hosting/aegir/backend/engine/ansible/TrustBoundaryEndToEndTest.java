@@ -14,7 +14,6 @@ import java.util.UUID;
 import java.util.stream.Stream;
 
 import hosting.aegir.backend.support.ApiClient;
-import hosting.aegir.backend.support.Await;
 import hosting.aegir.backend.support.OperatorInventory;
 import hosting.aegir.backend.support.PostgresTest;
 import org.junit.jupiter.api.BeforeEach;
@@ -31,7 +30,10 @@ import org.springframework.test.context.DynamicPropertySource;
 
 import static hosting.aegir.backend.support.ApiClient.SUBMITTER;
 import static hosting.aegir.backend.support.ApiClient.VIEWER;
+import static hosting.aegir.backend.support.OperationAssert.assertThatOperation;
+import static hosting.aegir.backend.support.Submission.aSubmission;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 /**
  * The holes a submitter token used to open, each tried again through HTTP against the real Ansible
@@ -161,7 +163,7 @@ class TrustBoundaryEndToEndTest {
 		String id = submit("localhost", Map.of("site_uri", "example.org", "site_root", link + "/web"),
 				List.of(task("aegir.RunDrupalCron", Map.of())));
 		JsonNode op = finished(id);
-		assertThat(op.get("status").asString()).isEqualTo("FAILED");
+		assertThatOperation(op).isFailed();
 		assertThat(op.get("reason").asString()).contains("site_root is not inside");
 		assertThat(canary).doesNotExist();
 	}
@@ -182,7 +184,7 @@ class TrustBoundaryEndToEndTest {
 		// A group of the inventory is a name, and runs on its hosts.
 		JsonNode op = finished(submit("webservers", Map.of("site_uri", "example.org", "site_root", siteRoot),
 				List.of(task("aegir.RunDrupalCron", Map.of()))));
-		assertThat(op.get("status").asString()).as(op.toString()).isEqualTo("SUCCEEDED");
+		assertThatOperation(op).isSucceeded();
 	}
 
 	@Test
@@ -201,7 +203,7 @@ class TrustBoundaryEndToEndTest {
 						"account_pass", adminPassword))));
 		List<String> leaks = new ArrayList<>();
 		boolean[] sawDrush = { false };
-		Await.until(id + " finishes while every command line is read", RUN, () -> {
+		await(id + " finishes while every command line is read").atMost(RUN).until(() -> {
 			for (String commandLine : commandLines()) {
 				if (commandLine.contains(marker) && commandLine.contains("site:install")) {
 					sawDrush[0] = true;
@@ -291,9 +293,7 @@ class TrustBoundaryEndToEndTest {
 	}
 
 	private String submit(String hosts, Map<String, Object> vars, List<Map<String, Object>> tasks) {
-		HttpResponse<String> response = api.post("/api/v1/operations", SUBMITTER, body("site-" + UUID.randomUUID(), hosts, vars, tasks));
-		assertThat(response.statusCode()).as(response.body()).isEqualTo(202);
-		return api.json(response).get("id").asString();
+		return api.submit(aSubmission().hosts(hosts).vars(vars).tasks(tasks));
 	}
 
 	private String body(String target, String hosts, Map<String, Object> vars, List<Map<String, Object>> tasks) {
@@ -309,8 +309,7 @@ class TrustBoundaryEndToEndTest {
 	}
 
 	private JsonNode finished(String id) {
-		Await.until(id + " finishes", RUN, () -> isFinished(status(id)));
-		return api.json(api.get("/api/v1/operations/" + id, VIEWER));
+		return api.finished(id, RUN);
 	}
 
 	private static boolean isFinished(String status) {
@@ -318,7 +317,7 @@ class TrustBoundaryEndToEndTest {
 	}
 
 	private String status(String id) {
-		return api.json(api.get("/api/v1/operations/" + id, VIEWER)).get("status").asString();
+		return api.status(id);
 	}
 
 	private int count() {

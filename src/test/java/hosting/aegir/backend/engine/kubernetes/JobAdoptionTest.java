@@ -15,13 +15,13 @@ import hosting.aegir.backend.engine.EngineRequest.EngineTask;
 import hosting.aegir.backend.engine.EngineResult;
 import hosting.aegir.backend.engine.Execution;
 import hosting.aegir.backend.engine.ExecutionListener;
-import hosting.aegir.backend.support.Await;
 import io.fabric8.kubernetes.api.model.batch.v1.Job;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import org.junit.jupiter.api.Test;
 import tools.jackson.databind.json.JsonMapper;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 /**
  * The same attempt started twice (its first start crashed after creating the Job, before anything
@@ -53,8 +53,7 @@ class JobAdoptionTest {
 
 			Recorder recorder = new Recorder();
 			Execution execution = engine.start(request, recorder);
-			Await.until("the engine follows the existing Job", Duration.ofSeconds(30),
-					() -> recorder.lines.stream().anyMatch(l -> l.equals("Job " + first.getMetadata().getName() + " exists already: following it")));
+			await("the engine follows the existing Job").atMost(Duration.ofSeconds(30)).until(() -> recorder.lines.stream().anyMatch(l -> l.equals("Job " + first.getMetadata().getName() + " exists already: following it")));
 			cluster.terminated(cluster.createPod(first), 0, "Completed", null);
 			cluster.complete(first);
 

@@ -15,7 +15,6 @@ import java.util.UUID;
 import java.util.stream.Stream;
 
 import hosting.aegir.backend.support.ApiClient;
-import hosting.aegir.backend.support.Await;
 import hosting.aegir.backend.support.PostgresTest;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import org.junit.jupiter.api.BeforeEach;
@@ -32,6 +31,7 @@ import org.springframework.test.context.DynamicPropertySource;
 import static hosting.aegir.backend.support.ApiClient.SUBMITTER;
 import static hosting.aegir.backend.support.ApiClient.VIEWER;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 /**
  * The engine against a real cluster, with real controllers and server-side apply: only with
@@ -93,7 +93,7 @@ class KubernetesClusterIT {
 	@Test
 	void cancelDeletesTheJobAndItsPods() {
 		UUID id = submit(shell("sleep"));
-		Await.until("the Job's pod runs", RUN, () -> log(id).contains("kube-it line one"));
+		await("the Job's pod runs").atMost(RUN).until(() -> log(id).contains("kube-it line one"));
 		api.post("/api/v1/operations/" + id + "/cancel", SUBMITTER, null);
 		assertThat(finished(id).get("status").asString()).isEqualTo("CANCELLED");
 		assertThat(k8s.batch().v1().jobs().inNamespace(NAMESPACE).withLabel(Names.OPERATION, id.toString()).list().getItems()).isEmpty();
@@ -155,7 +155,7 @@ class KubernetesClusterIT {
 	}
 
 	private JsonNode finished(UUID id) {
-		Await.until(id + " finishes", RUN, () -> List.of("SUCCEEDED", "FAILED", "CANCELLED", "TIMED_OUT")
+		await(id + " finishes").atMost(RUN).until(() -> List.of("SUCCEEDED", "FAILED", "CANCELLED", "TIMED_OUT")
 			.contains(api.json(api.get("/api/v1/operations/" + id, VIEWER)).get("status").asString()));
 		return api.json(api.get("/api/v1/operations/" + id, VIEWER));
 	}

@@ -10,7 +10,6 @@ import java.util.Map;
 import java.util.UUID;
 
 import hosting.aegir.backend.support.ApiClient;
-import hosting.aegir.backend.support.Await;
 import hosting.aegir.backend.support.PostgresTest;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.HasMetadata;
@@ -39,6 +38,7 @@ import org.springframework.test.annotation.DirtiesContext;
 import static hosting.aegir.backend.support.ApiClient.SUBMITTER;
 import static hosting.aegir.backend.support.ApiClient.VIEWER;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 /**
  * The Kubernetes engine through the HTTP API, on Fabric8's mock API server in CRUD mode, the test
@@ -119,8 +119,7 @@ class KubernetesEngineEndToEndTest {
 		// Expanded by the shell, an option would put the secret on drush's command line (/proc/<pid>/cmdline).
 		assertThat(String.join(" ", container.getCommand())).doesNotContain("$AEGIR_DB_URL", "$AEGIR_ACCOUNT_PASS",
 				"--db-url=", "--account-pass=");
-		Await.until("the Job's Secret exists", RUN,
-				() -> k8s.secrets().inNamespace(MockCluster.NAMESPACE).withName(job.getMetadata().getName()).get() != null);
+		await("the Job's Secret exists").atMost(RUN).until(() -> k8s.secrets().inNamespace(MockCluster.NAMESPACE).withName(job.getMetadata().getName()).get() != null);
 		Secret secret = k8s.secrets().inNamespace(MockCluster.NAMESPACE).withName(job.getMetadata().getName()).get();
 		assertThat(k8s.getKubernetesSerialization().asJson(secret)).doesNotContain(password);
 		assertThat(secret.getMetadata().getOwnerReferences()).singleElement()
@@ -129,8 +128,7 @@ class KubernetesEngineEndToEndTest {
 		Pod pod = cluster.createPod(job);
 		cluster.serveLog(pod, "Installing Drupal\nInstallation complete.\n");
 		cluster.running(pod);
-		Await.until("the pod's log is in the operation's log while it runs", RUN,
-				() -> log(id).contains("Installation complete.") && "RUNNING".equals(status(id)));
+		await("the pod's log is in the operation's log while it runs").atMost(RUN).until(() -> log(id).contains("Installation complete.") && "RUNNING".equals(status(id)));
 		cluster.terminated(pod, 0, "Completed", null);
 		cluster.complete(job);
 
@@ -219,7 +217,7 @@ class KubernetesEngineEndToEndTest {
 		cluster.running(cluster.createPod(job));
 		JsonNode op = finished(id);
 		assertThat(op.get("status").asString()).isEqualTo("TIMED_OUT");
-		Await.until("the Job is deleted", RUN, () -> cluster.jobs(id).isEmpty());
+		await("the Job is deleted").atMost(RUN).until(() -> cluster.jobs(id).isEmpty());
 	}
 
 	@Test
@@ -249,7 +247,7 @@ class KubernetesEngineEndToEndTest {
 		vars.put("replicas", 2);
 		vars.put("db_password", "db-" + UUID.randomUUID());
 		UUID first = submit(operation(target, vars, task("aegir.k8s.DeployEnvironment", Map.of())));
-		Await.until("both Deployments exist", RUN, () -> deployment("envone-drupal") != null && deployment("envone-database") != null);
+		await("both Deployments exist").atMost(RUN).until(() -> deployment("envone-drupal") != null && deployment("envone-database") != null);
 		cluster.available("envone-database");
 		cluster.available("envone-drupal");
 		JsonNode op = finished(first);
@@ -493,7 +491,7 @@ class KubernetesEngineEndToEndTest {
 	}
 
 	private JsonNode finished(UUID id) {
-		Await.until(id + " finishes", RUN, () -> List.of("SUCCEEDED", "FAILED", "CANCELLED", "TIMED_OUT").contains(status(id)));
+		await(id + " finishes").atMost(RUN).until(() -> List.of("SUCCEEDED", "FAILED", "CANCELLED", "TIMED_OUT").contains(status(id)));
 		return api.json(api.get("/api/v1/operations/" + id, VIEWER));
 	}
 

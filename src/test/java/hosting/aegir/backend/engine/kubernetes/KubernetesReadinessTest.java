@@ -8,7 +8,6 @@ import java.util.List;
 
 import hosting.aegir.backend.AegirBackendApplication;
 import hosting.aegir.backend.support.ApiClient;
-import hosting.aegir.backend.support.Await;
 import hosting.aegir.backend.support.TestDatabase;
 import io.fabric8.kubernetes.client.ConfigBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -23,6 +22,7 @@ import org.springframework.context.ConfigurableApplicationContext;
 
 import static hosting.aegir.backend.support.ApiClient.VIEWER;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 /**
  * Readiness of the Kubernetes engine: the service starts without a cluster and says why it is not
@@ -62,18 +62,16 @@ class KubernetesReadinessTest {
 				Duration.ofMinutes(10));
 		try (KubernetesClient client = client(cluster.url()); ClusterWatch watch = new ClusterWatch(client, properties)) {
 			watch.start();
-			Await.until("the informers watch", Duration.ofSeconds(60),
-					() -> new KubernetesHealthIndicator(client, watch).health().getStatus().equals(Status.UP));
+			await("the informers watch").atMost(Duration.ofSeconds(60)).until(() -> new KubernetesHealthIndicator(client, watch).health().getStatus().equals(Status.UP));
 
 			cluster.close();
-			Await.until("readiness is DOWN and says why", Duration.ofSeconds(60), () -> {
+			await("readiness is DOWN and says why").atMost(Duration.ofSeconds(60)).until(() -> {
 				var health = new KubernetesHealthIndicator(client, watch).health();
 				return health.getStatus().equals(Status.DOWN) && health.getDetails().get("reason") != null;
 			});
 
 			cluster = new MockCluster(port);
-			Await.until("the informers watch again", Duration.ofSeconds(120),
-					() -> new KubernetesHealthIndicator(client, watch).health().getStatus().equals(Status.UP));
+			await("the informers watch again").atMost(Duration.ofSeconds(120)).until(() -> new KubernetesHealthIndicator(client, watch).health().getStatus().equals(Status.UP));
 		}
 		finally {
 			cluster.close();

@@ -9,7 +9,6 @@ import java.util.UUID;
 import hosting.aegir.backend.AegirBackendApplication;
 import hosting.aegir.backend.support.ApiClient;
 import hosting.aegir.backend.support.ChildReplica;
-import hosting.aegir.backend.support.Await;
 import hosting.aegir.backend.support.ReplicaMain;
 import hosting.aegir.backend.support.TestDatabase;
 import io.fabric8.kubernetes.api.model.Pod;
@@ -24,6 +23,7 @@ import org.springframework.context.ConfigurableApplicationContext;
 import static hosting.aegir.backend.support.ApiClient.SUBMITTER;
 import static hosting.aegir.backend.support.ApiClient.VIEWER;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 /**
  * A replica killed with SIGKILL while its operation's Job runs: the Job runs on in the cluster, and
@@ -57,7 +57,7 @@ class KubernetesRestartTest {
 				.start();
 			ApiClient child = new ApiClient(port);
 			Process running = doomed;
-			Await.until("the child replica serves", Duration.ofSeconds(90), () -> running.isAlive() && ChildReplica.serves(child));
+			await("the child replica serves").atMost(Duration.ofSeconds(90)).until(() -> running.isAlive() && ChildReplica.serves(child));
 
 			Map<String, Object> body = KubernetesEngineEndToEndTest.operation("site-" + UUID.randomUUID(),
 					KubernetesEngineEndToEndTest.site("restarted"), KubernetesEngineEndToEndTest.task("aegir.k8s.RunDrupalCron", Map.of()));
@@ -68,8 +68,7 @@ class KubernetesRestartTest {
 			Pod pod = cluster.createPod(job);
 			cluster.serveLog(pod, "cron started\n");
 			cluster.running(pod);
-			Await.until("the child follows the pod's log", Duration.ofSeconds(30),
-					() -> log(child, id).contains("cron started"));
+			await("the child follows the pod's log").atMost(Duration.ofSeconds(30)).until(() -> log(child, id).contains("cron started"));
 
 			doomed.destroyForcibly().waitFor();
 
@@ -77,12 +76,11 @@ class KubernetesRestartTest {
 				.initializers(context -> context.getBeanFactory().registerSingleton("mockCluster", cluster))
 				.run(args(db, schema, "aegir.executor.replica-id=survivor", "aegir.executor.stale-after=3s"));
 			ApiClient api = new ApiClient(((WebServerApplicationContext) survivor).getWebServer().getPort());
-			Await.until("the survivor re-runs the operation and re-attaches to its Job", Duration.ofSeconds(60),
-					() -> log(api, id).contains("re-attached to Job " + job.getMetadata().getName()));
+			await("the survivor re-runs the operation and re-attaches to its Job").atMost(Duration.ofSeconds(60)).until(() -> log(api, id).contains("re-attached to Job " + job.getMetadata().getName()));
 
 			cluster.terminated(pod, 0, "Completed", null);
 			cluster.complete(job);
-			Await.until("the operation finishes", Duration.ofSeconds(60), () -> !"RUNNING".equals(status(api, id))
+			await("the operation finishes").atMost(Duration.ofSeconds(60)).until(() -> !"RUNNING".equals(status(api, id))
 					&& !"QUEUED".equals(status(api, id)));
 			JsonNode op = api.json(api.get("/api/v1/operations/" + id, VIEWER));
 			assertThat(op.get("status").asString()).as(op.toString()).isEqualTo("SUCCEEDED");

@@ -9,7 +9,6 @@ import java.util.Map;
 import java.util.Queue;
 import java.util.UUID;
 
-import hosting.aegir.backend.support.Await;
 import io.fabric8.kubernetes.api.model.ContainerStateBuilder;
 import io.fabric8.kubernetes.api.model.ContainerStatusBuilder;
 import io.fabric8.kubernetes.api.model.NamespaceBuilder;
@@ -31,6 +30,8 @@ import io.fabric8.mockwebserver.Context;
 import io.fabric8.mockwebserver.MockWebServer;
 import io.fabric8.mockwebserver.ServerRequest;
 import io.fabric8.mockwebserver.ServerResponse;
+
+import static org.awaitility.Awaitility.await;
 
 /**
  * Fabric8's mock API server in CRUD mode, on loopback, with the test playing the controllers it does
@@ -89,7 +90,7 @@ public class MockCluster implements AutoCloseable {
 	}
 
 	public Job awaitJob(UUID operation) {
-		Await.until("a Job for operation " + operation, WAIT, () -> !jobs(operation).isEmpty());
+		await("a Job for operation " + operation).atMost(WAIT).until(() -> !jobs(operation).isEmpty());
 		return jobs(operation).get(0);
 	}
 

@@ -1,4 +1,4 @@
-package hosting.aegir.backend.operation;
+package hosting.aegir.backend.queue;
 
 import java.util.EnumSet;
 import java.util.Set;

@@ -1,4 +1,4 @@
-package hosting.aegir.backend.catalog;
+package hosting.aegir.backend.engine;
 
 import java.util.Map;
 import java.util.Optional;

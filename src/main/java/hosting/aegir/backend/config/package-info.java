@@ -1,0 +1,4 @@
+/**
+ * Application wiring that belongs to no feature: the OpenAPI document, Tomcat, start-up guards and failure analysis.
+ */
+package hosting.aegir.backend.config;

@@ -1,0 +1,4 @@
+/**
+ * Server-sent event streams of an operation's log and events, across replicas.
+ */
+package hosting.aegir.backend.stream;
