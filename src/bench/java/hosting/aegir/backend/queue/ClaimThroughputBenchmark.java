@@ -25,7 +25,7 @@ import org.springframework.jdbc.core.simple.JdbcClient;
  */
 class ClaimThroughputBenchmark {
 
-	private static final int OPERATIONS = 4_000;
+	private static final int OPERATIONS = 2_000;
 
 	private static final int SLOTS = Integer.getInteger("bench.slots", 4);
 
@@ -41,7 +41,7 @@ class ClaimThroughputBenchmark {
 			JdbcClient bareJdbc = idle.getBean(JdbcClient.class);
 			QueueSql bareSql = idle.getBean(QueueSql.class);
 			JdbcClient jdbc = replica.getBean(JdbcClient.class);
-			bench.compare("claim+complete", 1, 5, Side.of("bare SQL, one connection, batches of 4", "ops/s", () -> {
+			bench.compare("claim+complete", 1, 3, Side.of("bare SQL, one connection, batches of 4", "ops/s", () -> {
 				queue(bareJdbc);
 				long start = System.nanoTime();
 				int done = 0;
