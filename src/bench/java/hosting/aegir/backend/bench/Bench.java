@@ -38,6 +38,8 @@ public final class Bench {
 
 	private final Map<String, double[]> perRound = new LinkedHashMap<>();
 
+	private final List<Check> checks = new ArrayList<>();
+
 	public Bench(String name) {
 		this.name = name;
 	}
@@ -140,6 +142,21 @@ public final class Bench {
 		return ratio;
 	}
 
+	/** An absolute target on one figure's median (a latency bound, a rate to reach). */
+	public record Check(String label, String figure, double median, String unit, String target, boolean met) {
+	}
+
+	/** Checks a recorded figure's median against an absolute target; printed and kept in the JSON like a ratio. */
+	public Check target(String label, String figure, Target target) {
+		Figure f = figures.get(figure);
+		if (f == null) {
+			throw new IllegalArgumentException("no figure named " + figure + "; have " + figures.keySet());
+		}
+		Check check = new Check(label, figure, f.median(), f.unit(), target.text(), target.met(f.median()));
+		checks.add(check);
+		return check;
+	}
+
 	/** A line of context printed under the table and kept in the JSON (machine, sizes, caveats). */
 	public void note(String note) {
 		notes.add(note);
@@ -187,6 +204,10 @@ public final class Bench {
 					r.min(), r.max(), r.target().isEmpty() ? "-" : r.target(),
 					r.target().isEmpty() ? "" : (r.met() ? "MET" : "NOT MET")));
 		}
+		for (Check c : checks) {
+			out.append(String.format(Locale.ROOT, "%-58s %12.3f %12s %12s  %s, target %s %s%n", "target " + c.label(), c.median(),
+					"", "", c.unit(), c.target(), c.met() ? "MET" : "NOT MET"));
+		}
 		for (String note : notes) {
 			out.append("  ").append(note).append(System.lineSeparator());
 		}
@@ -198,6 +219,7 @@ public final class Bench {
 				"os", System.getProperty("os.name") + " " + System.getProperty("os.version")));
 		json.put("figures", List.copyOf(figures.values()));
 		json.put("ratios", ratios);
+		json.put("targets", checks);
 		json.put("notes", notes);
 		try {
 			Path dir = Files.createDirectories(Path.of("target", "bench"));

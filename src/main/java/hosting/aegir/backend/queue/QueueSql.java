@@ -1,12 +1,17 @@
 package hosting.aegir.backend.queue;
 
-import java.sql.Timestamp;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.SQLException;
+import java.sql.Types;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Collection;
 import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
+
+import hosting.aegir.backend.engine.EngineEvent;
 
 import org.springframework.context.annotation.Import;
 import org.springframework.dao.DuplicateKeyException;
@@ -330,11 +335,11 @@ class QueueSql {
 	@Transactional
 	public boolean appendOutput(UUID id, String replica, int attempt, List<BufferedLine> lines,
 			List<BufferedEvent> events) {
-		jdbc.sql("SET LOCAL synchronous_commit TO OFF").update();
 		// The fence: FOR SHARE waits for a reaper's or a new claim's update in progress and then sees
-		// its result, and keeps the lease from changing hands until this batch commits.
+		// its result, and keeps the lease from changing hands until this batch commits. The same round
+		// trip turns synchronous commit off for this transaction (set_config(..., true) is SET LOCAL).
 		boolean ours = !jdbc.sql("""
-				SELECT 1 FROM operation
+				SELECT set_config('synchronous_commit', 'off', true) FROM operation
 				 WHERE id = :id AND claimed_by = :replica AND attempt = :attempt
 				   AND status IN ('RUNNING', 'CANCELLING')
 				   FOR SHARE
@@ -362,10 +367,9 @@ class QueueSql {
 		UUID id = finished.id();
 		// The fenced completion first: its row lock holds the lease for the rest of this transaction,
 		// and a stale attempt's last lines are not written at all.
-		boolean written = complete(id, replica, attempt, finished.status(), exitCode, reason, outputsJson);
+		boolean written = completeWithOutput(id, replica, attempt, finished.status(), exitCode, reason, outputsJson, lines,
+				bufferedEvents);
 		if (written) {
-			appendLog(id, lines);
-			appendEvents(id, bufferedEvents);
 			whenWritten.run();
 		}
 		if (!claimNext) {
@@ -381,6 +385,58 @@ class QueueSql {
 		}
 	}
 
+	/**
+	 * {@link #complete} and the run's last log lines and events in one statement (one round trip where
+	 * there were three). The inserts join the fenced update's row: when the lease is lost the update
+	 * returns nothing and neither the lines nor the events are written, as before.
+	 */
+	private boolean completeWithOutput(UUID id, String replica, int attempt, OperationStatus status, Integer exitCode, String reason,
+			String outputsJson, List<BufferedLine> lines, List<BufferedEvent> events) {
+		if (lines.isEmpty() && events.isEmpty()) {
+			return complete(id, replica, attempt, status, exitCode, reason, outputsJson);
+		}
+		return template.query("""
+				WITH done AS (
+				    UPDATE operation
+				       SET status = ?, exit_code = ?, outputs = CAST(? AS jsonb),
+				           -- a user's cancel reason says more than the engine's when the run was cancelled
+				           reason = CASE WHEN ? = 'CANCELLED' AND reason IS NOT NULL THEN reason ELSE ? END,
+				           finished_at = now(), heartbeat_at = now()
+				     WHERE id = ? AND claimed_by = ? AND attempt = ?
+				       AND status IN ('RUNNING', 'CANCELLING')
+				 RETURNING id
+				), logged AS (
+				    INSERT INTO operation_log (operation_id, seq, at, stream, text)
+				    SELECT done.id, %s CROSS JOIN done
+				    %s
+				), evented AS (
+				    INSERT INTO operation_event %s
+				    SELECT done.id, %s CROSS JOIN done
+				    %s
+				)
+				SELECT count(*) FROM done
+				""".formatted(LOG_ROWS.strip(), LOG_CONFLICT.strip(), EVENT_COLUMNS, EVENT_ROWS.strip(), EVENT_CONFLICT.strip()),
+				ps -> {
+					ps.setString(1, status.name());
+					if (exitCode == null) {
+						ps.setNull(2, Types.INTEGER);
+					}
+					else {
+						ps.setInt(2, exitCode);
+					}
+					ps.setString(3, outputsJson);
+					ps.setString(4, status.name());
+					ps.setString(5, reason);
+					ps.setObject(6, id);
+					ps.setString(7, replica);
+					ps.setInt(8, attempt);
+					setEventArrays(ps, setLogArrays(ps, 9, lines), events);
+				}, rs -> {
+					rs.next();
+					return rs.getLong(1) == 1;
+				});
+	}
+
 	/** Whether a result was written (false: the lease was lost), and the operation claimed next, if any. */
 	public record Completion(boolean written, Optional<ClaimedOperation> next) {
 	}
@@ -394,43 +450,117 @@ class QueueSql {
 		if (lines.isEmpty()) {
 			return;
 		}
-		template.batchUpdate("""
-				INSERT INTO operation_log (operation_id, seq, at, stream, text) VALUES (?, ?, ?, ?, ?)
-				ON CONFLICT (operation_id, seq) DO UPDATE SET at = excluded.at, stream = excluded.stream, text = excluded.text
-				""", lines, lines.size(), (ps, line) -> {
-			ps.setObject(1, id);
-			ps.setLong(2, line.seq());
-			ps.setTimestamp(3, Timestamp.from(line.at()));
-			ps.setString(4, line.stream());
-			ps.setString(5, line.text());
-		});
+		template.update("INSERT INTO operation_log (operation_id, seq, at, stream, text) SELECT ?, " + LOG_ROWS + LOG_CONFLICT,
+				ps -> {
+					ps.setObject(1, id);
+					setLogArrays(ps, 2, lines);
+				});
 	}
 
-	/** Appends task events in one batch, like {@link #appendLog}. */
+	/**
+	 * The rows of a batch of log lines, from five array parameters (sequence numbers, times as
+	 * microseconds since the epoch, streams, texts). One statement for the whole batch: the server
+	 * parses, plans and runs one INSERT, where a JDBC batch still runs one INSERT per line. Times go as
+	 * a plain bigint[] the driver sends without formatting a timestamp per line.
+	 */
+	private static final String LOG_ROWS = """
+			l.seq, timestamptz 'epoch' + l.micros * interval '1 microsecond', l.stream, l.text
+			  FROM unnest(?::bigint[], ?::bigint[], ?::text[], ?::text[]) AS l(seq, micros, stream, text)
+			""";
+
+	private static final String LOG_CONFLICT = """
+			ON CONFLICT (operation_id, seq) DO UPDATE SET at = excluded.at, stream = excluded.stream, text = excluded.text
+			""";
+
+	/** Like {@link #LOG_ROWS}, for task events: every column an array (text where it may be null, cast here). */
+	private static final String EVENT_ROWS = """
+			e.seq, timestamptz 'epoch' + e.micros * interval '1 microsecond', e.task_index::integer, e.task, e.role,
+			       e.host, e.status, e.changed::boolean, e.duration_ms::bigint, e.message
+			  FROM unnest(?::bigint[], ?::bigint[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[],
+			              ?::text[], ?::text[])
+			    AS e(seq, micros, task_index, task, role, host, status, changed, duration_ms, message)
+			""";
+
+	private static final String EVENT_CONFLICT = """
+			ON CONFLICT (operation_id, seq) DO UPDATE
+			   SET at = excluded.at, task_index = excluded.task_index, task = excluded.task, role = excluded.role,
+			       host = excluded.host, status = excluded.status, changed = excluded.changed,
+			       duration_ms = excluded.duration_ms, message = excluded.message
+			""";
+
+	private static final String EVENT_COLUMNS = "(operation_id, seq, at, task_index, task, role, host, status, changed, duration_ms, message)";
+
+	private static long micros(Instant at) {
+		return at.getEpochSecond() * 1_000_000 + at.getNano() / 1_000;
+	}
+
+	// Sets the four arrays of LOG_ROWS from parameter index; returns the next index.
+	private static int setLogArrays(PreparedStatement ps, int index, List<BufferedLine> lines) throws SQLException {
+		int n = lines.size();
+		long[] seqs = new long[n];
+		long[] micros = new long[n];
+		String[] streams = new String[n];
+		String[] texts = new String[n];
+		for (int i = 0; i < n; i++) {
+			BufferedLine line = lines.get(i);
+			seqs[i] = line.seq();
+			micros[i] = micros(line.at());
+			streams[i] = line.stream();
+			texts[i] = line.text();
+		}
+		Connection connection = ps.getConnection();
+		ps.setArray(index, connection.createArrayOf("bigint", box(seqs)));
+		ps.setArray(index + 1, connection.createArrayOf("bigint", box(micros)));
+		ps.setArray(index + 2, connection.createArrayOf("text", streams));
+		ps.setArray(index + 3, connection.createArrayOf("text", texts));
+		return index + 4;
+	}
+
+	// Sets the ten arrays of EVENT_ROWS from parameter index; returns the next index.
+	private static int setEventArrays(PreparedStatement ps, int index, List<BufferedEvent> events) throws SQLException {
+		int n = events.size();
+		Long[] seqs = new Long[n];
+		Long[] micros = new Long[n];
+		String[][] text = new String[8][n];
+		for (int i = 0; i < n; i++) {
+			BufferedEvent e = events.get(i);
+			seqs[i] = e.seq();
+			micros[i] = micros(e.at());
+			EngineEvent event = e.event();
+			text[0][i] = event.taskIndex() == null ? null : event.taskIndex().toString();
+			text[1][i] = event.task();
+			text[2][i] = event.role();
+			text[3][i] = event.host();
+			text[4][i] = event.status();
+			text[5][i] = Boolean.toString(event.changed());
+			text[6][i] = event.durationMs() == null ? null : event.durationMs().toString();
+			text[7][i] = event.message();
+		}
+		Connection connection = ps.getConnection();
+		ps.setArray(index, connection.createArrayOf("bigint", seqs));
+		ps.setArray(index + 1, connection.createArrayOf("bigint", micros));
+		for (int c = 0; c < text.length; c++) {
+			ps.setArray(index + 2 + c, connection.createArrayOf("text", text[c]));
+		}
+		return index + 2 + text.length;
+	}
+
+	private static Long[] box(long[] values) {
+		Long[] boxed = new Long[values.length];
+		for (int i = 0; i < values.length; i++) {
+			boxed[i] = values[i];
+		}
+		return boxed;
+	}
+
+	/** Appends task events in one statement, like {@link #appendLog}. */
 	public void appendEvents(UUID id, List<BufferedEvent> events) {
 		if (events.isEmpty()) {
 			return;
 		}
-		template.batchUpdate("""
-				INSERT INTO operation_event (operation_id, seq, at, task_index, task, role, host, status, changed,
-				                             duration_ms, message)
-				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-				ON CONFLICT (operation_id, seq) DO UPDATE
-				   SET at = excluded.at, task_index = excluded.task_index, task = excluded.task, role = excluded.role,
-				       host = excluded.host, status = excluded.status, changed = excluded.changed,
-				       duration_ms = excluded.duration_ms, message = excluded.message
-				""", events, events.size(), (ps, e) -> {
+		template.update("INSERT INTO operation_event " + EVENT_COLUMNS + " SELECT ?, " + EVENT_ROWS + EVENT_CONFLICT, ps -> {
 			ps.setObject(1, id);
-			ps.setLong(2, e.seq());
-			ps.setTimestamp(3, Timestamp.from(e.at()));
-			ps.setObject(4, e.event().taskIndex());
-			ps.setString(5, e.event().task());
-			ps.setString(6, e.event().role());
-			ps.setString(7, e.event().host());
-			ps.setString(8, e.event().status());
-			ps.setBoolean(9, e.event().changed());
-			ps.setObject(10, e.event().durationMs());
-			ps.setString(11, e.event().message());
+			setEventArrays(ps, 2, events);
 		});
 	}
 

@@ -304,7 +304,7 @@ class QueueWorker implements SmartLifecycle {
 		Engine engine = engines.get(op.engine()).orElseThrow();
 		EngineRequest request = op.engineRequest(json);
 		RunRecorder recorder = new RunRecorder(op.id(), replica.value(), op.attempt(),
-				SecretMask.of(op.secretVars(json), request), sql, logProperties);
+				SecretMask.of(op.secretVars(json), request), sql, logProperties, flushTimer);
 		return new OperationRunner(op, request, engine, sql, recorder, replica.value(), json, metrics, nextClaim, events);
 	}
 

@@ -1,12 +1,13 @@
 package hosting.aegir.backend.queue;
 
-import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
 
 import hosting.aegir.backend.engine.EngineEvent;
 import hosting.aegir.backend.engine.ExecutionListener;
@@ -14,10 +15,18 @@ import hosting.aegir.backend.queue.QueueSql.BufferedEvent;
 import hosting.aegir.backend.queue.QueueSql.BufferedLine;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.slf4j.MDC;
 
 /**
  * Collects what one run produces and writes it in batches (never a transaction per line), keeping
  * the stored log under its byte cap with one truncation marker.
+ * <p>
+ * The thread reading the engine's output never waits for the database while the writer keeps up: a
+ * full batch is handed to the writer (the replica's log flusher) and reading goes on, so the process
+ * is not held up on a full pipe while a batch commits. Should the writer fall behind by
+ * {@value #MAX_BUFFERED_BATCHES} batches (or {@value #MAX_BUFFERED_BYTES} bytes), the reading thread
+ * writes itself, which holds the process back: the buffer, and the heap, stay bounded whatever the
+ * output rate.
  */
 class RunRecorder implements ExecutionListener {
 
@@ -26,6 +35,10 @@ class RunRecorder implements ExecutionListener {
 	private static final int MAX_LINE_CHARS = 64 * 1024;
 
 	static final int MAX_REASON_CHARS = 8 * 1024;
+
+	static final int MAX_BUFFERED_BATCHES = 8;
+
+	static final long MAX_BUFFERED_BYTES = 8L * 1024 * 1024;
 
 	private final UUID operationId;
 
@@ -38,6 +51,17 @@ class RunRecorder implements ExecutionListener {
 	private final long maxBytes;
 
 	private final int batchSize;
+
+	private final Executor writer;
+
+	// The logging context (the operation) of the thread that made this recorder, for the writer's thread.
+	private final Map<String, String> logContext;
+
+	// A batch handed to the writer and not yet taken (guarded by this): one hand-over at a time.
+	private boolean writePending;
+
+	// Bytes of the lines buffered now (guarded by this).
+	private long bufferedBytes;
 
 	private final Map<String, Object> outputs = new LinkedHashMap<>();
 
@@ -59,7 +83,8 @@ class RunRecorder implements ExecutionListener {
 
 	private final SecretMask secrets;
 
-	RunRecorder(UUID operationId, String replica, int attempt, SecretMask secrets, QueueSql sql, LogProperties properties) {
+	RunRecorder(UUID operationId, String replica, int attempt, SecretMask secrets, QueueSql sql, LogProperties properties,
+			Executor writer) {
 		this.operationId = operationId;
 		this.replica = replica;
 		this.attempt = attempt;
@@ -67,6 +92,8 @@ class RunRecorder implements ExecutionListener {
 		this.sql = sql;
 		this.maxBytes = properties.maxBytes().toBytes();
 		this.batchSize = properties.batchSize();
+		this.writer = writer;
+		this.logContext = MDC.getCopyOfContextMap();
 		// A run continues the numbering and byte budget of what earlier runs stored: a later attempt,
 		// or the same attempt number again after a hand-back (which does not count the attempt).
 		long[] last = sql.lastSequences(operationId);
@@ -77,29 +104,81 @@ class RunRecorder implements ExecutionListener {
 
 	@Override
 	public void log(LogStream stream, String line) {
+		// SecretMask also replaces NUL, which PostgreSQL text cannot hold.
 		String text = secrets.apply(line.length() > MAX_LINE_CHARS ? line.substring(0, MAX_LINE_CHARS) + " [line cut]" : line);
-		// PostgreSQL text cannot hold NUL.
-		text = text.indexOf('\0') >= 0 ? text.replace('\0', '?') : text;
-		boolean flushNow;
+		Instant at = Instant.now();
+		long size = utf8Length(text);
+		boolean handOver = false;
+		boolean writeHere = false;
 		synchronized (this) {
 			if (truncated) {
 				return;
 			}
-			long size = text.getBytes(StandardCharsets.UTF_8).length;
 			if (logBytes + size > maxBytes) {
 				truncated = true;
-				lines.add(new BufferedLine(++logSeq, Instant.now(), LogStream.SYSTEM.column(),
+				lines.add(new BufferedLine(++logSeq, at, LogStream.SYSTEM.column(),
 						"[log truncated: the stored log reached its limit of " + maxBytes + " bytes; later output is discarded]"));
 			}
 			else {
 				logBytes += size;
-				lines.add(new BufferedLine(++logSeq, Instant.now(), stream.column(), text));
+				bufferedBytes += size;
+				lines.add(new BufferedLine(++logSeq, at, stream.column(), text));
 			}
-			flushNow = lines.size() >= batchSize;
+			if (lines.size() >= batchSize * MAX_BUFFERED_BATCHES || bufferedBytes >= MAX_BUFFERED_BYTES) {
+				writeHere = true;
+			}
+			else if (lines.size() >= batchSize && !writePending) {
+				writePending = true;
+				handOver = true;
+			}
 		}
-		if (flushNow) {
+		if (writeHere) {
 			flush();
 		}
+		else if (handOver) {
+			try {
+				writer.execute(this::flushInContext);
+			}
+			catch (RejectedExecutionException ex) {
+				// The replica is stopping: write from here.
+				flush();
+			}
+		}
+	}
+
+	// A flush on the writer's thread, with the run's logging context (the operation) around it.
+	private void flushInContext() {
+		if (logContext != null) {
+			MDC.setContextMap(logContext);
+		}
+		try {
+			flush();
+		}
+		finally {
+			MDC.clear();
+		}
+	}
+
+	// What getBytes(UTF_8).length would say, without making the array.
+	static long utf8Length(String text) {
+		long bytes = text.length();
+		for (int i = 0; i < text.length(); i++) {
+			char c = text.charAt(i);
+			if (c < 0x80) {
+				continue;
+			}
+			if (c < 0x800) {
+				bytes += 1;
+			}
+			else if (Character.isHighSurrogate(c) && i + 1 < text.length() && Character.isLowSurrogate(text.charAt(i + 1))) {
+				bytes += 2; // four bytes for the two chars of the pair
+				i++;
+			}
+			else {
+				bytes += 2;
+			}
+		}
+		return bytes;
 	}
 
 	@Override
@@ -153,7 +232,9 @@ class RunRecorder implements ExecutionListener {
 	// Takes what is buffered; callers hold flushLock, so batches are written in sequence order.
 	private synchronized Batch drain() {
 		Batch batch = new Batch(lines, events);
-		lines = new ArrayList<>();
+		writePending = false;
+		bufferedBytes = 0;
+		lines = new ArrayList<>(batchSize);
 		events = new ArrayList<>();
 		return batch;
 	}

@@ -12,15 +12,18 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 
 import hosting.aegir.backend.AegirBackendApplication;
+import hosting.aegir.backend.bench.Bench;
+import hosting.aegir.backend.bench.Bench.Side;
+import hosting.aegir.backend.bench.Bench.Target;
 import hosting.aegir.backend.engine.EngineRequest;
 import hosting.aegir.backend.engine.EngineRequest.EngineTask;
-import hosting.aegir.backend.operation.OperationService;
-import hosting.aegir.backend.operation.SubmitOperationRequest;
-import hosting.aegir.backend.operation.SubmitOperationRequest.TaskRequest;
+import hosting.aegir.backend.support.ApiClient;
+import hosting.aegir.backend.support.OperatorInventory;
 import hosting.aegir.backend.support.TestDatabase;
 import org.junit.jupiter.api.Test;
 
 import org.springframework.boot.builder.SpringApplicationBuilder;
+import org.springframework.boot.web.server.context.WebServerApplicationContext;
 import org.springframework.context.ConfigurableApplicationContext;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.util.FileSystemUtils;
@@ -28,13 +31,20 @@ import org.springframework.util.FileSystemUtils;
 import static org.awaitility.Awaitility.await;
 
 /**
- * What the service adds to Ansible: 40 no-op operations (aegir.RunDrupalCron with drush=/bin/true)
- * through the service at concurrency 2, against the same 40 playbooks run directly with
- * ansible-playbook, two at a time. Rounds alternate, in one run.
+ * What the service adds to Ansible: 16 no-op operations (aegir.RunDrupalCron, a drush that does nothing)
+ * through the service at concurrency 2, against the same 16 playbooks run directly with
+ * ansible-playbook, two at a time. Rounds alternate, in one run (the {@link Bench} harness).
  */
 class AnsibleOverheadBenchmark {
 
-	private static final int OPERATIONS = 40;
+	private static final int OPERATIONS = 16;
+
+	// drush and the platforms root are operator settings (no request may set them): an operator
+	// inventory gives them, with a drush that does nothing, as the end-to-end tests do.
+	private static final OperatorInventory OPERATOR = OperatorInventory.create().drush("exit 0\n");
+
+	private static final Map<String, Object> SITE = Map.of("site_uri", "example.org", "site_root",
+			OPERATOR.platforms() + "/d10/web");
 
 	@Test
 	void serviceAgainstDirectAnsiblePlaybook() throws Exception {
@@ -43,52 +53,36 @@ class AnsibleOverheadBenchmark {
 			.run("--spring.datasource.url=" + db.url(), "--spring.datasource.username=" + db.username(),
 					"--spring.datasource.password=" + db.password(), "--aegir.database.schema=" + db.newSchema(),
 					"--server.port=0", "--aegir.ansible.enabled=true", "--aegir.executor.concurrency=2",
+					"--aegir.ansible.inventory=" + OPERATOR.hostsFile(),
 					"--logging.level.root=warn")) {
 			AnsibleProperties ansible = service.getBean(AnsibleProperties.class);
-			viaService(service, 4);
-			direct(ansible, 4);
-			List<double[]> rounds = new ArrayList<>();
-			// Alternate which side goes first, so neither gains from the machine warming up or cooling down.
-			for (int round = 0; round < 4; round++) {
-				double direct;
-				double viaService;
-				if (round % 2 == 0) {
-					direct = direct(ansible, OPERATIONS);
-					viaService = viaService(service, OPERATIONS);
-				}
-				else {
-					viaService = viaService(service, OPERATIONS);
-					direct = direct(ansible, OPERATIONS);
-				}
-				rounds.add(new double[] { direct, viaService });
-			}
-			System.out.println();
-			System.out.println("== " + OPERATIONS + " no-op Ansible operations, concurrency 2 ==");
-			double direct = 0;
-			double viaService = 0;
-			for (int i = 0; i < rounds.size(); i++) {
-				System.out.printf("round %d: ansible-playbook directly %.2f s, through the service %.2f s, ratio %.3f%n", i + 1,
-						rounds.get(i)[0], rounds.get(i)[1], rounds.get(i)[1] / rounds.get(i)[0]);
-				direct += rounds.get(i)[0];
-				viaService += rounds.get(i)[1];
-			}
-			double[] ratios = rounds.stream().mapToDouble(r -> r[1] / r[0]).sorted().toArray();
-			double median = (ratios[(ratios.length - 1) / 2] + ratios[ratios.length / 2]) / 2;
-			System.out.printf("ratio service/direct over all rounds: %.3f, median of rounds %.3f (target: at most 1.05)%n",
-					viaService / direct, median);
+			Bench bench = new Bench("engine-overhead");
+			// Bench alternates which side goes first, so neither gains from the machine warming up or cooling down.
+			bench.compare(OPERATIONS + " no-op runs", 1, 3,
+					Side.of("ansible-playbook directly, 2 at a time", "s", () -> direct(ansible, OPERATIONS)),
+					Side.of("through the service, concurrency 2", "s", () -> viaService(service, OPERATIONS)));
+			bench.ratio("service / direct", "through the service, concurrency 2", "ansible-playbook directly, 2 at a time",
+					Target.atMost(1.05));
+			bench.note(OPERATIONS + " operations a round (aegir.RunDrupalCron, a drush that does nothing), from the first submit"
+					+ " to the last end, against the same playbooks run directly with the same callback");
+			bench.finish();
 		}
 	}
 
 	private static double viaService(ConfigurableApplicationContext context, int count) {
-		OperationService operations = context.getBean(OperationService.class);
+		// Through HTTP, as a front-end submits (the request's fields may grow; the JSON keeps this independent of them).
+		ApiClient api = new ApiClient(((WebServerApplicationContext) context).getWebServer().getPort());
 		JdbcClient jdbc = context.getBean(JdbcClient.class);
 		long start = System.nanoTime();
 		List<UUID> ids = new ArrayList<>();
 		for (int i = 0; i < count; i++) {
-			ids.add(operations.submit(new SubmitOperationRequest("bench.noop", "ansible", "bench-" + UUID.randomUUID(), "localhost",
-					Map.of("site_uri", "example.org", "site_root", "/srv/d10"),
-					List.of(new TaskRequest("aegir.RunDrupalCron", Map.of("drush", "/bin/true"), null)), 300, null, null), null)
-				.operation().id());
+			var response = api.post("/api/v1/operations", ApiClient.SUBMITTER, api.write(Map.of("type", "bench.noop", "engine",
+					"ansible", "target", "bench-" + UUID.randomUUID(), "hosts", "localhost", "vars",
+					SITE, "tasks", List.of(Map.of("name", "aegir.RunDrupalCron", "vars", Map.of())), "timeoutSeconds", 300)));
+			if (response.statusCode() != 202) {
+				throw new AssertionError("submit: " + response.statusCode() + " " + response.body());
+			}
+			ids.add(UUID.fromString(api.json(response).get("id").asString()));
 		}
 		// Poll gently: the benchmark's own queries must not compete with the runs for the CPU.
 		await("all finished").atMost(Duration.ofMinutes(10)).pollInterval(Duration.ofMillis(20)).until(() -> sleep(100) && jdbc
@@ -122,8 +116,8 @@ class AnsibleOverheadBenchmark {
 		List<Path> dirs = new ArrayList<>();
 		for (int i = 0; i < count; i++) {
 			Path dir = Files.createTempDirectory("aegir-bench-");
-			writer.write(dir, new EngineRequest(UUID.randomUUID(), 1, "localhost", Map.of("site_uri", "example.org", "site_root", "/srv/d10"),
-					List.of(new EngineTask(0, "aegir.RunDrupalCron", Map.of("drush", "/bin/true"), null)), Duration.ofMinutes(5)));
+			writer.write(dir, new EngineRequest(UUID.randomUUID(), 1, "localhost", SITE,
+					List.of(new EngineTask(0, "aegir.RunDrupalCron", Map.of(), null)), Duration.ofMinutes(5)));
 			dirs.add(dir);
 		}
 		ExecutorService pool = Executors.newFixedThreadPool(2);
