@@ -14,9 +14,10 @@ import org.springframework.modulith.core.ApplicationModules;
 import org.springframework.modulith.docs.Documenter;
 
 /**
- * The feature packages are application modules: each reaches another only through what that one
- * offers (its top-level package or a named interface), and no two depend on each other in a cycle.
- * The diagrams in {@code docs/modules/} are written from the same model, so they cannot drift.
+ * The feature packages are application modules: each reaches another only through what
+ * that one offers (its top-level package or a named interface), and no two depend on each
+ * other in a cycle. The diagrams in {@code docs/modules/} are written from the same
+ * model, so they cannot drift.
  */
 class ModularityTest {
 
@@ -42,14 +43,16 @@ class ModularityTest {
 		}
 	}
 
-	// The Documenter lists modules and relations in hash order: sorted, the committed files only
+	// The Documenter lists modules and relations in hash order: sorted, the committed
+	// files only
 	// change when the modules do.
 	private static List<String> sorted(List<String> lines) {
 		List<String> result = new ArrayList<>();
 		List<String> run = new ArrayList<>();
 		String kind = null;
 		for (String line : lines) {
-			String lineKind = line.trim().startsWith("Rel(") ? "Rel" : line.trim().startsWith("Component(") ? "Component" : null;
+			String lineKind = line.trim().startsWith("Rel(") ? "Rel"
+					: line.trim().startsWith("Component(") ? "Component" : null;
 			if (lineKind == null || !lineKind.equals(kind)) {
 				run.sort(null);
 				result.addAll(run);

@@ -10,7 +10,8 @@ import io.swagger.v3.oas.annotations.media.Schema;
  * A backup a successful operation produced.
  *
  * @param taskIndex which task of the operation made it, when the engine said so
- * @param deletedAt when its file was deleted (by aegir.DeleteDrupalSiteBackups); absent while it exists
+ * @param deletedAt when its file was deleted (by aegir.DeleteDrupalSiteBackups); absent
+ * while it exists
  */
 @Schema(name = "Backup")
 @JsonInclude(JsonInclude.Include.NON_NULL)

@@ -39,13 +39,13 @@ class BackupController {
 			description = "Backups that successful operations of this target reported (output backup_path), newest first, "
 					+ "deleted ones included (with deletedAt). A full page has a Link header rel=\"next\": "
 					+ "pass its before= for the next page.")
-	public ResponseEntity<List<Backup>> list(
-			@Parameter(description = "The operations' target (the site)", example = "site-3f2a9c1e")
-			@RequestParam @NotBlank @Size(max = 200)
-			@Pattern(regexp = "[A-Za-z0-9][A-Za-z0-9._:@/-]*", message = "must be a target as submitted") String target,
-			@Parameter(schema = @Schema(type = "integer", format = "int32", defaultValue = "100", minimum = "1", maximum = "1000"))
-			@RequestParam(defaultValue = "100") @Min(1) @Max(1000) int limit,
-			@Parameter(description = "Only backups with a smaller id (the next page)") @RequestParam(required = false) @Min(1) Long before) {
+	public ResponseEntity<List<Backup>> list(@Parameter(description = "The operations' target (the site)",
+			example = "site-3f2a9c1e") @RequestParam @NotBlank @Size(max = 200) @Pattern(
+					regexp = "[A-Za-z0-9][A-Za-z0-9._:@/-]*", message = "must be a target as submitted") String target,
+			@Parameter(schema = @Schema(type = "integer", format = "int32", defaultValue = "100", minimum = "1",
+					maximum = "1000")) @RequestParam(defaultValue = "100") @Min(1) @Max(1000) int limit,
+			@Parameter(description = "Only backups with a smaller id (the next page)") @RequestParam(
+					required = false) @Min(1) Long before) {
 		List<Backup> page = backups.of(target, before, limit);
 		ResponseEntity.BodyBuilder response = ResponseEntity.ok();
 		if (page.size() == limit) {

@@ -15,11 +15,12 @@ import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.stereotype.Repository;
 
 /**
- * Records the backups that finished operations report, failed ones too (an output {@code backup_path}, with the
- * optional {@code backup_size}, {@code backup_sha256}, {@code backup_description} and
- * {@code backup_task}; any engine may report just the path), and marks deleted the ones an operation
- * reports in {@code deleted_backups}, in the transaction that records the operation's end. Lists
- * them per site, newest first, in pages by id. All of the feature's SQL is here.
+ * Records the backups that finished operations report, failed ones too (an output
+ * {@code backup_path}, with the optional {@code backup_size}, {@code backup_sha256},
+ * {@code backup_description} and {@code backup_task}; any engine may report just the
+ * path), and marks deleted the ones an operation reports in {@code deleted_backups}, in
+ * the transaction that records the operation's end. Lists them per site, newest first, in
+ * pages by id. All of the feature's SQL is here.
  */
 @Repository
 class BackupIndex {
@@ -34,8 +35,10 @@ class BackupIndex {
 
 	@EventListener
 	public void record(OperationFinished finished) {
-		// Whatever the operation's end: a role reports a backup only once its archive is written and
-		// measured, and a failed update's "Before update" archive is the one a restore needs.
+		// Whatever the operation's end: a role reports a backup only once its archive is
+		// written and
+		// measured, and a failed update's "Before update" archive is the one a restore
+		// needs.
 		if (finished.outputs().get("backup_path") instanceof String path && !path.isBlank()) {
 			Object sha = finished.outputs().get("backup_sha256");
 			Object description = finished.outputs().get("backup_description");
@@ -44,14 +47,19 @@ class BackupIndex {
 					INSERT INTO backup (operation_id, target, path, size_bytes, sha256, description, task_index)
 					VALUES (:id, :target, :path, :size, :sha, :description, :task)
 					ON CONFLICT (operation_id, path) DO NOTHING
-					""").param("id", finished.id()).param("target", finished.target()).param("path", path)
+					""")
+				.param("id", finished.id())
+				.param("target", finished.target())
+				.param("path", path)
 				.param("size", number(finished.outputs().get("backup_size")))
 				.param("sha", sha instanceof String text && SHA256.matcher(text).matches() ? text : null)
-				.param("description", description instanceof String text ? text.substring(0, Math.min(text.length(), 200)) : null)
+				.param("description",
+						description instanceof String text ? text.substring(0, Math.min(text.length(), 200)) : null)
 				.param("task", task != null && task >= 0 && task < 1000 ? task.intValue() : null)
 				.update();
 		}
-		// Only this target's backups: an operation cannot mark another site's backups deleted.
+		// Only this target's backups: an operation cannot mark another site's backups
+		// deleted.
 		if (finished.outputs().get("deleted_backups") instanceof List<?> deleted) {
 			for (Object path : deleted) {
 				if (path instanceof String text) {
@@ -64,7 +72,8 @@ class BackupIndex {
 		}
 	}
 
-	// set_stats values arrive as text unless Ansible's native types are on; accept either.
+	// set_stats values arrive as text unless Ansible's native types are on; accept
+	// either.
 	private static Long number(Object value) {
 		if (value instanceof Number number) {
 			return number.longValue();
@@ -75,13 +84,19 @@ class BackupIndex {
 		return null;
 	}
 
-	/** A page of the target's backups, newest first; {@code beforeId} continues after the last one seen. */
+	/**
+	 * A page of the target's backups, newest first; {@code beforeId} continues after the
+	 * last one seen.
+	 */
 	public List<Backup> of(String target, Long beforeId, int limit) {
 		return jdbc.sql("""
 				SELECT * FROM backup
 				 WHERE target = :target AND (CAST(:before AS bigint) IS NULL OR id < :before)
 				 ORDER BY id DESC LIMIT :limit
-				""").param("target", target).param("before", beforeId).param("limit", limit)
+				""")
+			.param("target", target)
+			.param("before", beforeId)
+			.param("limit", limit)
 			.query(BackupIndex::backup)
 			.list();
 	}
@@ -95,8 +110,8 @@ class BackupIndex {
 	}
 
 	private static Backup backup(ResultSet rs, int row) throws SQLException {
-		return new Backup(rs.getLong("id"), rs.getString("path"), (Long) rs.getObject("size_bytes"), rs.getString("sha256"),
-				rs.getString("description"), rs.getObject("created_at", OffsetDateTime.class),
+		return new Backup(rs.getLong("id"), rs.getString("path"), (Long) rs.getObject("size_bytes"),
+				rs.getString("sha256"), rs.getString("description"), rs.getObject("created_at", OffsetDateTime.class),
 				rs.getObject("operation_id", UUID.class), (Integer) rs.getObject("task_index"), rs.getString("target"),
 				rs.getObject("deleted_at", OffsetDateTime.class));
 	}

@@ -8,7 +8,8 @@ import org.springframework.web.ErrorResponseException;
 class BackupNotFoundException extends ErrorResponseException {
 
 	BackupNotFoundException(long id) {
-		super(HttpStatus.NOT_FOUND, ProblemDetail.forStatusAndDetail(HttpStatus.NOT_FOUND, "no backup with id " + id), null);
+		super(HttpStatus.NOT_FOUND, ProblemDetail.forStatusAndDetail(HttpStatus.NOT_FOUND, "no backup with id " + id),
+				null);
 	}
 
 }

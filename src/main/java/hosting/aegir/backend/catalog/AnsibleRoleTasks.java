@@ -7,7 +7,10 @@ import hosting.aegir.backend.engine.ansible.AnsibleProperties;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.stereotype.Component;
 
-/** The Ansible engine's tasks: the roles of {@code aegir.ansible.directory}, when that engine is enabled. */
+/**
+ * The Ansible engine's tasks: the roles of {@code aegir.ansible.directory}, when that
+ * engine is enabled.
+ */
 @Component
 @ConditionalOnProperty(prefix = "aegir.ansible", name = "enabled", havingValue = "true", matchIfMissing = true)
 class AnsibleRoleTasks implements TaskSource {

@@ -6,9 +6,11 @@ import com.fasterxml.jackson.annotation.JsonInclude;
 import io.swagger.v3.oas.annotations.media.Schema;
 
 /**
- * A task the front-end may put in an operation: for the Ansible engine, a role and its argument spec.
+ * A task the front-end may put in an operation: for the Ansible engine, a role and its
+ * argument spec.
  *
- * @param taskFiles the role's task files usable as {@code tasksFrom} (besides {@code main})
+ * @param taskFiles the role's task files usable as {@code tasksFrom} (besides
+ * {@code main})
  * @param outputs what the task returns, for later tasks of the same operation to refer to
  */
 @Schema(name = "CatalogTask")

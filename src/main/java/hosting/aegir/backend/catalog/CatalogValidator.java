@@ -13,11 +13,12 @@ import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.stereotype.Component;
 
 /**
- * Checks an operation's tasks and variables against the catalog before it is accepted: every task
- * exists, every variable a task requires is given (in the task's vars or the operation's), every
- * value has the declared type and is one of the declared choices, and no variable is given that no
- * task takes, and no operator setting (a role's {@code meta/operator_settings.yml}) is given at all.
- * Also says which variables are secrets.
+ * Checks an operation's tasks and variables against the catalog before it is accepted:
+ * every task exists, every variable a task requires is given (in the task's vars or the
+ * operation's), every value has the declared type and is one of the declared choices, and
+ * no variable is given that no task takes, and no operator setting (a role's
+ * {@code meta/operator_settings.yml}) is given at all. Also says which variables are
+ * secrets.
  */
 @Component
 public class CatalogValidator {
@@ -45,7 +46,10 @@ public class CatalogValidator {
 	public record Violation(String field, String message) {
 	}
 
-	/** The violations found (none: the submission may be accepted) and the names of secret variables. */
+	/**
+	 * The violations found (none: the submission may be accepted) and the names of secret
+	 * variables.
+	 */
 	public record Result(List<Violation> violations, Set<String> secrets) {
 	}
 
@@ -74,7 +78,8 @@ public class CatalogValidator {
 					violations.add(new Violation(at + ".vars." + name, operatorSetting(task.name())));
 				}
 				else if (task.variable(name) == null) {
-					violations.add(new Violation(at + ".vars." + name, "task '" + task.name() + "' takes no variable '" + name + "'"));
+					violations.add(new Violation(at + ".vars." + name,
+							"task '" + task.name() + "' takes no variable '" + name + "'"));
 				}
 			}
 			for (CatalogVariable variable : task.variables()) {
@@ -88,16 +93,15 @@ public class CatalogValidator {
 				}
 				if (!inTask && !inOperation) {
 					if (variable.required()) {
-						violations.add(new Violation(at + ".vars." + variable.name(),
-								"required by task '" + task.name() + "' and not given (in the task's vars or the operation's)"));
+						violations.add(new Violation(at + ".vars." + variable.name(), "required by task '" + task.name()
+								+ "' and not given (in the task's vars or the operation's)"));
 					}
 					continue;
 				}
 				String field = inTask ? at + ".vars." + variable.name() : "vars." + variable.name();
 				Object value = inTask ? input.vars().get(variable.name()) : vars.get(variable.name());
 				String problem = OutputReference.isReference(value)
-						? referenceProblem(engine, tasks, i, inTask, variable, value)
-						: typeProblem(variable, value);
+						? referenceProblem(engine, tasks, i, inTask, variable, value) : typeProblem(variable, value);
 				if (problem != null) {
 					violations.add(new Violation(field, problem + " (task '" + task.name() + "')"));
 				}
@@ -112,17 +116,21 @@ public class CatalogValidator {
 			if (settingOf != null) {
 				violations.add(new Violation("vars." + name, operatorSetting(settingOf)));
 			}
-			else if (!usedOperationVars.contains(name) && violations.stream().noneMatch(v -> v.field().endsWith(".name"))) {
-				violations.add(new Violation("vars." + name, "no task of this operation takes a variable '" + name + "'"));
+			else if (!usedOperationVars.contains(name)
+					&& violations.stream().noneMatch(v -> v.field().endsWith(".name"))) {
+				violations
+					.add(new Violation("vars." + name, "no task of this operation takes a variable '" + name + "'"));
 			}
 		}
 		return new Result(violations, secrets);
 	}
 
-	// A reference is resolved by the engine while the operation runs, so everything that can be known
-	// before is checked here: the earlier task exists, declares the output, and its type fits.
-	private String referenceProblem(String engine, List<TaskInput> tasks, int at, boolean inTask, CatalogVariable variable,
-			Object value) {
+	// A reference is resolved by the engine while the operation runs, so everything that
+	// can be known
+	// before is checked here: the earlier task exists, declares the output, and its type
+	// fits.
+	private String referenceProblem(String engine, List<TaskInput> tasks, int at, boolean inTask,
+			CatalogVariable variable, Object value) {
 		if (!inTask) {
 			return "an output reference belongs in a task's vars, not the operation's";
 		}
@@ -140,7 +148,8 @@ public class CatalogValidator {
 		CatalogOutput output = earlier.output(reference.name());
 		if (output == null) {
 			return "task " + reference.task() + " ('" + earlier.name() + "') has no output '" + reference.name() + "'"
-					+ (earlier.outputs().isEmpty() ? "" : " (it returns " + earlier.outputs().stream().map(CatalogOutput::name).toList() + ")");
+					+ (earlier.outputs().isEmpty() ? ""
+							: " (it returns " + earlier.outputs().stream().map(CatalogOutput::name).toList() + ")");
 		}
 		if (!compatible(output.type(), variable.type())) {
 			return "output '" + reference.name() + "' of task " + reference.task() + " is of type " + output.type()
@@ -157,7 +166,8 @@ public class CatalogValidator {
 	}
 
 	private static String operatorSetting(String task) {
-		return "an operator setting of task '" + task + "': it comes from the operator's inventory (group_vars, host_vars) "
+		return "an operator setting of task '" + task
+				+ "': it comes from the operator's inventory (group_vars, host_vars) "
 				+ "or the role's defaults, never from a request";
 	}
 

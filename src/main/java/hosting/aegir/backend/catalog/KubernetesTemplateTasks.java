@@ -13,8 +13,9 @@ import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.stereotype.Component;
 
 /**
- * The Kubernetes engine's tasks: a folder per task under {@code aegir.kubernetes.tasks-directory},
- * its {@code argument_specs.yml} beside its template, when that engine is enabled.
+ * The Kubernetes engine's tasks: a folder per task under
+ * {@code aegir.kubernetes.tasks-directory}, its {@code argument_specs.yml} beside its
+ * template, when that engine is enabled.
  */
 @Component
 @ConditionalOnProperty(prefix = "aegir.kubernetes", name = "enabled", havingValue = "true")
@@ -32,12 +33,13 @@ class KubernetesTemplateTasks implements TaskSource {
 		List<CatalogTask> tasks = new ArrayList<>();
 		try (Stream<Path> dirs = Files.list(directory)) {
 			for (Path dir : dirs.filter(Files::isDirectory).sorted().toList()) {
-				tasks.add(RoleArgumentSpecReader.readSpec(dir.resolve("argument_specs.yml"), dir.getFileName().toString(),
-						"kubernetes", List.of(), java.util.Set.of()));
+				tasks.add(RoleArgumentSpecReader.readSpec(dir.resolve("argument_specs.yml"),
+						dir.getFileName().toString(), "kubernetes", List.of(), java.util.Set.of()));
 			}
 		}
 		catch (IOException ex) {
-			throw new IllegalStateException("cannot read the Kubernetes tasks in " + directory + ": " + ex.getMessage(), ex);
+			throw new IllegalStateException("cannot read the Kubernetes tasks in " + directory + ": " + ex.getMessage(),
+					ex);
 		}
 		return tasks;
 	}

@@ -20,10 +20,11 @@ import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.stereotype.Component;
 
 /**
- * What each role declares, in {@code meta/operator_settings.yml} beside its argument spec, about the
- * line between the operator and the client: the options that are operator settings (commands,
- * executables, directories, roots: they come from the inventory or the role's defaults, never from
- * a request), and the request paths that must stay inside an operator root (with the root's default).
+ * What each role declares, in {@code meta/operator_settings.yml} beside its argument
+ * spec, about the line between the operator and the client: the options that are operator
+ * settings (commands, executables, directories, roots: they come from the inventory or
+ * the role's defaults, never from a request), and the request paths that must stay inside
+ * an operator root (with the root's default).
  */
 @Component
 class OperatorSettings {
@@ -68,7 +69,8 @@ class OperatorSettings {
 			}
 		}
 		catch (IOException ex) {
-			throw new IllegalStateException("cannot read the operator settings in " + rolesDirectory + ": " + ex.getMessage(), ex);
+			throw new IllegalStateException(
+					"cannot read the operator settings in " + rolesDirectory + ": " + ex.getMessage(), ex);
 		}
 		return settings;
 	}
@@ -86,12 +88,16 @@ class OperatorSettings {
 		Map<String, String> paths = (Map<String, String>) document.getOrDefault("request_paths", Map.of());
 		for (String root : paths.values()) {
 			if (!names.contains(root)) {
-				throw new IllegalStateException(file + ": the root " + root + " of a request path must be an operator setting");
+				throw new IllegalStateException(
+						file + ": the root " + root + " of a request path must be an operator setting");
 			}
 		}
 		Map<String, Object> defaults = Files.isRegularFile(defaultsFile) ? load(defaultsFile) : Map.of();
 		Map<String, Object> rootDefaults = new HashMap<>();
-		paths.values().stream().filter(defaults::containsKey).forEach(root -> rootDefaults.put(root, defaults.get(root)));
+		paths.values()
+			.stream()
+			.filter(defaults::containsKey)
+			.forEach(root -> rootDefaults.put(root, defaults.get(root)));
 		return new RoleSettings(Set.copyOf(names), Map.copyOf(paths), Map.copyOf(rootDefaults));
 	}
 

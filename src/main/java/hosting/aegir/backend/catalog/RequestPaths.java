@@ -12,11 +12,12 @@ import hosting.aegir.backend.catalog.CatalogValidator.Violation;
 import org.springframework.stereotype.Component;
 
 /**
- * The submit-time half of the path check (the roles check again on the host, after resolving
- * links): each path a role declares in {@code request_paths} must be absolute and plain (no
- * {@code .} or {@code ..} segment, no empty segment, no control character or template brace) and,
- * for every host the operation reaches, lie inside the operator root that host has (its inventory
- * value, else the role's default). Roots that are templates are left to the host-side check.
+ * The submit-time half of the path check (the roles check again on the host, after
+ * resolving links): each path a role declares in {@code request_paths} must be absolute
+ * and plain (no {@code .} or {@code ..} segment, no empty segment, no control character
+ * or template brace) and, for every host the operation reaches, lie inside the operator
+ * root that host has (its inventory value, else the role's default). Roots that are
+ * templates are left to the host-side check.
  */
 @Component
 public class RequestPaths {

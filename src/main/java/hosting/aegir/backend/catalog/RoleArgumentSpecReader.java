@@ -15,7 +15,9 @@ import org.yaml.snakeyaml.LoaderOptions;
 import org.yaml.snakeyaml.Yaml;
 import org.yaml.snakeyaml.constructor.SafeConstructor;
 
-/** Reads the catalog entries of Ansible roles from their {@code meta/argument_specs.yml}. */
+/**
+ * Reads the catalog entries of Ansible roles from their {@code meta/argument_specs.yml}.
+ */
 final class RoleArgumentSpecReader {
 
 	private RoleArgumentSpecReader() {
@@ -53,7 +55,8 @@ final class RoleArgumentSpecReader {
 					.forEach(taskFiles::add);
 			}
 		}
-		// Operator settings stay in the argument spec (Ansible checks their types) but are not the client's to send.
+		// Operator settings stay in the argument spec (Ansible checks their types) but
+		// are not the client's to send.
 		CatalogTask task = readSpec(spec, role.getFileName().toString(), "ansible", taskFiles,
 				OperatorSettings.of(role).settings());
 		return new CatalogTask(task.name(), task.engine(), task.summary(), task.description(), task.variables(),
@@ -61,8 +64,9 @@ final class RoleArgumentSpecReader {
 	}
 
 	/**
-	 * One catalog entry from a file in the shape of {@code argument_specs.yml}: an Ansible role's, or
-	 * a Kubernetes task's beside its template; the {@code hidden} options (operator settings) are left out.
+	 * One catalog entry from a file in the shape of {@code argument_specs.yml}: an
+	 * Ansible role's, or a Kubernetes task's beside its template; the {@code hidden}
+	 * options (operator settings) are left out.
 	 */
 	@SuppressWarnings("unchecked")
 	static CatalogTask readSpec(Path spec, String name, String engine, List<String> taskFiles,
@@ -71,7 +75,8 @@ final class RoleArgumentSpecReader {
 		try (Reader reader = Files.newBufferedReader(spec, StandardCharsets.UTF_8)) {
 			document = new Yaml(new SafeConstructor(new LoaderOptions())).load(reader);
 		}
-		Map<String, Object> main = (Map<String, Object>) ((Map<String, Object>) document.get("argument_specs")).get("main");
+		Map<String, Object> main = (Map<String, Object>) ((Map<String, Object>) document.get("argument_specs"))
+			.get("main");
 		if (main == null) {
 			throw new IllegalStateException(spec + " has no 'main' entry point");
 		}
@@ -84,14 +89,14 @@ final class RoleArgumentSpecReader {
 			Map<String, Object> o = (Map<String, Object>) value;
 			variables.add(new CatalogVariable(option, (String) o.getOrDefault("type", "str"),
 					Boolean.TRUE.equals(o.get("required")), o.get("default"), text(o.get("description")),
-					(List<Object>) o.get("choices"), (String) o.get("elements"),
-					Boolean.TRUE.equals(o.get("no_log"))));
+					(List<Object>) o.get("choices"), (String) o.get("elements"), Boolean.TRUE.equals(o.get("no_log"))));
 		});
 		return new CatalogTask(name, engine, (String) main.get("short_description"), text(main.get("description")),
 				variables, taskFiles);
 	}
 
-	// Declared next to the argument spec, in meta/outputs.yml: what the role returns with set_stats.
+	// Declared next to the argument spec, in meta/outputs.yml: what the role returns with
+	// set_stats.
 	@SuppressWarnings("unchecked")
 	private static List<CatalogOutput> outputs(Path role) throws IOException {
 		Path file = role.resolve("meta/outputs.yml");
@@ -107,8 +112,8 @@ final class RoleArgumentSpecReader {
 				: (Map<String, Object>) document.getOrDefault("outputs", Map.of());
 		declared.forEach((name, value) -> {
 			Map<String, Object> output = (Map<String, Object>) value;
-			outputs.add(new CatalogOutput(name, (String) output.getOrDefault("type", "str"), text(output.get("description")),
-					Boolean.TRUE.equals(output.get("secret"))));
+			outputs.add(new CatalogOutput(name, (String) output.getOrDefault("type", "str"),
+					text(output.get("description")), Boolean.TRUE.equals(output.get("secret"))));
 		});
 		return outputs;
 	}

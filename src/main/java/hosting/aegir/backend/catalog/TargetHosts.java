@@ -15,11 +15,13 @@ import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.stereotype.Component;
 
 /**
- * Checks an Ansible operation's {@code hosts} against the operator's inventory: one name, or a comma-separated
- * list of names, each an inventory host or group. Patterns ({@code all}, wildcards, {@code ~regex},
- * {@code !}, {@code &}, {@code :}, ranges) reach more than a front-end should and are refused unless
- * {@code aegir.ansible.allow-host-patterns} is set; a name the inventory does not hold is refused at submit
- * rather than failing the run. Engines other than the enabled Ansible engine are not checked here.
+ * Checks an Ansible operation's {@code hosts} against the operator's inventory: one name,
+ * or a comma-separated list of names, each an inventory host or group. Patterns
+ * ({@code all}, wildcards, {@code ~regex}, {@code !}, {@code &}, {@code :}, ranges) reach
+ * more than a front-end should and are refused unless
+ * {@code aegir.ansible.allow-host-patterns} is set; a name the inventory does not hold is
+ * refused at submit rather than failing the run. Engines other than the enabled Ansible
+ * engine are not checked here.
  */
 @Component
 public class TargetHosts {
@@ -38,7 +40,10 @@ public class TargetHosts {
 		this.properties = properties;
 	}
 
-	/** What the check found: the problems, and the hosts the operation reaches when they could be told. */
+	/**
+	 * What the check found: the problems, and the hosts the operation reaches when they
+	 * could be told.
+	 */
 	public record Result(List<Violation> violations, Set<String> hosts) {
 	}
 
@@ -53,8 +58,9 @@ public class TargetHosts {
 			if (properties.allowHostPatterns()) {
 				return new Result(List.of(), Set.of());
 			}
-			return new Result(List.of(new Violation("hosts", "must name inventory hosts or groups (comma-separated), not a pattern "
-					+ "such as all, *, ~regex, !, &, : or a range (an operator may allow patterns with aegir.ansible.allow-host-patterns)")),
+			return new Result(List
+				.of(new Violation("hosts", "must name inventory hosts or groups (comma-separated), not a pattern "
+						+ "such as all, *, ~regex, !, &, : or a range (an operator may allow patterns with aegir.ansible.allow-host-patterns)")),
 					Set.of());
 		}
 		Snapshot snapshot = ansible.snapshot();
@@ -74,7 +80,10 @@ public class TargetHosts {
 		return new Result(violations, reached);
 	}
 
-	/** The inventory's variables of a host, for checks that depend on the operator's settings. */
+	/**
+	 * The inventory's variables of a host, for checks that depend on the operator's
+	 * settings.
+	 */
 	Object hostVar(String host, String name) {
 		AnsibleInventory ansible = inventory.getIfAvailable();
 		return ansible == null ? null : ansible.snapshot().hostVars().getOrDefault(host, java.util.Map.of()).get(name);

@@ -11,8 +11,9 @@ import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.stereotype.Component;
 
 /**
- * The tasks that exist, read once at start-up from each enabled engine's {@link TaskSource}: the
- * Ansible roles, the Kubernetes task templates. Engines without a catalog take any task name.
+ * The tasks that exist, read once at start-up from each enabled engine's
+ * {@link TaskSource}: the Ansible roles, the Kubernetes task templates. Engines without a
+ * catalog take any task name.
  */
 @Component
 public class TaskCatalog {

@@ -1,4 +1,5 @@
 /**
- * The tasks that exist (Ansible roles' argument specs, Kubernetes templates) and the validation of submitted tasks, variables, paths and hosts against them.
+ * The tasks that exist (Ansible roles' argument specs, Kubernetes templates) and the
+ * validation of submitted tasks, variables, paths and hosts against them.
  */
 package hosting.aegir.backend.catalog;

@@ -9,8 +9,8 @@ import org.springframework.boot.diagnostics.FailureAnalyzer;
 import org.springframework.core.env.Environment;
 
 /**
- * Replaces the wall of stack traces of a start-up without a database with one statement of what
- * failed and what to set.
+ * Replaces the wall of stack traces of a start-up without a database with one statement
+ * of what failed and what to set.
  */
 class DatabaseUnavailableFailureAnalyzer implements FailureAnalyzer {
 
@@ -28,9 +28,8 @@ class DatabaseUnavailableFailureAnalyzer implements FailureAnalyzer {
 				cause = t.getClass().getSimpleName() + ": " + t.getMessage();
 				break;
 			}
-			if (t instanceof SQLException sql && sql.getSQLState() != null
-					&& (sql.getSQLState().startsWith("08") || sql.getSQLState().startsWith("28")
-							|| sql.getSQLState().equals("3D000"))) {
+			if (t instanceof SQLException sql && sql.getSQLState() != null && (sql.getSQLState().startsWith("08")
+					|| sql.getSQLState().startsWith("28") || sql.getSQLState().equals("3D000"))) {
 				cause = sql.getMessage();
 				break;
 			}

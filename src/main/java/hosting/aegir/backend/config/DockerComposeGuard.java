@@ -14,9 +14,10 @@ import org.springframework.core.env.ConfigurableEnvironment;
 import org.springframework.core.env.MapPropertySource;
 
 /**
- * Lets Spring Boot's docker-compose support start PostgreSQL only where a Docker engine answers.
- * Where the docker CLI exists but no engine runs (CI, these machines), the support would fail the
- * start-up; here the service then uses the configured datasource (by default the local server).
+ * Lets Spring Boot's docker-compose support start PostgreSQL only where a Docker engine
+ * answers. Where the docker CLI exists but no engine runs (CI, these machines), the
+ * support would fail the start-up; here the service then uses the configured datasource
+ * (by default the local server).
  */
 public class DockerComposeGuard implements EnvironmentPostProcessor {
 

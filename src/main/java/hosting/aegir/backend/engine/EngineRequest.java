@@ -13,8 +13,10 @@ import java.util.UUID;
  * @param hosts inventory pattern or namespace
  * @param vars variables shared by all tasks
  * @param tasks the tasks, in order
- * @param timeout how long the run may take; the queue enforces it, an engine may use it too
- * @param check a dry run: change nothing, report what would change (only engines that {@link Engine#dryRuns()})
+ * @param timeout how long the run may take; the queue enforces it, an engine may use it
+ * too
+ * @param check a dry run: change nothing, report what would change (only engines that
+ * {@link Engine#dryRuns()})
  * @param verbosity how much the run says, 0 to 4
  */
 public record EngineRequest(UUID operationId, int attempt, String hosts, Map<String, Object> vars,

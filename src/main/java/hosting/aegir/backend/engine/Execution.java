@@ -9,8 +9,9 @@ public interface Execution {
 	CompletableFuture<EngineResult> result();
 
 	/**
-	 * Asks the run to stop (killing its processes, deleting its Jobs); returns at once. The result
-	 * then completes as soon as everything has stopped. Calling it again, or after the end, is harmless.
+	 * Asks the run to stop (killing its processes, deleting its Jobs); returns at once.
+	 * The result then completes as soon as everything has stopped. Calling it again, or
+	 * after the end, is harmless.
 	 */
 	void cancel();
 

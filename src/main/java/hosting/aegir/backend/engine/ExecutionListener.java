@@ -14,11 +14,13 @@ public interface ExecutionListener {
 
 	/** Where a log line came from. */
 	enum LogStream {
+
 		STDOUT, STDERR, SYSTEM;
 
 		public String column() {
 			return name().toLowerCase(java.util.Locale.ROOT);
 		}
+
 	}
 
 }

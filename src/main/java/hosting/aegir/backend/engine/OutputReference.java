@@ -6,8 +6,9 @@ import java.util.regex.Pattern;
 
 /**
  * A variable's value that is an output of an earlier task of the same operation:
- * {@code {"fromOutput": {"task": 0, "name": "backup_path"}}}. An explicit shape, never a template
- * string: the engine resolves it at run time from what the earlier task returned.
+ * {@code {"fromOutput": {"task": 0, "name": "backup_path"}}}. An explicit shape, never a
+ * template string: the engine resolves it at run time from what the earlier task
+ * returned.
  *
  * @param task the index of the earlier task in the operation
  * @param name the output's name, as the earlier task's catalog entry declares it
@@ -25,7 +26,10 @@ public record OutputReference(int task, String name) {
 		}
 	}
 
-	/** Whether the value has the shape of a reference (a one-key object with {@value #KEY}), valid or not. */
+	/**
+	 * Whether the value has the shape of a reference (a one-key object with
+	 * {@value #KEY}), valid or not.
+	 */
 	public static boolean isReference(Object value) {
 		return value instanceof Map<?, ?> map && map.size() == 1 && map.containsKey(KEY);
 	}

@@ -3,7 +3,10 @@ package hosting.aegir.backend.operation;
 import java.util.List;
 import java.util.Map;
 
-/** A submitted operation after defaults are applied: what is stored and what the idempotency hash covers. */
+/**
+ * A submitted operation after defaults are applied: what is stored and what the
+ * idempotency hash covers.
+ */
 record NewOperation(String type, String engine, String target, String hosts, Map<String, Object> vars,
 		List<TaskSpec> tasks, int timeoutSeconds, boolean retry, int maxAttempts, String idempotencyKey,
 		List<String> secretVars, String callbackUrl, boolean check, int verbosity) {
@@ -20,7 +23,8 @@ record NewOperation(String type, String engine, String target, String hosts, Map
 	public NewOperation(String type, String engine, String target, String hosts, Map<String, Object> vars,
 			List<TaskSpec> tasks, int timeoutSeconds, boolean retry, int maxAttempts, String idempotencyKey,
 			List<String> secretVars) {
-		this(type, engine, target, hosts, vars, tasks, timeoutSeconds, retry, maxAttempts, idempotencyKey, secretVars, null);
+		this(type, engine, target, hosts, vars, tasks, timeoutSeconds, retry, maxAttempts, idempotencyKey, secretVars,
+				null);
 	}
 
 }

@@ -17,9 +17,10 @@ import org.hibernate.annotations.ColumnTransformer;
 import org.springframework.data.domain.Persistable;
 
 /**
- * The stored Operation row. JSON columns are kept as text here and parsed by the service, so the
- * entity stays independent of the JSON library; status changes never go through this entity but
- * through the queue's guarded updates ({@link hosting.aegir.backend.queue.OperationQueue} and the runner).
+ * The stored Operation row. JSON columns are kept as text here and parsed by the service,
+ * so the entity stays independent of the JSON library; status changes never go through
+ * this entity but through the queue's guarded updates
+ * ({@link hosting.aegir.backend.queue.OperationQueue} and the runner).
  */
 @Entity
 @Table(name = "operation")
@@ -91,7 +92,9 @@ class Operation implements Persistable<UUID> {
 	protected Operation() {
 	}
 
-	/** A new, queued operation; {@code createdAt} comes from the database clock on insert. */
+	/**
+	 * A new, queued operation; {@code createdAt} comes from the database clock on insert.
+	 */
 	public static Operation queued(UUID id, NewOperation spec, String varsJson, String tasksJson, String secretVarsJson,
 			String requestHash) {
 		Operation op = new Operation();

@@ -17,12 +17,17 @@ class OperationEvents {
 		this.jdbc = jdbc;
 	}
 
-	/** At most {@code limit} events with a sequence number above {@code after}, in order. */
+	/**
+	 * At most {@code limit} events with a sequence number above {@code after}, in order.
+	 */
 	public List<TaskEvent> after(UUID operationId, long after, int limit) {
 		return jdbc.sql("""
 				SELECT seq, at, task_index, task, role, host, status, changed, duration_ms, message
 				  FROM operation_event WHERE operation_id = :id AND seq > :after ORDER BY seq LIMIT :limit
-				""").param("id", operationId).param("after", after).param("limit", limit)
+				""")
+			.param("id", operationId)
+			.param("after", after)
+			.param("limit", limit)
 			.query((rs, n) -> new TaskEvent(rs.getLong("seq"), rs.getObject("at", OffsetDateTime.class),
 					(Integer) rs.getObject("task_index"), rs.getString("task"), rs.getString("role"),
 					rs.getString("host"), rs.getString("status"), rs.getBoolean("changed"),
@@ -40,7 +45,8 @@ class OperationEvents {
 				  FROM operation_event
 				 WHERE operation_id = :id AND task_index IS NOT NULL
 				 GROUP BY task_index
-				""").param("id", operationId)
+				""")
+			.param("id", operationId)
 			.query((rs, n) -> new TaskTally(rs.getInt("task_index"), rs.getInt("results"), rs.getInt("changed"),
 					rs.getBoolean("failed")))
 			.list();

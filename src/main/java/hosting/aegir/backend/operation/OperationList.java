@@ -18,10 +18,11 @@ import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.stereotype.Repository;
 
 /**
- * The operation list: summaries only (never vars or tasks, which may be large), newest first, paged
- * by keyset. A cursor is the (created_at, id) of the last row a page returned; the next page is the
- * rows below it, read through the indexes of V1/V3 that end in (created_at DESC, id DESC). No
- * OFFSET and no count(*): a page costs the same at the millionth row as at the first.
+ * The operation list: summaries only (never vars or tasks, which may be large), newest
+ * first, paged by keyset. A cursor is the (created_at, id) of the last row a page
+ * returned; the next page is the rows below it, read through the indexes of V1/V3 that
+ * end in (created_at DESC, id DESC). No OFFSET and no count(*): a page costs the same at
+ * the millionth row as at the first.
  */
 @Repository
 class OperationList {
@@ -57,7 +58,8 @@ class OperationList {
 		}
 		sql.append(" ORDER BY created_at DESC, id DESC LIMIT :limit");
 		params.put("limit", size + 1);
-		List<OperationSummary> rows = new ArrayList<>(jdbc.sql(sql.toString()).params(params)
+		List<OperationSummary> rows = new ArrayList<>(jdbc.sql(sql.toString())
+			.params(params)
 			.query((rs, n) -> new OperationSummary(rs.getObject("id", UUID.class), rs.getString("type"),
 					rs.getString("engine"), rs.getString("target"), OperationStatus.valueOf(rs.getString("status")),
 					(Integer) rs.getObject("exit_code"), rs.getString("reason"),
@@ -73,12 +75,17 @@ class OperationList {
 		return new OperationPage(rows, next);
 	}
 
-	/** Where a page ended: opaque to clients (base64url of the microsecond timestamp and the id). */
+	/**
+	 * Where a page ended: opaque to clients (base64url of the microsecond timestamp and
+	 * the id).
+	 */
 	record Cursor(OffsetDateTime createdAt, UUID id) {
 
 		String encode() {
 			long micros = ChronoUnit.MICROS.between(Instant.EPOCH, createdAt.toInstant());
-			return Base64.getUrlEncoder().withoutPadding().encodeToString((micros + "_" + id).getBytes(StandardCharsets.US_ASCII));
+			return Base64.getUrlEncoder()
+				.withoutPadding()
+				.encodeToString((micros + "_" + id).getBytes(StandardCharsets.US_ASCII));
 		}
 
 		static Cursor parse(String text) {
@@ -86,15 +93,18 @@ class OperationList {
 				String decoded = new String(Base64.getUrlDecoder().decode(text), StandardCharsets.US_ASCII);
 				int split = decoded.indexOf('_');
 				long micros = Long.parseLong(decoded.substring(0, split));
-				// Only times this service could have written: PostgreSQL refuses far ones (a 500 otherwise).
-				if (micros < 0 || micros > ChronoUnit.MICROS.between(Instant.EPOCH, Instant.now().plus(1, ChronoUnit.DAYS))) {
+				// Only times this service could have written: PostgreSQL refuses far ones
+				// (a 500 otherwise).
+				if (micros < 0
+						|| micros > ChronoUnit.MICROS.between(Instant.EPOCH, Instant.now().plus(1, ChronoUnit.DAYS))) {
 					throw new IllegalArgumentException("cursor time out of range");
 				}
 				Instant at = Instant.EPOCH.plus(micros, ChronoUnit.MICROS);
 				return new Cursor(at.atOffset(ZoneOffset.UTC), UUID.fromString(decoded.substring(split + 1)));
 			}
 			catch (RuntimeException ex) {
-				throw new OperationRejectedException(Kind.INVALID_INPUT, "after: not a cursor returned as 'next' by this list",
+				throw new OperationRejectedException(Kind.INVALID_INPUT,
+						"after: not a cursor returned as 'next' by this list",
 						List.of(new Violation("after", "not a cursor returned as 'next' by this list")));
 			}
 		}

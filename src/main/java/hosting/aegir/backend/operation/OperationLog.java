@@ -24,7 +24,10 @@ class OperationLog {
 				 WHERE operation_id = :id AND seq > :after
 				 ORDER BY seq
 				 LIMIT :limit
-				""").param("id", operationId).param("after", after).param("limit", limit)
+				""")
+			.param("id", operationId)
+			.param("after", after)
+			.param("limit", limit)
 			.query((rs, n) -> new LogLine(rs.getLong("seq"), rs.getObject("at", OffsetDateTime.class),
 					rs.getString("stream"), rs.getString("text")))
 			.list();

@@ -6,7 +6,10 @@ import java.util.UUID;
 import org.springframework.data.jpa.repository.JpaRepository;
 import org.springframework.data.jpa.repository.JpaSpecificationExecutor;
 
-/** Reads and inserts operations; state changes go through the queue ({@link hosting.aegir.backend.queue.OperationQueue}). */
+/**
+ * Reads and inserts operations; state changes go through the queue
+ * ({@link hosting.aegir.backend.queue.OperationQueue}).
+ */
 interface OperationRepository extends JpaRepository<Operation, UUID>, JpaSpecificationExecutor<Operation> {
 
 	Optional<Operation> findByIdempotencyKey(String idempotencyKey);

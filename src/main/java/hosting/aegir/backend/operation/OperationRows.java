@@ -13,22 +13,29 @@ import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.stereotype.Repository;
 
 /**
- * The operation row as the API reads and writes it, in plain SQL: a submission is one autocommitted
- * statement, a read is one query (the row, its task tallies and its validator), and a conditional poll
- * reads only the validator.
+ * The operation row as the API reads and writes it, in plain SQL: a submission is one
+ * autocommitted statement, a read is one query (the row, its task tallies and its
+ * validator), and a conditional poll reads only the validator.
  *
- * <p>The validator (ETag) is computed by the database from the stored row without
- * {@code heartbeat_at}, the task tallies and the webhook delivery: everything a view is built from,
- * so it changes whenever anything shown changes, and it needs no JSON work in the JVM. Every column,
- * including ones added later, is covered by {@code to_jsonb}. The variant (who reads) is part of it,
- * because a viewer's view masks secret outputs a submitter's shows.
+ * <p>
+ * The validator (ETag) is computed by the database from the stored row without
+ * {@code heartbeat_at}, the task tallies and the webhook delivery: everything a view is
+ * built from, so it changes whenever anything shown changes, and it needs no JSON work in
+ * the JVM. Every column, including ones added later, is covered by {@code to_jsonb}. The
+ * variant (who reads) is part of it, because a viewer's view masks secret outputs a
+ * submitter's shows.
  */
 @Repository
 class OperationRows {
 
-	/** The caller's role as the validator counts it: each sees a different rendering of secret outputs. */
+	/**
+	 * The caller's role as the validator counts it: each sees a different rendering of
+	 * secret outputs.
+	 */
 	enum Variant {
+
 		SUBMITTER, VIEWER
+
 	}
 
 	// Per task index: results, changed, failed; one text value so the read stays one row.
@@ -43,7 +50,8 @@ class OperationRows {
 			                GROUP BY task_index) g) t ON true
 			""";
 
-	// The same expression over a row named o and tallies named t, for the insert, the read and the 304 check.
+	// The same expression over a row named o and tallies named t, for the insert, the
+	// read and the 304 check.
 	private static final String ETAG = """
 			'W/"' || md5(:variant || (to_jsonb(o) - 'heartbeat_at')::text || '|' || coalesce(t.tallies, '') || '|'
 			    || coalesce((SELECT to_jsonb(w)::text FROM webhook_delivery w
@@ -61,23 +69,26 @@ class OperationRows {
 	}
 
 	/**
-	 * Inserts a queued operation in one autocommitted statement: when this returns, the row is durable.
-	 * The queue's wake-up is not part of it (see {@link OperationService#submit}).
+	 * Inserts a queued operation in one autocommitted statement: when this returns, the
+	 * row is durable. The queue's wake-up is not part of it (see
+	 * {@link OperationService#submit}).
 	 */
 	Inserted insertQueued(UUID id, NewOperation spec, String varsJson, String tasksJson, String secretVarsJson,
 			String requestHash) {
-		return jdbc.sql("""
-				WITH o AS (
-				  INSERT INTO operation (id, type, engine, target, hosts, vars, tasks, status, outputs, secret_vars,
-				                         idempotency_key, callback_url, request_hash, timeout_seconds, retry, max_attempts,
-				                         check_mode, verbosity)
-				  VALUES (:id, :type, :engine, :target, :hosts, :vars::jsonb, :tasks::jsonb, 'QUEUED', '{}'::jsonb,
-				          :secretVars::jsonb, :idempotencyKey, :callbackUrl, :requestHash, :timeout, :retry, :maxAttempts,
-				          :check, :verbosity)
-				  RETURNING *),
-				t AS (SELECT NULL::text AS tallies)
-				SELECT o.created_at, %s AS etag FROM o, t
-				""".formatted(ETAG))
+		return jdbc
+			.sql("""
+					WITH o AS (
+					  INSERT INTO operation (id, type, engine, target, hosts, vars, tasks, status, outputs, secret_vars,
+					                         idempotency_key, callback_url, request_hash, timeout_seconds, retry, max_attempts,
+					                         check_mode, verbosity)
+					  VALUES (:id, :type, :engine, :target, :hosts, :vars::jsonb, :tasks::jsonb, 'QUEUED', '{}'::jsonb,
+					          :secretVars::jsonb, :idempotencyKey, :callbackUrl, :requestHash, :timeout, :retry, :maxAttempts,
+					          :check, :verbosity)
+					  RETURNING *),
+					t AS (SELECT NULL::text AS tallies)
+					SELECT o.created_at, %s AS etag FROM o, t
+					"""
+				.formatted(ETAG))
 			.param("id", id)
 			.param("type", spec.type())
 			.param("engine", spec.engine())
@@ -99,7 +110,9 @@ class OperationRows {
 			.single();
 	}
 
-	/** The stored operation with its task tallies and its validator for {@code variant}. */
+	/**
+	 * The stored operation with its task tallies and its validator for {@code variant}.
+	 */
 	Optional<Stored> find(UUID id, Variant variant) {
 		return read("o.id = :id", "id", id, variant);
 	}
@@ -109,7 +122,9 @@ class OperationRows {
 		return read("o.idempotency_key = :key", "key", key, Variant.SUBMITTER);
 	}
 
-	/** Only the validator: what a conditional poll compares before anything else is read. */
+	/**
+	 * Only the validator: what a conditional poll compares before anything else is read.
+	 */
 	Optional<String> etag(UUID id, Variant variant) {
 		return jdbc.sql("SELECT " + ETAG + " FROM operation o " + TALLIES + " WHERE o.id = :id")
 			.param("id", id)
@@ -119,16 +134,18 @@ class OperationRows {
 	}
 
 	private Optional<Stored> read(String where, String name, Object value, Variant variant) {
-		return jdbc.sql("""
-				SELECT o.id, o.type, o.engine, o.target, o.hosts, o.vars::text AS vars, o.tasks::text AS tasks, o.status,
-				       o.exit_code, o.reason, o.outputs::text AS outputs, o.secret_vars::text AS secret_vars,
-				       o.request_hash, o.timeout_seconds, o.retry, o.max_attempts, o.attempt, o.claimed_by, o.heartbeat_at,
-				       o.created_at, o.started_at, o.finished_at, o.callback_url, o.check_mode, o.verbosity, t.tallies,
-				       %s AS etag
-				  FROM operation o
-				%s
-				 WHERE %s
-				""".formatted(ETAG, TALLIES, where))
+		return jdbc
+			.sql("""
+					SELECT o.id, o.type, o.engine, o.target, o.hosts, o.vars::text AS vars, o.tasks::text AS tasks, o.status,
+					       o.exit_code, o.reason, o.outputs::text AS outputs, o.secret_vars::text AS secret_vars,
+					       o.request_hash, o.timeout_seconds, o.retry, o.max_attempts, o.attempt, o.claimed_by, o.heartbeat_at,
+					       o.created_at, o.started_at, o.finished_at, o.callback_url, o.check_mode, o.verbosity, t.tallies,
+					       %s AS etag
+					  FROM operation o
+					%s
+					 WHERE %s
+					"""
+				.formatted(ETAG, TALLIES, where))
 			.param(name, value)
 			.param("variant", variant.name())
 			.query((rs, n) -> new Stored(rs.getObject("id", UUID.class), rs.getString("type"), rs.getString("engine"),
@@ -137,10 +154,11 @@ class OperationRows {
 					rs.getString("reason"), rs.getString("outputs"), rs.getString("secret_vars"),
 					rs.getString("request_hash"), rs.getInt("timeout_seconds"), rs.getBoolean("retry"),
 					rs.getInt("max_attempts"), rs.getInt("attempt"), rs.getString("claimed_by"),
-					rs.getObject("heartbeat_at", OffsetDateTime.class), rs.getObject("created_at", OffsetDateTime.class),
-					rs.getObject("started_at", OffsetDateTime.class), rs.getObject("finished_at", OffsetDateTime.class),
-					rs.getString("callback_url"), rs.getBoolean("check_mode"), rs.getInt("verbosity"),
-					tallies(rs.getString("tallies")), rs.getString("etag")))
+					rs.getObject("heartbeat_at", OffsetDateTime.class),
+					rs.getObject("created_at", OffsetDateTime.class), rs.getObject("started_at", OffsetDateTime.class),
+					rs.getObject("finished_at", OffsetDateTime.class), rs.getString("callback_url"),
+					rs.getBoolean("check_mode"), rs.getInt("verbosity"), tallies(rs.getString("tallies")),
+					rs.getString("etag")))
 			.optional();
 	}
 
@@ -150,13 +168,17 @@ class OperationRows {
 			for (String part : text.split(",")) {
 				String[] f = part.split(":");
 				int index = Integer.parseInt(f[0]);
-				tallies.put(index, new TaskTally(index, Integer.parseInt(f[1]), Integer.parseInt(f[2]), "1".equals(f[3])));
+				tallies.put(index,
+						new TaskTally(index, Integer.parseInt(f[1]), Integer.parseInt(f[2]), "1".equals(f[3])));
 			}
 		}
 		return tallies;
 	}
 
-	/** A stored operation: its columns (JSON ones as text), its task tallies by index and its validator. */
+	/**
+	 * A stored operation: its columns (JSON ones as text), its task tallies by index and
+	 * its validator.
+	 */
 	record Stored(UUID id, String type, String engine, String target, String hosts, String vars, String tasks,
 			OperationStatus status, Integer exitCode, String reason, String outputs, String secretVars,
 			String requestHash, int timeoutSeconds, boolean retry, int maxAttempts, int attempt, String claimedBy,

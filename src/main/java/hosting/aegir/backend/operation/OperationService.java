@@ -27,7 +27,9 @@ import org.springframework.dao.DataAccessException;
 import org.springframework.dao.DataIntegrityViolationException;
 import org.springframework.stereotype.Service;
 
-/** Accepts, cancels and reads operations; the one place the API's rules about them live. */
+/**
+ * Accepts, cancels and reads operations; the one place the API's rules about them live.
+ */
 @Service
 public class OperationService {
 
@@ -57,7 +59,8 @@ public class OperationService {
 
 	private final CallbackDeliveries callbacks;
 
-	// Sorted keys and properties: equal requests hash equally whatever order the client wrote.
+	// Sorted keys and properties: equal requests hash equally whatever order the client
+	// wrote.
 	private final JsonMapper canonicalJson;
 
 	OperationService(OperationRepository operations, OperationQueue queue, OperationLog log, OperationEvents events,
@@ -78,14 +81,17 @@ public class OperationService {
 			.build();
 	}
 
-	/** The outcome of a submission: the operation, whether this call created it, and its validator (ETag). */
+	/**
+	 * The outcome of a submission: the operation, whether this call created it, and its
+	 * validator (ETag).
+	 */
 	public record Submission(OperationView operation, boolean created, String etag) {
 	}
 
 	/**
-	 * Stores a new queued operation (committed when this returns) and then wakes the queue. With an
-	 * idempotency key, a repeat of the same request returns the
-	 * operation it created; another request under the same key is a conflict.
+	 * Stores a new queued operation (committed when this returns) and then wakes the
+	 * queue. With an idempotency key, a repeat of the same request returns the operation
+	 * it created; another request under the same key is a conflict.
 	 */
 	public Submission submit(SubmitOperationRequest request, String idempotencyKey) {
 		NewOperation spec = policy.apply(request, idempotencyKey);
@@ -99,14 +105,17 @@ public class OperationService {
 		UUID id = UUID.randomUUID();
 		OperationRows.Inserted inserted;
 		try {
-			// One autocommitted statement: once it returns the operation is durable. The answer is built
-			// from what was inserted, not read back: a failed read after the commit would answer an error
+			// One autocommitted statement: once it returns the operation is durable. The
+			// answer is built
+			// from what was inserted, not read back: a failed read after the commit would
+			// answer an error
 			// for work that was accepted.
-			inserted = rows.insertQueued(id, spec, json.writeValueAsString(spec.vars()), json.writeValueAsString(spec.tasks()),
-					json.writeValueAsString(spec.secretVars()), hash);
+			inserted = rows.insertQueued(id, spec, json.writeValueAsString(spec.vars()),
+					json.writeValueAsString(spec.tasks()), json.writeValueAsString(spec.secretVars()), hash);
 		}
 		catch (DataIntegrityViolationException ex) {
-			// Two submissions raced on one key: the unique index let one in; answer as a replay of it.
+			// Two submissions raced on one key: the unique index let one in; answer as a
+			// replay of it.
 			if (idempotencyKey != null) {
 				var winner = rows.findByIdempotencyKey(idempotencyKey);
 				if (winner.isPresent()) {
@@ -119,19 +128,26 @@ public class OperationService {
 		return new Submission(queuedView(id, spec, inserted.createdAt()), true, inserted.etag());
 	}
 
-	// The wake-up goes in its own transaction, after the insert's commit. A NOTIFY in the inserting
-	// transaction takes PostgreSQL's global notification lock from before its commit until after the
-	// commit record is flushed, so concurrent submissions would commit one fsync at a time (pgbench on
-	// this machine, 32 clients: 150-180 inserts/s with the NOTIFY inside, 2,000 without, 880 with it
-	// after). Listeners see the row either way, since a notification is delivered only after its
-	// sender commits. A wake-up that fails is not the submission failing: the row is committed, and
+	// The wake-up goes in its own transaction, after the insert's commit. A NOTIFY in the
+	// inserting
+	// transaction takes PostgreSQL's global notification lock from before its commit
+	// until after the
+	// commit record is flushed, so concurrent submissions would commit one fsync at a
+	// time (pgbench on
+	// this machine, 32 clients: 150-180 inserts/s with the NOTIFY inside, 2,000 without,
+	// 880 with it
+	// after). Listeners see the row either way, since a notification is delivered only
+	// after its
+	// sender commits. A wake-up that fails is not the submission failing: the row is
+	// committed, and
 	// every replica's fallback poll (aegir.executor.poll-interval) finds it.
 	private void wakeQueue(UUID id, String engine) {
 		try {
 			queue.notifyQueued(engine);
 		}
 		catch (DataAccessException ex) {
-			logger.warn("Operation {} is queued but its wake-up notification failed ({}); replicas find it on their next poll",
+			logger.warn(
+					"Operation {} is queued but its wake-up notification failed ({}); replicas find it on their next poll",
 					id, ex.getMessage());
 		}
 	}
@@ -143,7 +159,8 @@ public class OperationService {
 		return new Submission(view(existing), false, existing.etag());
 	}
 
-	// What a read of the row just inserted would show: queued, nothing run, every task pending.
+	// What a read of the row just inserted would show: queued, nothing run, every task
+	// pending.
 	private static OperationView queuedView(UUID id, NewOperation spec, OffsetDateTime createdAt) {
 		List<TaskView> tasks = new ArrayList<>(spec.tasks().size());
 		for (int i = 0; i < spec.tasks().size(); i++) {
@@ -161,13 +178,18 @@ public class OperationService {
 	public record Read(OperationView operation, String etag) {
 	}
 
-	/** The operation and its validator as a caller in {@code variant} sees it (outputs are masked by the caller). */
+	/**
+	 * The operation and its validator as a caller in {@code variant} sees it (outputs are
+	 * masked by the caller).
+	 */
 	Read read(UUID id, OperationRows.Variant variant) {
 		OperationRows.Stored stored = rows.find(id, variant).orElseThrow(() -> new OperationNotFoundException(id));
 		return new Read(view(stored), stored.etag());
 	}
 
-	/** Only the validator, for a conditional poll: no JSON is parsed and nothing is built. */
+	/**
+	 * Only the validator, for a conditional poll: no JSON is parsed and nothing is built.
+	 */
 	String etag(UUID id, OperationRows.Variant variant) {
 		return rows.etag(id, variant).orElseThrow(() -> new OperationNotFoundException(id));
 	}
@@ -176,13 +198,17 @@ public class OperationService {
 		return read(id, OperationRows.Variant.SUBMITTER).operation();
 	}
 
-	/** Summaries, newest first, after the cursor {@code after} (a previous page's {@code next}), if given. */
+	/**
+	 * Summaries, newest first, after the cursor {@code after} (a previous page's
+	 * {@code next}), if given.
+	 */
 	public OperationPage list(OperationStatus status, String target, String type, String after, int size) {
 		return list.page(status, target, type, after, size);
 	}
 
 	public LogPage log(UUID id, long after, int limit) {
-		// Read the status before the lines: if it was terminal then, no line can follow the ones read.
+		// Read the status before the lines: if it was terminal then, no line can follow
+		// the ones read.
 		boolean finished = find(id).getStatus().isTerminal();
 		List<LogLine> lines = log.after(id, after, limit);
 		long next = lines.isEmpty() ? after : lines.get(lines.size() - 1).seq();
@@ -190,24 +216,29 @@ public class OperationService {
 	}
 
 	public EventPage events(UUID id, long after, int limit) {
-		// As for the log: a terminal status read first means no event can follow the ones read.
+		// As for the log: a terminal status read first means no event can follow the ones
+		// read.
 		boolean finished = find(id).getStatus().isTerminal();
 		List<TaskEvent> found = events.after(id, after, limit);
 		long next = found.isEmpty() ? after : found.get(found.size() - 1).seq();
 		return new EventPage(found, next, finished && found.size() < limit);
 	}
 
-	/** The outcome of a cancel request: the operation, whether the request changed anything, and its validator. */
+	/**
+	 * The outcome of a cancel request: the operation, whether the request changed
+	 * anything, and its validator.
+	 */
 	public record Cancellation(OperationView operation, boolean changed, String etag) {
 	}
 
 	/**
-	 * Queued operations are cancelled at once; running ones are asked to stop (the executor running
-	 * them finishes the transition); finished ones are left as they are.
+	 * Queued operations are cancelled at once; running ones are asked to stop (the
+	 * executor running them finishes the transition); finished ones are left as they are.
 	 */
 	public Cancellation cancel(UUID id, String by) {
 		String reason = "cancelled by " + by;
-		// A concurrent claim or completion may move the operation between our guarded updates; each
+		// A concurrent claim or completion may move the operation between our guarded
+		// updates; each
 		// pass re-reads the status, and the status can only move forward, so this ends.
 		for (int pass = 0; pass < 3; pass++) {
 			Read op = read(id, OperationRows.Variant.SUBMITTER);
@@ -274,7 +305,8 @@ public class OperationService {
 		return copy;
 	}
 
-	// Tasks run in order, so a task with results before the last one that has results is done.
+	// Tasks run in order, so a task with results before the last one that has results is
+	// done.
 	private static TaskStatus taskStatus(TaskTally tally, int index, int lastStarted, OperationStatus op) {
 		if (tally != null) {
 			if (tally.failed()) {
@@ -290,7 +322,8 @@ public class OperationService {
 
 	static String sha256(String text) {
 		try {
-			return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8)));
+			return HexFormat.of()
+				.formatHex(MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8)));
 		}
 		catch (NoSuchAlgorithmException ex) {
 			throw new IllegalStateException("every JVM has SHA-256", ex);

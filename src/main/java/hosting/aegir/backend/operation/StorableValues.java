@@ -6,23 +6,28 @@ import java.util.Map;
 import hosting.aegir.backend.operation.OperationRejectedException.Violation;
 
 /**
- * Finds values PostgreSQL cannot store as given: a NUL character ({@code jsonb} and {@code text}
- * refuse it), an unpaired UTF-16 surrogate (not Unicode; it would be stored as something else), a
- * number JSON cannot hold (a float that overflowed to infinity). Such input is malformed, so the
- * request is refused (400) naming the field, before anything is stored.
+ * Finds values PostgreSQL cannot store as given: a NUL character ({@code jsonb} and
+ * {@code text} refuse it), an unpaired UTF-16 surrogate (not Unicode; it would be stored
+ * as something else), a number JSON cannot hold (a float that overflowed to infinity).
+ * Such input is malformed, so the request is refused (400) naming the field, before
+ * anything is stored.
  */
 final class StorableValues {
 
 	private StorableValues() {
 	}
 
-	/** The first problem in the value, or null. {@code field} names the value for the message. */
+	/**
+	 * The first problem in the value, or null. {@code field} names the value for the
+	 * message.
+	 */
 	static Violation problem(String field, Object value) {
 		if (value instanceof String text) {
 			String problem = problem(text);
 			return problem == null ? null : new Violation(field, problem);
 		}
-		if (value instanceof Double number && !Double.isFinite(number) || value instanceof Float f && !Float.isFinite(f)) {
+		if (value instanceof Double number && !Double.isFinite(number)
+				|| value instanceof Float f && !Float.isFinite(f)) {
 			return new Violation(field, "is a number out of range");
 		}
 		if (value instanceof Map<?, ?> map) {

@@ -19,7 +19,10 @@ import hosting.aegir.backend.queue.ExecutorProperties;
 
 import org.springframework.stereotype.Component;
 
-/** Turns a submitted request into the operation to store: applies defaults, checks what needs configuration to check. */
+/**
+ * Turns a submitted request into the operation to store: applies defaults, checks what
+ * needs configuration to check.
+ */
 @Component
 class SubmissionPolicy {
 
@@ -37,8 +40,8 @@ class SubmissionPolicy {
 
 	private final CallbackPolicy callbacks;
 
-	public SubmissionPolicy(ExecutorProperties executor, Engines engines, CatalogValidator catalog, TargetHosts targetHosts,
-			RequestPaths requestPaths, CallbackPolicy callbacks) {
+	public SubmissionPolicy(ExecutorProperties executor, Engines engines, CatalogValidator catalog,
+			TargetHosts targetHosts, RequestPaths requestPaths, CallbackPolicy callbacks) {
 		this.executor = executor;
 		this.engines = engines;
 		this.catalog = catalog;
@@ -51,8 +54,9 @@ class SubmissionPolicy {
 		refuseUnstorable(request);
 		if (engines.get(request.engine()).isEmpty()) {
 			// Accepting it would leave it queued for ever: say so now.
-			throw new OperationRejectedException(Kind.ENGINE_UNAVAILABLE,
-					"the " + request.engine() + " engine is not enabled on this service (enabled: " + engines.names() + ")",
+			throw new OperationRejectedException(
+					Kind.ENGINE_UNAVAILABLE, "the " + request.engine()
+							+ " engine is not enabled on this service (enabled: " + engines.names() + ")",
 					List.of(new Violation("engine", "not enabled here")));
 		}
 		boolean retry = Boolean.TRUE.equals(request.retry());
@@ -74,8 +78,9 @@ class SubmissionPolicy {
 			hosts = targetHosts.check(request.engine(), request.hosts());
 		}
 		catch (InventoryUnavailableException ex) {
-			throw new OperationRejectedException(Kind.INVENTORY_UNAVAILABLE, "the operator's inventory cannot be read: "
-					+ ex.getMessage(), List.of(new Violation("hosts", "cannot be checked now")));
+			throw new OperationRejectedException(Kind.INVENTORY_UNAVAILABLE,
+					"the operator's inventory cannot be read: " + ex.getMessage(),
+					List.of(new Violation("hosts", "cannot be checked now")));
 		}
 		if (!hosts.violations().isEmpty()) {
 			throw rejected(Kind.HOSTS_INVALID, hosts.violations());
@@ -101,21 +106,25 @@ class SubmissionPolicy {
 				violations.stream().map(v -> new Violation(v.field(), v.message())).toList());
 	}
 
-	// Before anything else: such values cannot even be stored, let alone checked against the catalog.
+	// Before anything else: such values cannot even be stored, let alone checked against
+	// the catalog.
 	private static void refuseUnstorable(SubmitOperationRequest request) {
 		List<Violation> found = new ArrayList<>();
 		java.util.Optional.ofNullable(StorableValues.problem("vars", request.vars())).ifPresent(found::add);
 		for (int i = 0; i < request.tasks().size(); i++) {
-			java.util.Optional.ofNullable(StorableValues.problem("tasks[" + i + "].vars", request.tasks().get(i).vars()))
+			java.util.Optional
+				.ofNullable(StorableValues.problem("tasks[" + i + "].vars", request.tasks().get(i).vars()))
 				.ifPresent(found::add);
 		}
 		if (!found.isEmpty()) {
 			throw new OperationRejectedException(Kind.INVALID_INPUT,
-					found.stream().map(v -> v.field() + ": " + v.message()).reduce((a, b) -> a + "; " + b).get(), found);
+					found.stream().map(v -> v.field() + ": " + v.message()).reduce((a, b) -> a + "; " + b).get(),
+					found);
 		}
 	}
 
-	// AWX's verbosity is 0..4 (-v .. -vvvv); a dry run only where the engine can do one without changing anything.
+	// AWX's verbosity is 0..4 (-v .. -vvvv); a dry run only where the engine can do one
+	// without changing anything.
 	private void refuseRunOptions(String engine, boolean check, int verbosity) {
 		List<Violation> found = new ArrayList<>();
 		if (verbosity < 0 || verbosity > 4) {
@@ -126,7 +135,8 @@ class SubmissionPolicy {
 		}
 		if (!found.isEmpty()) {
 			throw new OperationRejectedException(Kind.TASK_INVALID,
-					found.stream().map(v -> v.field() + ": " + v.message()).reduce((a, b) -> a + "; " + b).get(), found);
+					found.stream().map(v -> v.field() + ": " + v.message()).reduce((a, b) -> a + "; " + b).get(),
+					found);
 		}
 	}
 

@@ -10,7 +10,7 @@ import io.swagger.v3.oas.annotations.media.Schema;
 public record TaskEvent(long seq, OffsetDateTime at,
 		@Schema(description = "Index of the operation task this result belongs to") Integer taskIndex,
 		@Schema(example = "Dump the site") String task, @Schema(example = "aegir.GenerateDrupalSiteBackup") String role,
-		@Schema(example = "localhost") String host,
-		@Schema(allowableValues = { "ok", "changed", "failed", "skipped", "unreachable" }) String status,
-		boolean changed, Long durationMs, String message) {
+		@Schema(example = "localhost") String host, @Schema(allowableValues = {
+				"ok", "changed", "failed", "skipped", "unreachable" }) String status,
+		boolean changed, Long durationMs, String message){
 }

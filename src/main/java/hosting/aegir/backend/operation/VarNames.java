@@ -9,8 +9,9 @@ import jakarta.validation.Constraint;
 import jakarta.validation.Payload;
 
 /**
- * The keys of a vars object are plain variable names and none of Ansible's own: a client must not
- * be able to set {@code ansible_connection}, {@code ansible_become} or magic variables through vars.
+ * The keys of a vars object are plain variable names and none of Ansible's own: a client
+ * must not be able to set {@code ansible_connection}, {@code ansible_become} or magic
+ * variables through vars.
  */
 @Target({ ElementType.FIELD, ElementType.PARAMETER, ElementType.RECORD_COMPONENT, ElementType.TYPE_USE })
 @Retention(RetentionPolicy.RUNTIME)

@@ -25,7 +25,9 @@ class VarNamesValidator implements ConstraintValidator<VarNames, Map<String, ?>>
 		for (String key : vars.keySet()) {
 			if (!NAME.matcher(key).matches() || key.toLowerCase().startsWith("ansible_") || RESERVED.contains(key)) {
 				context.disableDefaultConstraintViolation();
-				context.buildConstraintViolationWithTemplate("key '" + sanitize(key) + "' is not allowed: {jakarta.validation.constraints.VarNames.detail}")
+				context
+					.buildConstraintViolationWithTemplate("key '" + sanitize(key)
+							+ "' is not allowed: {jakarta.validation.constraints.VarNames.detail}")
 					.addConstraintViolation();
 				return false;
 			}
@@ -33,7 +35,8 @@ class VarNamesValidator implements ConstraintValidator<VarNames, Map<String, ?>>
 		return true;
 	}
 
-	// The key is echoed back in the problem; keep it short and printable, and free of EL syntax.
+	// The key is echoed back in the problem; keep it short and printable, and free of EL
+	// syntax.
 	private static String sanitize(String key) {
 		String printable = key.replaceAll("[^\\x20-\\x7e]", "?").replaceAll("[{}$#\\\\]", "?");
 		return printable.length() > 40 ? printable.substring(0, 40) + "…" : printable;

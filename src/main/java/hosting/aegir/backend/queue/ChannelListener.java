@@ -22,11 +22,11 @@ import org.springframework.beans.factory.DisposableBean;
 import org.springframework.stereotype.Component;
 
 /**
- * Listens on PostgreSQL notification channels for the features that the database wakes (streams,
- * webhooks), the way {@link QueueNotifications} wakes the queue: one dedicated connection outside
- * the pool for all of them, opened when the first channel is subscribed. On any error it reconnects
- * with back-off and then tells every subscriber, since notifications sent in the gap are lost and
- * each must look for itself once.
+ * Listens on PostgreSQL notification channels for the features that the database wakes
+ * (streams, webhooks), the way {@link QueueNotifications} wakes the queue: one dedicated
+ * connection outside the pool for all of them, opened when the first channel is
+ * subscribed. On any error it reconnects with back-off and then tells every subscriber,
+ * since notifications sent in the gap are lost and each must look for itself once.
  */
 @Component
 public class ChannelListener implements DisposableBean {
@@ -54,8 +54,8 @@ public class ChannelListener implements DisposableBean {
 
 	/**
 	 * Calls {@code onPayload} with each notification's payload on {@code channel}, and
-	 * {@code onReconnect} after a lost connection is back. The channel is a constant of the caller,
-	 * never input: it is written into LISTEN as it is.
+	 * {@code onReconnect} after a lost connection is back. The channel is a constant of
+	 * the caller, never input: it is written into LISTEN as it is.
 	 */
 	public synchronized void subscribe(String channel, Consumer<String> onPayload, Runnable onReconnect) {
 		handlers.computeIfAbsent(channel, c -> new CopyOnWriteArrayList<>()).add(new Handler(onPayload, onReconnect));
@@ -74,13 +74,15 @@ public class ChannelListener implements DisposableBean {
 			hikari = dataSource.unwrap(HikariDataSource.class);
 		}
 		catch (SQLException ex) {
-			log.error("Notifications need a connection built from the Hikari pool's settings; features poll instead", ex);
+			log.error("Notifications need a connection built from the Hikari pool's settings; features poll instead",
+					ex);
 			return;
 		}
 		long backoff = 250;
 		boolean reconnecting = false;
 		while (running) {
-			try (Connection c = DriverManager.getConnection(hikari.getJdbcUrl(), hikari.getUsername(), hikari.getPassword())) {
+			try (Connection c = DriverManager.getConnection(hikari.getJdbcUrl(), hikari.getUsername(),
+					hikari.getPassword())) {
 				connection = c;
 				channelsChanged = true;
 				if (reconnecting) {
@@ -97,7 +99,8 @@ public class ChannelListener implements DisposableBean {
 					PGNotification[] notifications = pg.getNotifications(500);
 					if (notifications != null) {
 						for (PGNotification n : notifications) {
-							handlers.getOrDefault(n.getName(), List.of()).forEach(h -> h.onPayload().accept(n.getParameter()));
+							handlers.getOrDefault(n.getName(), List.of())
+								.forEach(h -> h.onPayload().accept(n.getParameter()));
 						}
 					}
 				}

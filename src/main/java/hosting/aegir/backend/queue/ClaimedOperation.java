@@ -18,8 +18,9 @@ record ClaimedOperation(UUID id, String type, String engine, String target, Stri
 		Instant startedAt, boolean check, int verbosity) {
 
 	/** A claimed real, quiet run. */
-	ClaimedOperation(UUID id, String type, String engine, String target, String hosts, String varsJson, String tasksJson,
-			String secretVarsJson, int timeoutSeconds, int attempt, int maxAttempts, boolean retry, Instant startedAt) {
+	ClaimedOperation(UUID id, String type, String engine, String target, String hosts, String varsJson,
+			String tasksJson, String secretVarsJson, int timeoutSeconds, int attempt, int maxAttempts, boolean retry,
+			Instant startedAt) {
 		this(id, type, engine, target, hosts, varsJson, tasksJson, secretVarsJson, timeoutSeconds, attempt, maxAttempts,
 				retry, startedAt, false, 0);
 	}

@@ -11,12 +11,14 @@ import org.springframework.beans.factory.DisposableBean;
 import org.springframework.jdbc.core.simple.JdbcClient;
 
 /**
- * A small pool of its own for the statements that keep leases (heartbeats, the reaper, hand-backs):
- * built from the main pool's settings, so a burst of API traffic that drains the main pool never
- * makes this replica's heartbeats late and its running work look lost. Not a {@link DataSource}
- * bean, so Spring's own DataSource auto-configuration stays as it is.
+ * A small pool of its own for the statements that keep leases (heartbeats, the reaper,
+ * hand-backs): built from the main pool's settings, so a burst of API traffic that drains
+ * the main pool never makes this replica's heartbeats late and its running work look
+ * lost. Not a {@link DataSource} bean, so Spring's own DataSource auto-configuration
+ * stays as it is.
  */
-// Imported by QueueSql, which cannot work without it (and so comes with it into slice tests).
+// Imported by QueueSql, which cannot work without it (and so comes with it into slice
+// tests).
 class LeaseConnections implements DisposableBean {
 
 	private final HikariDataSource pool;
@@ -43,7 +45,8 @@ class LeaseConnections implements DisposableBean {
 		config.setMaximumPoolSize(2);
 		// None held on an API-only replica; on an executor the heartbeats keep one open.
 		config.setMinimumIdle(0);
-		// Starts without a database, like the main pool: the lease keeper retries each tick.
+		// Starts without a database, like the main pool: the lease keeper retries each
+		// tick.
 		config.setInitializationFailTimeout(-1);
 		this.pool = new HikariDataSource(config);
 		this.jdbc = JdbcClient.create(pool);

@@ -4,8 +4,9 @@ import java.util.Map;
 import java.util.UUID;
 
 /**
- * Published by the runner inside the transaction that records an operation's end, so listeners (the backup
- * index) commit or roll back with it.
+ * Published by the runner inside the transaction that records an operation's end, so
+ * listeners (the backup index) commit or roll back with it.
  */
-public record OperationFinished(UUID id, String type, String target, OperationStatus status, Map<String, Object> outputs) {
+public record OperationFinished(UUID id, String type, String target, OperationStatus status,
+		Map<String, Object> outputs) {
 }

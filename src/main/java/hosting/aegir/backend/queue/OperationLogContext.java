@@ -3,10 +3,11 @@ package hosting.aegir.backend.queue;
 import org.slf4j.MDC;
 
 /**
- * Puts the operation being handled into the logging context (MDC) of the current thread, so that
- * every line logged meanwhile names it: {@code operation.id}, {@code operation.target},
- * {@code operation.attempt} (nested under {@code operation} in the ECS JSON lines). Closing it
- * removes them again, since pool threads go on to other operations.
+ * Puts the operation being handled into the logging context (MDC) of the current thread,
+ * so that every line logged meanwhile names it: {@code operation.id},
+ * {@code operation.target}, {@code operation.attempt} (nested under {@code operation} in
+ * the ECS JSON lines). Closing it removes them again, since pool threads go on to other
+ * operations.
  */
 final class OperationLogContext implements AutoCloseable {
 

@@ -6,9 +6,9 @@ import org.springframework.context.annotation.Import;
 import org.springframework.stereotype.Component;
 
 /**
- * What the rest of the service may ask of the queue: wake the replicas when work is queued, and the
- * two cancellations. Everything else (claims, leases, completions, the log) stays inside this
- * package, behind {@link QueueSql}.
+ * What the rest of the service may ask of the queue: wake the replicas when work is
+ * queued, and the two cancellations. Everything else (claims, leases, completions, the
+ * log) stays inside this package, behind {@link QueueSql}.
  */
 @Component
 @Import(QueueSql.class)
@@ -31,8 +31,8 @@ public class OperationQueue {
 	}
 
 	/**
-	 * {@code RUNNING → CANCELLING}, and a notification (sent on commit) so the replica running it acts
-	 * at once; false if it was not running.
+	 * {@code RUNNING → CANCELLING}, and a notification (sent on commit) so the replica
+	 * running it acts at once; false if it was not running.
 	 */
 	public boolean requestCancel(UUID id, String reason) {
 		return sql.requestCancel(id, reason);

@@ -18,16 +18,20 @@ import tools.jackson.databind.json.JsonMapper;
 import org.springframework.context.ApplicationEventPublisher;
 
 /**
- * Runs one claimed operation on its engine, from start to the fenced write of its end: enforces
- * the timeout, passes cancel requests on, and decides the final status. The final write is retried
- * with back-off for as long as the lease is ours (the heartbeat keeps it meanwhile), so a database
- * hiccup at the end of a run does not turn its result into "executor lost".
+ * Runs one claimed operation on its engine, from start to the fenced write of its end:
+ * enforces the timeout, passes cancel requests on, and decides the final status. The
+ * final write is retried with back-off for as long as the lease is ours (the heartbeat
+ * keeps it meanwhile), so a database hiccup at the end of a run does not turn its result
+ * into "executor lost".
  */
 class OperationRunner {
 
 	private static final Logger log = LoggerFactory.getLogger(OperationRunner.class);
 
-	/** How long a cancelled or timed-out engine may take to stop before the run is written off. */
+	/**
+	 * How long a cancelled or timed-out engine may take to stop before the run is written
+	 * off.
+	 */
 	static final Duration STOP_WAIT = Duration.ofSeconds(30);
 
 	private final ClaimedOperation op;
@@ -66,8 +70,9 @@ class OperationRunner {
 
 	private volatile String handBackReason;
 
-	OperationRunner(ClaimedOperation op, EngineRequest request, Engine engine, QueueSql sql, RunRecorder recorder, String replica,
-			JsonMapper json, QueueMetrics metrics, NextClaim nextClaim, ApplicationEventPublisher events) {
+	OperationRunner(ClaimedOperation op, EngineRequest request, Engine engine, QueueSql sql, RunRecorder recorder,
+			String replica, JsonMapper json, QueueMetrics metrics, NextClaim nextClaim,
+			ApplicationEventPublisher events) {
 		this.op = op;
 		this.request = request;
 		this.engine = engine;
@@ -104,14 +109,18 @@ class OperationRunner {
 		return completing;
 	}
 
-	/** True once the result is stored (or handed back): a heartbeat that finds no lease may ignore it. */
+	/**
+	 * True once the result is stored (or handed back): a heartbeat that finds no lease
+	 * may ignore it.
+	 */
 	boolean completed() {
 		return completed;
 	}
 
 	/**
-	 * On shutdown: stop the run and, unless it has succeeded by then, give the operation back to the
-	 * queue with this attempt not counted (for work submitted with {@code retry}).
+	 * On shutdown: stop the run and, unless it has succeeded by then, give the operation
+	 * back to the queue with this attempt not counted (for work submitted with
+	 * {@code retry}).
 	 */
 	void handBack(String reason) {
 		if (handBackReason == null) {
@@ -126,7 +135,10 @@ class OperationRunner {
 		cancel("lease lost");
 	}
 
-	/** What the slot should do once this run has ended: whether to claim again, for which engines. */
+	/**
+	 * What the slot should do once this run has ended: whether to claim again, for which
+	 * engines.
+	 */
 	interface NextClaim {
 
 		boolean wanted();
@@ -135,7 +147,10 @@ class OperationRunner {
 
 	}
 
-	/** Runs the operation to its end; returns the operation claimed next for this slot, if any. */
+	/**
+	 * Runs the operation to its end; returns the operation claimed next for this slot, if
+	 * any.
+	 */
 	java.util.Optional<ClaimedOperation> run() {
 		try (OperationLogContext context = OperationLogContext.of(op)) {
 			execute();
@@ -153,7 +168,8 @@ class OperationRunner {
 		}
 		catch (RuntimeException ex) {
 			log.warn("Engine {} could not start operation {}", engine.name(), op.id(), ex);
-			finish(OperationStatus.FAILED, null, "the " + engine.name() + " engine could not start the run: " + ex.getMessage());
+			finish(OperationStatus.FAILED, null,
+					"the " + engine.name() + " engine could not start the run: " + ex.getMessage());
 			return;
 		}
 		execution = started;
@@ -185,7 +201,8 @@ class OperationRunner {
 					+ (result.failure() != null && result.exitCode() == -1 ? "; " + result.failure() : ""));
 		}
 		else if (result.succeeded()) {
-			finish(OperationStatus.SUCCEEDED, 0, cancelReason == null ? null : "the run had finished when the cancel arrived");
+			finish(OperationStatus.SUCCEEDED, 0,
+					cancelReason == null ? null : "the run had finished when the cancel arrived");
 		}
 		else if (cancelReason != null) {
 			finish(OperationStatus.CANCELLED, result.exitCode(), cancelReason);
@@ -196,7 +213,8 @@ class OperationRunner {
 		}
 	}
 
-	// A stopped engine completes its result; one that does not within STOP_WAIT is written off.
+	// A stopped engine completes its result; one that does not within STOP_WAIT is
+	// written off.
 	private EngineResult awaitStop(Execution started) {
 		try {
 			return started.result().get(STOP_WAIT.toSeconds(), TimeUnit.SECONDS);
@@ -215,7 +233,8 @@ class OperationRunner {
 
 	private void finish(OperationStatus status, Integer exitCode, String unmaskedReason) {
 		completing = true;
-		// A failure message can quote a secret (a command's error naming its arguments): mask it like the log.
+		// A failure message can quote a secret (a command's error naming its arguments):
+		// mask it like the log.
 		String reason = recorder.reason(unmaskedReason);
 		if (leaseLost) {
 			log.warn("Operation {} attempt {}: lease lost while running; its result ({}) is discarded", op.id(),
@@ -232,8 +251,10 @@ class OperationRunner {
 		String outputs = json.writeValueAsString(outputData);
 		OperationFinished finished = new OperationFinished(op.id(), op.type(), op.target(), status, outputData);
 		RunRecorder.Batch last = recorder.drainLast();
-		// A failed try may still have committed (the connection broke after the commit was sent): a retry
-		// then finds nothing to complete, and claims nothing, lest it take a second operation for this slot.
+		// A failed try may still have committed (the connection broke after the commit
+		// was sent): a retry
+		// then finds nothing to complete, and claims nothing, lest it take a second
+		// operation for this slot.
 		java.util.concurrent.atomic.AtomicBoolean firstTry = new java.util.concurrent.atomic.AtomicBoolean(true);
 		QueueSql.Completion completion = retryWhileLeased("write the result (" + status + ")",
 				() -> sql.completeAndClaimNext(finished, replica, op.attempt(), exitCode, reason, outputs, last.lines(),
@@ -261,17 +282,19 @@ class OperationRunner {
 	private void giveBack() {
 		recorder.log(LogStream.SYSTEM, "handed back to the queue: " + handBackReason);
 		recorder.flush();
-		var status = retryWhileLeased("hand the operation back",
-				() -> sql.handBack(op.id(), replica, op.attempt(), "re-queued: " + handBackReason + " (attempt not counted)"));
+		var status = retryWhileLeased("hand the operation back", () -> sql.handBack(op.id(), replica, op.attempt(),
+				"re-queued: " + handBackReason + " (attempt not counted)"));
 		completed = true;
 		if (status != null) {
-			log.info("Operation {} attempt {} handed back: now {}", op.id(), op.attempt(), status.map(OperationStatus::name).orElse("owned by another"));
+			log.info("Operation {} attempt {} handed back: now {}", op.id(), op.attempt(),
+					status.map(OperationStatus::name).orElse("owned by another"));
 		}
 	}
 
 	/**
-	 * Runs a write until it succeeds, backing off between tries, while the lease is ours and the thread
-	 * is not interrupted (shutdown's last resort). Returns null if it gave up.
+	 * Runs a write until it succeeds, backing off between tries, while the lease is ours
+	 * and the thread is not interrupted (shutdown's last resort). Returns null if it gave
+	 * up.
 	 */
 	private <T> T retryWhileLeased(String what, java.util.function.Supplier<T> write) {
 		long backoff = 200;

@@ -4,8 +4,9 @@ import java.util.EnumSet;
 import java.util.Set;
 
 /**
- * The lifecycle of an operation: {@code QUEUED → RUNNING → SUCCEEDED | FAILED | TIMED_OUT},
- * {@code QUEUED → CANCELLED}, {@code RUNNING → CANCELLING → CANCELLED}. Terminal states never change.
+ * The lifecycle of an operation:
+ * {@code QUEUED → RUNNING → SUCCEEDED | FAILED | TIMED_OUT}, {@code QUEUED → CANCELLED},
+ * {@code RUNNING → CANCELLING → CANCELLED}. Terminal states never change.
  */
 public enum OperationStatus {
 

@@ -5,8 +5,9 @@ import org.springframework.boot.health.contributor.HealthIndicator;
 import org.springframework.stereotype.Component;
 
 /**
- * Readiness of this replica's executor: DOWN when its dispatch loop has died or stopped going round,
- * so a replica that can no longer claim work is taken out of rotation instead of looking healthy.
+ * Readiness of this replica's executor: DOWN when its dispatch loop has died or stopped
+ * going round, so a replica that can no longer claim work is taken out of rotation
+ * instead of looking healthy.
  */
 @Component("queue")
 class QueueHealthIndicator implements HealthIndicator {

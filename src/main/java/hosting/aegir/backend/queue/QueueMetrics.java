@@ -16,10 +16,11 @@ import tools.jackson.databind.json.JsonMapper;
 import org.springframework.stereotype.Component;
 
 /**
- * The queue's metrics: operations started and finished, run duration, queue depth and busy executor
- * slots, and the dispatch loop's liveness and failures. Tags are bounded: the engine, the status, and the catalog name of the operation's first
- * task ({@code other} when the catalog does not hold it), never the client's free-form {@code type}
- * (each distinct tag value is a time series kept for ever).
+ * The queue's metrics: operations started and finished, run duration, queue depth and
+ * busy executor slots, and the dispatch loop's liveness and failures. Tags are bounded:
+ * the engine, the status, and the catalog name of the operation's first task
+ * ({@code other} when the catalog does not hold it), never the client's free-form
+ * {@code type} (each distinct tag value is a time series kept for ever).
  */
 @Component
 class QueueMetrics {
@@ -50,8 +51,12 @@ class QueueMetrics {
 	}
 
 	void slots(int concurrency, IntSupplier busy) {
-		Gauge.builder("aegir.executor.slots", () -> concurrency).description("Executor slots of this replica").register(registry);
-		Gauge.builder("aegir.executor.slots.busy", busy::getAsInt).description("Executor slots running an operation").register(registry);
+		Gauge.builder("aegir.executor.slots", () -> concurrency)
+			.description("Executor slots of this replica")
+			.register(registry);
+		Gauge.builder("aegir.executor.slots.busy", busy::getAsInt)
+			.description("Executor slots running an operation")
+			.register(registry);
 	}
 
 	void dispatcher(java.util.function.BooleanSupplier alive) {
@@ -61,30 +66,46 @@ class QueueMetrics {
 	}
 
 	void dispatchFailed() {
-		Counter.builder("aegir.executor.dispatch.failures").description("Dispatch rounds that failed (and were retried)")
-			.register(registry).increment();
+		Counter.builder("aegir.executor.dispatch.failures")
+			.description("Dispatch rounds that failed (and were retried)")
+			.register(registry)
+			.increment();
 	}
 
 	void launchFailed() {
 		Counter.builder("aegir.executor.launch.failures")
 			.description("Claimed operations that could not be launched (handed back, or failed when unrunnable)")
-			.register(registry).increment();
+			.register(registry)
+			.increment();
 	}
 
 	void started(ClaimedOperation op) {
-		Counter.builder("aegir.operations.started").tag("engine", op.engine()).tag("task", task(op))
-			.register(registry).increment();
+		Counter.builder("aegir.operations.started")
+			.tag("engine", op.engine())
+			.tag("task", task(op))
+			.register(registry)
+			.increment();
 	}
 
 	void finished(ClaimedOperation op, OperationStatus status, Duration duration) {
 		String task = task(op);
-		Counter.builder("aegir.operations.finished").tag("engine", op.engine()).tag("task", task)
-			.tag("status", status.name()).register(registry).increment();
-		Timer.builder("aegir.operations.duration").tag("engine", op.engine()).tag("task", task)
-			.tag("status", status.name()).publishPercentileHistogram().register(registry).record(duration);
+		Counter.builder("aegir.operations.finished")
+			.tag("engine", op.engine())
+			.tag("task", task)
+			.tag("status", status.name())
+			.register(registry)
+			.increment();
+		Timer.builder("aegir.operations.duration")
+			.tag("engine", op.engine())
+			.tag("task", task)
+			.tag("status", status.name())
+			.publishPercentileHistogram()
+			.register(registry)
+			.record(duration);
 	}
 
-	// The engine was checked at submit (an enabled one), the status is an OperationStatus name.
+	// The engine was checked at submit (an enabled one), the status is an OperationStatus
+	// name.
 	private String task(ClaimedOperation op) {
 		try {
 			List<Map<String, Object>> tasks = json.readValue(op.tasksJson(), TASKS);

@@ -16,15 +16,16 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Listens for the queue's notifications on a dedicated connection of its own, outside the pool
- * (a pooled connection would be handed to others, and LISTEN lives as long as the session). On any
- * error it reconnects with back-off and then reports a reconnect, since notifications sent in the
- * gap are lost; the caller then polls once.
+ * Listens for the queue's notifications on a dedicated connection of its own, outside the
+ * pool (a pooled connection would be handed to others, and LISTEN lives as long as the
+ * session). On any error it reconnects with back-off and then reports a reconnect, since
+ * notifications sent in the gap are lost; the caller then polls once.
  * <p>
- * A connection can also die silently (a half-open TCP connection after a network fault or a failover
- * leaves nothing to read, and waiting for notifications never fails). So when nothing has arrived
- * for {@link #PING_EVERY} the listener sends a query: on a dead connection it fails within the
- * socket timeout, and the listener reconnects instead of falling back to polling unnoticed.
+ * A connection can also die silently (a half-open TCP connection after a network fault or
+ * a failover leaves nothing to read, and waiting for notifications never fails). So when
+ * nothing has arrived for {@link #PING_EVERY} the listener sends a query: on a dead
+ * connection it fails within the socket timeout, and the listener reconnects instead of
+ * falling back to polling unnoticed.
  */
 class QueueNotifications implements AutoCloseable {
 
@@ -59,7 +60,8 @@ class QueueNotifications implements AutoCloseable {
 			hikari = dataSource.unwrap(HikariDataSource.class);
 		}
 		catch (SQLException ex) {
-			throw new IllegalStateException("the queue listens on a connection built from the Hikari pool's settings", ex);
+			throw new IllegalStateException("the queue listens on a connection built from the Hikari pool's settings",
+					ex);
 		}
 		this.url = hikari.getJdbcUrl();
 		this.username = hikari.getUsername();
@@ -88,7 +90,8 @@ class QueueNotifications implements AutoCloseable {
 			props.setProperty("socketTimeout", Integer.toString(SOCKET_TIMEOUT_SECONDS));
 			props.setProperty("tcpKeepAlive", "true");
 			props.setProperty("connectTimeout", "10");
-			// Names the session in pg_stat_activity, for operators (and tests) looking for the listener.
+			// Names the session in pg_stat_activity, for operators (and tests) looking
+			// for the listener.
 			props.setProperty("ApplicationName", APPLICATION_NAME);
 			try (Connection c = DriverManager.getConnection(url, props)) {
 				connection = c;
@@ -106,7 +109,8 @@ class QueueNotifications implements AutoCloseable {
 				while (running) {
 					PGNotification[] notifications = pg.getNotifications(500);
 					if (notifications == null || notifications.length == 0) {
-						if (System.nanoTime() - lastHeard > java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(PING_EVERY)) {
+						if (System.nanoTime() - lastHeard > java.util.concurrent.TimeUnit.MILLISECONDS
+							.toNanos(PING_EVERY)) {
 							ping(c);
 							lastHeard = System.nanoTime();
 						}

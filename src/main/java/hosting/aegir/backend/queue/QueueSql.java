@@ -21,22 +21,25 @@ import org.springframework.stereotype.Repository;
 import org.springframework.transaction.annotation.Transactional;
 
 /**
- * Every hand-written statement that changes an operation's state, in one place. PostgreSQL is the
- * queue; the rules these statements keep are:
+ * Every hand-written statement that changes an operation's state, in one place.
+ * PostgreSQL is the queue; the rules these statements keep are:
  * <ul>
- * <li>Each transition is one statement guarded by the status it expects; zero rows means another
- * party (a user, another replica, the reaper) moved first, and the caller re-reads.</li>
- * <li>Work done by an executor is fenced by {@code claimed_by} and {@code attempt}: a replica that
- * lost its lease (reaped while paused, say) can no longer write a result.</li>
- * <li>Times are the database's ({@code now()}), never a JVM's, so replicas with skewed clocks
- * agree on what is stale.</li>
- * <li>No transaction is held while an engine runs: claim commits, the run happens, completion is a
- * new statement.</li>
- * <li>Lease upkeep (heartbeats, the reaper, hand-backs) goes through {@link LeaseConnections}, a pool
- * of its own, so API traffic never delays a heartbeat; everything else uses the main pool.</li>
- * <li>Log lines and events are fenced like completions: a batch is written only while the writer
- * still holds the lease (it locks the operation row {@code FOR SHARE}, which waits for a reaper's
- * or another replica's update in progress and then sees its result).</li>
+ * <li>Each transition is one statement guarded by the status it expects; zero rows means
+ * another party (a user, another replica, the reaper) moved first, and the caller
+ * re-reads.</li>
+ * <li>Work done by an executor is fenced by {@code claimed_by} and {@code attempt}: a
+ * replica that lost its lease (reaped while paused, say) can no longer write a
+ * result.</li>
+ * <li>Times are the database's ({@code now()}), never a JVM's, so replicas with skewed
+ * clocks agree on what is stale.</li>
+ * <li>No transaction is held while an engine runs: claim commits, the run happens,
+ * completion is a new statement.</li>
+ * <li>Lease upkeep (heartbeats, the reaper, hand-backs) goes through
+ * {@link LeaseConnections}, a pool of its own, so API traffic never delays a heartbeat;
+ * everything else uses the main pool.</li>
+ * <li>Log lines and events are fenced like completions: a batch is written only while the
+ * writer still holds the lease (it locks the operation row {@code FOR SHARE}, which waits
+ * for a reaper's or another replica's update in progress and then sees its result).</li>
  * </ul>
  */
 @Repository
@@ -46,7 +49,10 @@ class QueueSql {
 	/** Channel on which replicas hear that work was queued (payload: the engine). */
 	public static final String QUEUED_CHANNEL = "aegir_queued";
 
-	/** Channel on which replicas hear of cancel requests for running operations (payload: the id). */
+	/**
+	 * Channel on which replicas hear of cancel requests for running operations (payload:
+	 * the id).
+	 */
 	public static final String CANCEL_CHANNEL = "aegir_cancel";
 
 	private final JdbcClient jdbc;
@@ -76,8 +82,9 @@ class QueueSql {
 	}
 
 	/**
-	 * {@code RUNNING → CANCELLING}, and a NOTIFY (sent on commit) so the replica running it acts at
-	 * once. A lost notification is covered by the heartbeat, which reads the status back.
+	 * {@code RUNNING → CANCELLING}, and a NOTIFY (sent on commit) so the replica running
+	 * it acts at once. A lost notification is covered by the heartbeat, which reads the
+	 * status back.
 	 */
 	public boolean requestCancel(UUID id, String reason) {
 		return !jdbc.sql("""
@@ -92,28 +99,31 @@ class QueueSql {
 	}
 
 	/**
-	 * Claims up to {@code limit} queued operations for this replica, oldest first, and marks them
-	 * RUNNING in the same statement.
+	 * Claims up to {@code limit} queued operations for this replica, oldest first, and
+	 * marks them RUNNING in the same statement.
 	 * <p>
-	 * {@code FOR UPDATE SKIP LOCKED} lets replicas claim side by side without waiting on each
-	 * other's rows. An operation is only eligible when its target has nothing active (so a busy site
-	 * does not block the queue behind it: it is skipped, not waited on) and nothing older still
-	 * queued (so a site's operations start in the order they were submitted, and one claim never
-	 * takes two operations of one target). Should two replicas still race on one target, the partial
-	 * unique index {@code operation_one_active_per_target} refuses the second; the caller treats
-	 * that as "nothing claimed" and tries again.
+	 * {@code FOR UPDATE SKIP LOCKED} lets replicas claim side by side without waiting on
+	 * each other's rows. An operation is only eligible when its target has nothing active
+	 * (so a busy site does not block the queue behind it: it is skipped, not waited on)
+	 * and nothing older still queued (so a site's operations start in the order they were
+	 * submitted, and one claim never takes two operations of one target). Should two
+	 * replicas still race on one target, the partial unique index
+	 * {@code operation_one_active_per_target} refuses the second; the caller treats that
+	 * as "nothing claimed" and tries again.
 	 * <p>
-	 * Every lookup is served by a partial index over queued or active rows only, so the cost does not
-	 * grow with the history of finished operations. A queue whose oldest entries are all blocked (many
-	 * operations waiting behind busy sites) is the other trap: a scan in submission order would step
-	 * over every one of them on every claim. So the claim runs in two steps:
+	 * Every lookup is served by a partial index over queued or active rows only, so the
+	 * cost does not grow with the history of finished operations. A queue whose oldest
+	 * entries are all blocked (many operations waiting behind busy sites) is the other
+	 * trap: a scan in submission order would step over every one of them on every claim.
+	 * So the claim runs in two steps:
 	 * <ol>
-	 * <li>{@link #CLAIM_IN_WINDOW}: the oldest {@value #WINDOW} queued operations, in order. This is
-	 * the whole story while the head of the queue can run;</li>
-	 * <li>only if that found fewer than {@code limit}, {@link #CLAIM_SITE_HEADS}: each target's oldest
-	 * queued operation (a loose index scan over {@code operation_queued_target_idx}, one index
-	 * descent per queued target, however many operations wait behind each), oldest first, skipping
-	 * busy targets. Its cost follows the number of distinct queued targets, not of queued rows.</li>
+	 * <li>{@link #CLAIM_IN_WINDOW}: the oldest {@value #WINDOW} queued operations, in
+	 * order. This is the whole story while the head of the queue can run;</li>
+	 * <li>only if that found fewer than {@code limit}, {@link #CLAIM_SITE_HEADS}: each
+	 * target's oldest queued operation (a loose index scan over
+	 * {@code operation_queued_target_idx}, one index descent per queued target, however
+	 * many operations wait behind each), oldest first, skipping busy targets. Its cost
+	 * follows the number of distinct queued targets, not of queued rows.</li>
 	 * </ol>
 	 */
 	public List<ClaimedOperation> claim(String replica, Collection<String> engines, int limit) {
@@ -162,8 +172,9 @@ class QueueSql {
 			   FOR UPDATE SKIP LOCKED""".formatted(WINDOW));
 
 	/**
-	 * Step 2: the oldest queued operation of each target (the recursive part walks the distinct targets
-	 * of the queued-by-target index, one descent each), oldest first, where the target is not busy.
+	 * Step 2: the oldest queued operation of each target (the recursive part walks the
+	 * distinct targets of the queued-by-target index, one descent each), oldest first,
+	 * where the target is not busy.
 	 */
 	static final String CLAIM_SITE_HEADS = CLAIM_UPDATE.formatted("""
 			WITH RECURSIVE head AS (
@@ -188,19 +199,23 @@ class QueueSql {
 			   FOR UPDATE OF q SKIP LOCKED""");
 
 	private List<ClaimedOperation> claimWith(String statement, String replica, Collection<String> engines, int limit) {
-		return jdbc.sql(statement).param("replica", replica).param("engines", engines).param("limit", limit)
+		return jdbc.sql(statement)
+			.param("replica", replica)
+			.param("engines", engines)
+			.param("limit", limit)
 			.query((rs, n) -> new ClaimedOperation(rs.getObject("id", UUID.class), rs.getString("type"),
 					rs.getString("engine"), rs.getString("target"), rs.getString("hosts"), rs.getString("vars"),
-					rs.getString("tasks"), rs.getString("secret_vars"), rs.getInt("timeout_seconds"), rs.getInt("attempt"),
-					rs.getInt("max_attempts"), rs.getBoolean("retry"), rs.getTimestamp("started_at").toInstant(),
-					rs.getBoolean("check_mode"), rs.getInt("verbosity")))
+					rs.getString("tasks"), rs.getString("secret_vars"), rs.getInt("timeout_seconds"),
+					rs.getInt("attempt"), rs.getInt("max_attempts"), rs.getBoolean("retry"),
+					rs.getTimestamp("started_at").toInstant(), rs.getBoolean("check_mode"), rs.getInt("verbosity")))
 			.list();
 	}
 
 	/**
-	 * Refreshes the heartbeat of one running operation of this replica and reads its status back:
-	 * empty when the lease is lost (reaped, or re-claimed as a later attempt), CANCELLING when a
-	 * cancel was requested, whether or not its NOTIFY arrived.
+	 * Refreshes the heartbeat of one running operation of this replica and reads its
+	 * status back: empty when the lease is lost (reaped, or re-claimed as a later
+	 * attempt), CANCELLING when a cancel was requested, whether or not its NOTIFY
+	 * arrived.
 	 */
 	public Optional<OperationStatus> heartbeat(UUID id, String replica, int attempt) {
 		return lease.sql("""
@@ -208,16 +223,21 @@ class QueueSql {
 				 WHERE id = :id AND claimed_by = :replica AND attempt = :attempt
 				   AND status IN ('RUNNING', 'CANCELLING')
 				RETURNING status
-				""").param("id", id).param("replica", replica).param("attempt", attempt)
-			.query(String.class).optional().map(OperationStatus::valueOf);
+				""")
+			.param("id", id)
+			.param("replica", replica)
+			.param("attempt", attempt)
+			.query(String.class)
+			.optional()
+			.map(OperationStatus::valueOf);
 	}
 
 	/**
-	 * Records how a run ended, fenced by this replica's lease. False means the lease was lost and the
-	 * result must be discarded.
+	 * Records how a run ended, fenced by this replica's lease. False means the lease was
+	 * lost and the result must be discarded.
 	 */
-	public boolean complete(UUID id, String replica, int attempt, OperationStatus status, Integer exitCode, String reason,
-			String outputsJson) {
+	public boolean complete(UUID id, String replica, int attempt, OperationStatus status, Integer exitCode,
+			String reason, String outputsJson) {
 		return jdbc.sql("""
 				UPDATE operation
 				   SET status = :status, exit_code = :exitCode, outputs = CAST(:outputs AS jsonb),
@@ -226,77 +246,90 @@ class QueueSql {
 				       finished_at = now(), heartbeat_at = now()
 				 WHERE id = :id AND claimed_by = :replica AND attempt = :attempt
 				   AND status IN ('RUNNING', 'CANCELLING')
-				""").param("id", id).param("replica", replica).param("attempt", attempt).param("status", status.name())
-			.param("exitCode", exitCode).param("reason", reason).param("outputs", outputsJson)
+				""")
+			.param("id", id)
+			.param("replica", replica)
+			.param("attempt", attempt)
+			.param("status", status.name())
+			.param("exitCode", exitCode)
+			.param("reason", reason)
+			.param("outputs", outputsJson)
 			.update() == 1;
 	}
 
 	/**
 	 * The reaper, in one statement. An active operation is reaped when
 	 * <ul>
-	 * <li>its heartbeat is older than {@code staleAfter}: its executor is lost (a crashed or partitioned
-	 * replica). Those submitted with {@code retry} and attempts left go back to the queue, keeping
-	 * their place (their {@code created_at}); the rest fail, or end CANCELLED if a cancel was already
-	 * requested;</li>
-	 * <li>or it is past its database-side deadline, {@code started_at + timeout + deadlineGrace}: its
-	 * replica keeps heartbeating but never finishes. It ends TIMED_OUT (CANCELLED if cancelling) and
-	 * is never re-queued; the owner's next heartbeat finds the lease gone and stops the local run.</li>
+	 * <li>its heartbeat is older than {@code staleAfter}: its executor is lost (a crashed
+	 * or partitioned replica). Those submitted with {@code retry} and attempts left go
+	 * back to the queue, keeping their place (their {@code created_at}); the rest fail,
+	 * or end CANCELLED if a cancel was already requested;</li>
+	 * <li>or it is past its database-side deadline,
+	 * {@code started_at + timeout + deadlineGrace}: its replica keeps heartbeating but
+	 * never finishes. It ends TIMED_OUT (CANCELLED if cancelling) and is never re-queued;
+	 * the owner's next heartbeat finds the lease gone and stops the local run.</li>
 	 * </ul>
-	 * Nothing is reaped while the database itself started less than {@code staleAfter} ago: after a
-	 * restart every heartbeat is old, and the live replicas need that long to write a new one (the
-	 * caller keeps the same rule for its own connection: see LeaseKeeper). Re-queued work wakes the
-	 * replicas. Any replica may run this at any time: the status guard and {@code SKIP LOCKED} make a
-	 * second reaper's update a no-op.
+	 * Nothing is reaped while the database itself started less than {@code staleAfter}
+	 * ago: after a restart every heartbeat is old, and the live replicas need that long
+	 * to write a new one (the caller keeps the same rule for its own connection: see
+	 * LeaseKeeper). Re-queued work wakes the replicas. Any replica may run this at any
+	 * time: the status guard and {@code SKIP LOCKED} make a second reaper's update a
+	 * no-op.
 	 */
 	public List<Reaped> reapStale(Duration staleAfter, Duration deadlineGrace) {
-		return lease.sql("""
-				WITH stale AS (
-				    SELECT id, status,
-				           heartbeat_at < now() - make_interval(secs => :staleSeconds) AS lost,
-				           retry AND attempt < max_attempts AND status = 'RUNNING' AS may_retry
-				      FROM operation
-				     WHERE status IN ('RUNNING', 'CANCELLING')
-				       AND pg_postmaster_start_time() < now() - make_interval(secs => :staleSeconds)
-				       AND (heartbeat_at < now() - make_interval(secs => :staleSeconds)
-				            OR started_at + make_interval(secs => timeout_seconds + :graceSeconds) < now())
-				       FOR UPDATE SKIP LOCKED
-				), reaped AS (
-				    UPDATE operation o
-				       SET status = CASE WHEN s.lost AND s.may_retry THEN 'QUEUED'
-				                         WHEN s.status = 'CANCELLING' THEN 'CANCELLED'
-				                         WHEN s.lost THEN 'FAILED'
-				                         ELSE 'TIMED_OUT' END,
-				           reason = CASE WHEN s.lost AND s.may_retry
-				                         THEN 'executor lost: replica ' || o.claimed_by || ' stopped heartbeating during attempt '
-				                              || o.attempt || ' of ' || o.max_attempts || '; re-queued'
-				                         WHEN s.status = 'CANCELLING' AND s.lost THEN o.reason || ' (executor lost before it stopped)'
-				                         WHEN s.status = 'CANCELLING' THEN o.reason || ' (the run did not stop before its deadline)'
-				                         WHEN s.lost THEN 'executor lost: replica ' || o.claimed_by || ' stopped heartbeating (last at '
-				                              || to_char(o.heartbeat_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') || ')'
-				                         ELSE 'deadline passed: replica ' || o.claimed_by || ' kept the lease but the run did not end within '
-				                              || o.timeout_seconds || ' s and a grace of ' || :graceSeconds || ' s' END,
-				           finished_at = CASE WHEN s.lost AND s.may_retry THEN NULL ELSE now() END,
-				           started_at = CASE WHEN s.lost AND s.may_retry THEN NULL ELSE o.started_at END,
-				           claimed_by = CASE WHEN s.lost AND s.may_retry THEN NULL ELSE o.claimed_by END,
-				           heartbeat_at = CASE WHEN s.lost AND s.may_retry THEN NULL ELSE o.heartbeat_at END
-				      FROM stale s
-				     WHERE o.id = s.id
-				 RETURNING o.id, o.status, o.engine, o.type
-				)
-				SELECT id, status, type, CASE WHEN status = 'QUEUED' THEN pg_notify('%s', engine) END AS notified
-				  FROM reaped
-				""".formatted(QUEUED_CHANNEL)).param("staleSeconds", staleAfter.toMillis() / 1000.0)
+		return lease
+			.sql("""
+					WITH stale AS (
+					    SELECT id, status,
+					           heartbeat_at < now() - make_interval(secs => :staleSeconds) AS lost,
+					           retry AND attempt < max_attempts AND status = 'RUNNING' AS may_retry
+					      FROM operation
+					     WHERE status IN ('RUNNING', 'CANCELLING')
+					       AND pg_postmaster_start_time() < now() - make_interval(secs => :staleSeconds)
+					       AND (heartbeat_at < now() - make_interval(secs => :staleSeconds)
+					            OR started_at + make_interval(secs => timeout_seconds + :graceSeconds) < now())
+					       FOR UPDATE SKIP LOCKED
+					), reaped AS (
+					    UPDATE operation o
+					       SET status = CASE WHEN s.lost AND s.may_retry THEN 'QUEUED'
+					                         WHEN s.status = 'CANCELLING' THEN 'CANCELLED'
+					                         WHEN s.lost THEN 'FAILED'
+					                         ELSE 'TIMED_OUT' END,
+					           reason = CASE WHEN s.lost AND s.may_retry
+					                         THEN 'executor lost: replica ' || o.claimed_by || ' stopped heartbeating during attempt '
+					                              || o.attempt || ' of ' || o.max_attempts || '; re-queued'
+					                         WHEN s.status = 'CANCELLING' AND s.lost THEN o.reason || ' (executor lost before it stopped)'
+					                         WHEN s.status = 'CANCELLING' THEN o.reason || ' (the run did not stop before its deadline)'
+					                         WHEN s.lost THEN 'executor lost: replica ' || o.claimed_by || ' stopped heartbeating (last at '
+					                              || to_char(o.heartbeat_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') || ')'
+					                         ELSE 'deadline passed: replica ' || o.claimed_by || ' kept the lease but the run did not end within '
+					                              || o.timeout_seconds || ' s and a grace of ' || :graceSeconds || ' s' END,
+					           finished_at = CASE WHEN s.lost AND s.may_retry THEN NULL ELSE now() END,
+					           started_at = CASE WHEN s.lost AND s.may_retry THEN NULL ELSE o.started_at END,
+					           claimed_by = CASE WHEN s.lost AND s.may_retry THEN NULL ELSE o.claimed_by END,
+					           heartbeat_at = CASE WHEN s.lost AND s.may_retry THEN NULL ELSE o.heartbeat_at END
+					      FROM stale s
+					     WHERE o.id = s.id
+					 RETURNING o.id, o.status, o.engine, o.type
+					)
+					SELECT id, status, type, CASE WHEN status = 'QUEUED' THEN pg_notify('%s', engine) END AS notified
+					  FROM reaped
+					"""
+				.formatted(QUEUED_CHANNEL))
+			.param("staleSeconds", staleAfter.toMillis() / 1000.0)
 			.param("graceSeconds", (int) deadlineGrace.toSeconds())
-			.query((rs, n) -> new Reaped(rs.getObject("id", UUID.class), OperationStatus.valueOf(rs.getString("status")), rs.getString("type")))
+			.query((rs, n) -> new Reaped(rs.getObject("id", UUID.class),
+					OperationStatus.valueOf(rs.getString("status")), rs.getString("type")))
 			.list();
 	}
 
 	/**
-	 * Gives a claimed operation back, fenced by our lease: {@code RUNNING → QUEUED} with the claim's
-	 * attempt undone (this attempt does not count), or {@code CANCELLING → CANCELLED} when a cancel
-	 * was requested meanwhile. For a claim that could not be launched and, on shutdown, for work
-	 * submitted with {@code retry} that outlived the grace. Returns the new status; empty if the lease
-	 * was already lost. Through the lease pool: it must work while the main pool is drained.
+	 * Gives a claimed operation back, fenced by our lease: {@code RUNNING → QUEUED} with
+	 * the claim's attempt undone (this attempt does not count), or
+	 * {@code CANCELLING → CANCELLED} when a cancel was requested meanwhile. For a claim
+	 * that could not be launched and, on shutdown, for work submitted with {@code retry}
+	 * that outlived the grace. Returns the new status; empty if the lease was already
+	 * lost. Through the lease pool: it must work while the main pool is drained.
 	 */
 	public Optional<OperationStatus> handBack(UUID id, String replica, int attempt, String reason) {
 		return lease.sql("""
@@ -314,8 +347,13 @@ class QueueSql {
 				 RETURNING status, engine
 				)
 				SELECT status, CASE WHEN status = 'QUEUED' THEN pg_notify('%s', engine) END AS notified FROM handed
-				""".formatted(QUEUED_CHANNEL)).param("id", id).param("replica", replica).param("attempt", attempt)
-			.param("reason", reason).query((rs, n) -> OperationStatus.valueOf(rs.getString("status"))).optional();
+				""".formatted(QUEUED_CHANNEL))
+			.param("id", id)
+			.param("replica", replica)
+			.param("attempt", attempt)
+			.param("reason", reason)
+			.query((rs, n) -> OperationStatus.valueOf(rs.getString("status")))
+			.optional();
 	}
 
 	/** Answers if the database does, through the lease pool: the lease keeper's probe. */
@@ -328,16 +366,20 @@ class QueueSql {
 	}
 
 	/**
-	 * Appends a batch of log lines and events in one transaction: one commit per batch, not per line.
-	 * These mid-run batches commit without waiting for the WAL flush: a database crash may lose the
-	 * last moments of a log, never a state change (the final batch goes with the completion, below).
+	 * Appends a batch of log lines and events in one transaction: one commit per batch,
+	 * not per line. These mid-run batches commit without waiting for the WAL flush: a
+	 * database crash may lose the last moments of a log, never a state change (the final
+	 * batch goes with the completion, below).
 	 */
 	@Transactional
 	public boolean appendOutput(UUID id, String replica, int attempt, List<BufferedLine> lines,
 			List<BufferedEvent> events) {
-		// The fence: FOR SHARE waits for a reaper's or a new claim's update in progress and then sees
-		// its result, and keeps the lease from changing hands until this batch commits. The same round
-		// trip turns synchronous commit off for this transaction (set_config(..., true) is SET LOCAL).
+		// The fence: FOR SHARE waits for a reaper's or a new claim's update in progress
+		// and then sees
+		// its result, and keeps the lease from changing hands until this batch commits.
+		// The same round
+		// trip turns synchronous commit off for this transaction (set_config(..., true)
+		// is SET LOCAL).
 		boolean ours = !jdbc.sql("""
 				SELECT set_config('synchronous_commit', 'off', true) FROM operation
 				 WHERE id = :id AND claimed_by = :replica AND attempt = :attempt
@@ -353,22 +395,24 @@ class QueueSql {
 	}
 
 	/**
-	 * The end of a run in one durable commit: its last log lines and events, its fenced completion
-	 * and, when {@code claimNext}, the claim of the next operation for the slot it frees. One commit
-	 * per operation instead of two is what lets a replica keep up with short operations. The claim
-	 * sits behind a savepoint, so losing a race for a target to another replica never undoes the
-	 * completion. {@code whenWritten} runs in the same transaction once the completion is written (the
-	 * runner publishes {@link OperationFinished} there, so its listeners commit or roll back with it).
+	 * The end of a run in one durable commit: its last log lines and events, its fenced
+	 * completion and, when {@code claimNext}, the claim of the next operation for the
+	 * slot it frees. One commit per operation instead of two is what lets a replica keep
+	 * up with short operations. The claim sits behind a savepoint, so losing a race for a
+	 * target to another replica never undoes the completion. {@code whenWritten} runs in
+	 * the same transaction once the completion is written (the runner publishes
+	 * {@link OperationFinished} there, so its listeners commit or roll back with it).
 	 */
 	@Transactional
 	public Completion completeAndClaimNext(OperationFinished finished, String replica, int attempt, Integer exitCode,
 			String reason, String outputsJson, List<BufferedLine> lines, List<BufferedEvent> bufferedEvents,
 			Collection<String> engines, boolean claimNext, Runnable whenWritten) {
 		UUID id = finished.id();
-		// The fenced completion first: its row lock holds the lease for the rest of this transaction,
+		// The fenced completion first: its row lock holds the lease for the rest of this
+		// transaction,
 		// and a stale attempt's last lines are not written at all.
-		boolean written = completeWithOutput(id, replica, attempt, finished.status(), exitCode, reason, outputsJson, lines,
-				bufferedEvents);
+		boolean written = completeWithOutput(id, replica, attempt, finished.status(), exitCode, reason, outputsJson,
+				lines, bufferedEvents);
 		if (written) {
 			whenWritten.run();
 		}
@@ -386,12 +430,13 @@ class QueueSql {
 	}
 
 	/**
-	 * {@link #complete} and the run's last log lines and events in one statement (one round trip where
-	 * there were three). The inserts join the fenced update's row: when the lease is lost the update
-	 * returns nothing and neither the lines nor the events are written, as before.
+	 * {@link #complete} and the run's last log lines and events in one statement (one
+	 * round trip where there were three). The inserts join the fenced update's row: when
+	 * the lease is lost the update returns nothing and neither the lines nor the events
+	 * are written, as before.
 	 */
-	private boolean completeWithOutput(UUID id, String replica, int attempt, OperationStatus status, Integer exitCode, String reason,
-			String outputsJson, List<BufferedLine> lines, List<BufferedEvent> events) {
+	private boolean completeWithOutput(UUID id, String replica, int attempt, OperationStatus status, Integer exitCode,
+			String reason, String outputsJson, List<BufferedLine> lines, List<BufferedEvent> events) {
 		if (lines.isEmpty() && events.isEmpty()) {
 			return complete(id, replica, attempt, status, exitCode, reason, outputsJson);
 		}
@@ -415,8 +460,8 @@ class QueueSql {
 				    %s
 				)
 				SELECT count(*) FROM done
-				""".formatted(LOG_ROWS.strip(), LOG_CONFLICT.strip(), EVENT_COLUMNS, EVENT_ROWS.strip(), EVENT_CONFLICT.strip()),
-				ps -> {
+				""".formatted(LOG_ROWS.strip(), LOG_CONFLICT.strip(), EVENT_COLUMNS, EVENT_ROWS.strip(),
+				EVENT_CONFLICT.strip()), ps -> {
 					ps.setString(1, status.name());
 					if (exitCode == null) {
 						ps.setNull(2, Types.INTEGER);
@@ -437,20 +482,25 @@ class QueueSql {
 				});
 	}
 
-	/** Whether a result was written (false: the lease was lost), and the operation claimed next, if any. */
+	/**
+	 * Whether a result was written (false: the lease was lost), and the operation claimed
+	 * next, if any.
+	 */
 	public record Completion(boolean written, Optional<ClaimedOperation> next) {
 	}
 
 	/**
-	 * Appends log lines in one batch; callers have checked the lease in the same transaction. A line
-	 * already stored under the same number can only come from an earlier attempt (a stale one is
-	 * refused by the fence), so the current attempt's line replaces it.
+	 * Appends log lines in one batch; callers have checked the lease in the same
+	 * transaction. A line already stored under the same number can only come from an
+	 * earlier attempt (a stale one is refused by the fence), so the current attempt's
+	 * line replaces it.
 	 */
 	public void appendLog(UUID id, List<BufferedLine> lines) {
 		if (lines.isEmpty()) {
 			return;
 		}
-		template.update("INSERT INTO operation_log (operation_id, seq, at, stream, text) SELECT ?, " + LOG_ROWS + LOG_CONFLICT,
+		template.update(
+				"INSERT INTO operation_log (operation_id, seq, at, stream, text) SELECT ?, " + LOG_ROWS + LOG_CONFLICT,
 				ps -> {
 					ps.setObject(1, id);
 					setLogArrays(ps, 2, lines);
@@ -458,10 +508,11 @@ class QueueSql {
 	}
 
 	/**
-	 * The rows of a batch of log lines, from five array parameters (sequence numbers, times as
-	 * microseconds since the epoch, streams, texts). One statement for the whole batch: the server
-	 * parses, plans and runs one INSERT, where a JDBC batch still runs one INSERT per line. Times go as
-	 * a plain bigint[] the driver sends without formatting a timestamp per line.
+	 * The rows of a batch of log lines, from five array parameters (sequence numbers,
+	 * times as microseconds since the epoch, streams, texts). One statement for the whole
+	 * batch: the server parses, plans and runs one INSERT, where a JDBC batch still runs
+	 * one INSERT per line. Times go as a plain bigint[] the driver sends without
+	 * formatting a timestamp per line.
 	 */
 	private static final String LOG_ROWS = """
 			l.seq, timestamptz 'epoch' + l.micros * interval '1 microsecond', l.stream, l.text
@@ -472,7 +523,10 @@ class QueueSql {
 			ON CONFLICT (operation_id, seq) DO UPDATE SET at = excluded.at, stream = excluded.stream, text = excluded.text
 			""";
 
-	/** Like {@link #LOG_ROWS}, for task events: every column an array (text where it may be null, cast here). */
+	/**
+	 * Like {@link #LOG_ROWS}, for task events: every column an array (text where it may
+	 * be null, cast here).
+	 */
 	private static final String EVENT_ROWS = """
 			e.seq, timestamptz 'epoch' + e.micros * interval '1 microsecond', e.task_index::integer, e.task, e.role,
 			       e.host, e.status, e.changed::boolean, e.duration_ms::bigint, e.message
@@ -558,22 +612,32 @@ class QueueSql {
 		if (events.isEmpty()) {
 			return;
 		}
-		template.update("INSERT INTO operation_event " + EVENT_COLUMNS + " SELECT ?, " + EVENT_ROWS + EVENT_CONFLICT, ps -> {
-			ps.setObject(1, id);
-			setEventArrays(ps, 2, events);
-		});
+		template.update("INSERT INTO operation_event " + EVENT_COLUMNS + " SELECT ?, " + EVENT_ROWS + EVENT_CONFLICT,
+				ps -> {
+					ps.setObject(1, id);
+					setEventArrays(ps, 2, events);
+				});
 	}
 
-	/** Where a new attempt continues numbering: the last log and event sequence numbers so far. */
+	/**
+	 * Where a new attempt continues numbering: the last log and event sequence numbers so
+	 * far.
+	 */
 	public long[] lastSequences(UUID id) {
 		return jdbc.sql("""
 				SELECT (SELECT coalesce(max(seq), 0) FROM operation_log WHERE operation_id = :id),
 				       (SELECT coalesce(max(seq), 0) FROM operation_event WHERE operation_id = :id),
 				       (SELECT coalesce(sum(octet_length(text)), 0) FROM operation_log WHERE operation_id = :id)
-				""").param("id", id).query((rs, n) -> new long[] { rs.getLong(1), rs.getLong(2), rs.getLong(3) }).single();
+				""")
+			.param("id", id)
+			.query((rs, n) -> new long[] { rs.getLong(1), rs.getLong(2), rs.getLong(3) })
+			.single();
 	}
 
-	/** Operations waiting to be claimed, for the queue-depth gauge (served by the partial index). */
+	/**
+	 * Operations waiting to be claimed, for the queue-depth gauge (served by the partial
+	 * index).
+	 */
 	public long queueDepth() {
 		return jdbc.sql("SELECT count(*) FROM operation WHERE status = 'QUEUED'").query(Long.class).single();
 	}

@@ -31,11 +31,11 @@ import org.springframework.stereotype.Component;
 import org.springframework.transaction.TransactionException;
 
 /**
- * This replica's executor: claims queued operations into free slots when woken (NOTIFY) or on the
- * fallback poll, runs them, heartbeats them, reaps operations other replicas lost, and on shutdown
- * stops claiming, lets running work finish within the grace period, hands back what was submitted
- * with {@code retry} and cancels the rest. The dispatch loop survives any failure; a claim it could
- * not launch goes back to the queue.
+ * This replica's executor: claims queued operations into free slots when woken (NOTIFY)
+ * or on the fallback poll, runs them, heartbeats them, reaps operations other replicas
+ * lost, and on shutdown stops claiming, lets running work finish within the grace period,
+ * hands back what was submitted with {@code retry} and cancels the rest. The dispatch
+ * loop survives any failure; a claim it could not launch goes back to the queue.
  */
 @Component
 class QueueWorker implements SmartLifecycle {
@@ -62,7 +62,8 @@ class QueueWorker implements SmartLifecycle {
 
 	private final Map<UUID, OperationRunner> running = new ConcurrentHashMap<>();
 
-	// A finishing run claims its slot's next operation while this replica is still claiming.
+	// A finishing run claims its slot's next operation while this replica is still
+	// claiming.
 	private final OperationRunner.NextClaim nextClaim = new OperationRunner.NextClaim() {
 		@Override
 		public boolean wanted() {
@@ -89,12 +90,14 @@ class QueueWorker implements SmartLifecycle {
 
 	private ScheduledExecutorService flushTimer;
 
-	// Slots taken: claimed operations from the claim until their slot task ends, launched or not.
+	// Slots taken: claimed operations from the claim until their slot task ends, launched
+	// or not.
 	private final AtomicInteger busy = new AtomicInteger();
 
 	private static final long NOT_CONNECTED = Long.MIN_VALUE;
 
-	// When the lease connection last got through after failing (System.nanoTime()), for the reaper's rule.
+	// When the lease connection last got through after failing (System.nanoTime()), for
+	// the reaper's rule.
 	private volatile long connectedSince = NOT_CONNECTED;
 
 	private volatile long dispatcherBeat = System.nanoTime();
@@ -123,7 +126,8 @@ class QueueWorker implements SmartLifecycle {
 	public void start() {
 		lifecycleRunning = true;
 		if (!properties.enabled()) {
-			log.info("Executor disabled on this replica (aegir.executor.enabled=false): operations are accepted, not run");
+			log.info(
+					"Executor disabled on this replica (aegir.executor.enabled=false): operations are accepted, not run");
 			return;
 		}
 		int concurrency = properties.concurrency();
@@ -131,7 +135,8 @@ class QueueWorker implements SmartLifecycle {
 		metrics.dispatcher(this::dispatcherAlive);
 		AtomicInteger runThreads = new AtomicInteger();
 		pool = Executors.newFixedThreadPool(concurrency, r -> daemon(r, "aegir-run-" + runThreads.incrementAndGet()));
-		// Heartbeats and the reaper on a thread of their own (and connections of their own, see
+		// Heartbeats and the reaper on a thread of their own (and connections of their
+		// own, see
 		// LeaseConnections): log flushing or a slow claim never makes a heartbeat late.
 		leaseTimer = Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "aegir-queue-lease"));
 		flushTimer = Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "aegir-log-flusher"));
@@ -168,8 +173,10 @@ class QueueWorker implements SmartLifecycle {
 		}
 	}
 
-	// Never ends while claiming: whatever one round throws is logged, counted and followed by a
-	// back-off, so a replica cannot silently stop claiming while it still answers as ready.
+	// Never ends while claiming: whatever one round throws is logged, counted and
+	// followed by a
+	// back-off, so a replica cannot silently stop claiming while it still answers as
+	// ready.
 	private void dispatch() {
 		long backoff = 0;
 		while (claiming) {
@@ -211,7 +218,8 @@ class QueueWorker implements SmartLifecycle {
 		}
 	}
 
-	// Claims until the slots are full or the queue has nothing eligible; never more than free slots.
+	// Claims until the slots are full or the queue has nothing eligible; never more than
+	// free slots.
 	private void claimWhileFree() {
 		while (claiming) {
 			int free = properties.concurrency() - busy.get();
@@ -223,7 +231,8 @@ class QueueWorker implements SmartLifecycle {
 				claimed = sql.claim(replica.value(), engines.names(), free);
 			}
 			catch (DuplicateKeyException ex) {
-				// Another replica claimed an operation of the same target at the same moment; try again.
+				// Another replica claimed an operation of the same target at the same
+				// moment; try again.
 				continue;
 			}
 			for (ClaimedOperation op : claimed) {
@@ -235,9 +244,12 @@ class QueueWorker implements SmartLifecycle {
 		}
 	}
 
-	// A slot runs its operation, then the one it claimed while completing, and so on, until the
-	// queue has nothing eligible; then the slot is free and the dispatcher fills it when woken.
-	// Everything that can fail is inside the pool task, so the dispatcher only counts and hands over.
+	// A slot runs its operation, then the one it claimed while completing, and so on,
+	// until the
+	// queue has nothing eligible; then the slot is free and the dispatcher fills it when
+	// woken.
+	// Everything that can fail is inside the pool task, so the dispatcher only counts and
+	// hands over.
 	private void launch(ClaimedOperation first) {
 		busy.incrementAndGet();
 		try {
@@ -276,12 +288,14 @@ class QueueWorker implements SmartLifecycle {
 		}
 		catch (DataAccessException | TransactionException ex) {
 			metrics.launchFailed();
-			log.warn("Could not launch operation {} (the database failed: {}); handing it back", op.id(), ex.getMessage());
+			log.warn("Could not launch operation {} (the database failed: {}); handing it back", op.id(),
+					ex.getMessage());
 			handBackUnlaunched(op, "replica " + replica + " could not launch the run: " + ex.getMessage());
 			return null;
 		}
 		catch (RuntimeException ex) {
-			// Not the database: the claimed row itself cannot be run, and would fail again anywhere.
+			// Not the database: the claimed row itself cannot be run, and would fail
+			// again anywhere.
 			metrics.launchFailed();
 			log.error("Could not launch operation {}; failing it", op.id(), ex);
 			failUnlaunched(op, "the replica could not launch the run: " + ex.getMessage());
@@ -305,23 +319,29 @@ class QueueWorker implements SmartLifecycle {
 		EngineRequest request = op.engineRequest(json);
 		RunRecorder recorder = new RunRecorder(op.id(), replica.value(), op.attempt(),
 				SecretMask.of(op.secretVars(json), request), sql, logProperties, flushTimer);
-		return new OperationRunner(op, request, engine, sql, recorder, replica.value(), json, metrics, nextClaim, events);
+		return new OperationRunner(op, request, engine, sql, recorder, replica.value(), json, metrics, nextClaim,
+				events);
 	}
 
-	// Gives an unlaunched claim back (attempt not counted), retrying for a while; should the database
-	// stay away longer, the claim's heartbeat goes stale and another replica's reaper settles it.
+	// Gives an unlaunched claim back (attempt not counted), retrying for a while; should
+	// the database
+	// stay away longer, the claim's heartbeat goes stale and another replica's reaper
+	// settles it.
 	private void handBackUnlaunched(ClaimedOperation op, String reason) {
 		long deadline = System.nanoTime() + properties.staleAfter().dividedBy(2).toNanos();
 		long backoff = 100;
 		while (true) {
 			try {
-				var status = sql.handBack(op.id(), replica.value(), op.attempt(), "re-queued: " + reason + " (attempt not counted)");
-				log.info("Operation {} handed back: now {}", op.id(), status.map(OperationStatus::name).orElse("owned by another"));
+				var status = sql.handBack(op.id(), replica.value(), op.attempt(),
+						"re-queued: " + reason + " (attempt not counted)");
+				log.info("Operation {} handed back: now {}", op.id(),
+						status.map(OperationStatus::name).orElse("owned by another"));
 				return;
 			}
 			catch (RuntimeException ex) {
 				if (System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(backoff) > deadline) {
-					log.warn("Could not hand operation {} back ({}); the reaper will settle it", op.id(), ex.getMessage());
+					log.warn("Could not hand operation {} back ({}); the reaper will settle it", op.id(),
+							ex.getMessage());
 					return;
 				}
 				sleep(backoff);
@@ -350,9 +370,9 @@ class QueueWorker implements SmartLifecycle {
 	}
 
 	/**
-	 * One heartbeat round, as the lease timer runs it: refreshes our leases (the status read back also
-	 * delivers cancels whose NOTIFY was lost) and records whether the lease connection got through.
-	 * Package-visible so tests can step it.
+	 * One heartbeat round, as the lease timer runs it: refreshes our leases (the status
+	 * read back also delivers cancels whose NOTIFY was lost) and records whether the
+	 * lease connection got through. Package-visible so tests can step it.
 	 */
 	void heartbeatNow() {
 		try {
@@ -389,10 +409,10 @@ class QueueWorker implements SmartLifecycle {
 	}
 
 	/**
-	 * One reaper round, as the lease timer runs it. A replica reaps only once it has itself been
-	 * connected for longer than {@code stale-after}: after an outage every heartbeat in the cluster
-	 * is old, and the live replicas need that long to write new ones. Returns what was reaped.
-	 * Package-visible so tests can step it.
+	 * One reaper round, as the lease timer runs it. A replica reaps only once it has
+	 * itself been connected for longer than {@code stale-after}: after an outage every
+	 * heartbeat in the cluster is old, and the live replicas need that long to write new
+	 * ones. Returns what was reaped. Package-visible so tests can step it.
 	 */
 	List<QueueSql.Reaped> reapNow() {
 		long since = connectedSince;
@@ -411,14 +431,18 @@ class QueueWorker implements SmartLifecycle {
 		running.values().forEach(r -> OperationLogContext.run(r.operation(), r.recorder()::flush));
 	}
 
-	/** Whether the dispatch loop is alive and has gone round recently (a probe for readiness and a gauge). */
+	/**
+	 * Whether the dispatch loop is alive and has gone round recently (a probe for
+	 * readiness and a gauge).
+	 */
 	boolean dispatcherAlive() {
 		if (!properties.enabled() || !claiming) {
 			return true;
 		}
 		Thread thread = dispatcher;
 		long quiet = System.nanoTime() - dispatcherBeat;
-		// A round may wait a poll interval and a claim a pool timeout; more than a minute beyond that is a hang.
+		// A round may wait a poll interval and a claim a pool timeout; more than a minute
+		// beyond that is a hang.
 		long allowed = properties.pollInterval().plusMinutes(1).toNanos();
 		return thread != null && thread.isAlive() && !dispatcherFailed && quiet < allowed;
 	}
@@ -446,7 +470,8 @@ class QueueWorker implements SmartLifecycle {
 		if (!awaitPool(properties.shutdownGrace())) {
 			String why = "replica " + replica + " shut down and the run did not finish within the shutdown grace of "
 					+ properties.shutdownGrace().toSeconds() + " s";
-			// Work submitted with retry goes back to the queue for another replica; the rest is cancelled.
+			// Work submitted with retry goes back to the queue for another replica; the
+			// rest is cancelled.
 			running.values().forEach(r -> {
 				if (r.operation().retry()) {
 					r.handBack(why);
@@ -482,7 +507,8 @@ class QueueWorker implements SmartLifecycle {
 		return lifecycleRunning;
 	}
 
-	// Stops before the web server's graceful shutdown, so the API keeps answering during the grace.
+	// Stops before the web server's graceful shutdown, so the API keeps answering during
+	// the grace.
 	@Override
 	public int getPhase() {
 		return Integer.MAX_VALUE - 100;

@@ -7,9 +7,9 @@ import java.util.UUID;
 import org.springframework.stereotype.Component;
 
 /**
- * This replica's name in {@code claimed_by}: {@code aegir.executor.replica-id} if set (a pod name,
- * say), else host name, process id and a random suffix, so that a restarted process never mistakes
- * its predecessor's leases for its own.
+ * This replica's name in {@code claimed_by}: {@code aegir.executor.replica-id} if set (a
+ * pod name, say), else host name, process id and a random suffix, so that a restarted
+ * process never mistakes its predecessor's leases for its own.
  */
 @Component
 public class ReplicaId {

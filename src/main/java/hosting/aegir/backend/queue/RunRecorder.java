@@ -18,15 +18,15 @@ import org.slf4j.LoggerFactory;
 import org.slf4j.MDC;
 
 /**
- * Collects what one run produces and writes it in batches (never a transaction per line), keeping
- * the stored log under its byte cap with one truncation marker.
+ * Collects what one run produces and writes it in batches (never a transaction per line),
+ * keeping the stored log under its byte cap with one truncation marker.
  * <p>
- * The thread reading the engine's output never waits for the database while the writer keeps up: a
- * full batch is handed to the writer (the replica's log flusher) and reading goes on, so the process
- * is not held up on a full pipe while a batch commits. Should the writer fall behind by
- * {@value #MAX_BUFFERED_BATCHES} batches (or {@value #MAX_BUFFERED_BYTES} bytes), the reading thread
- * writes itself, which holds the process back: the buffer, and the heap, stay bounded whatever the
- * output rate.
+ * The thread reading the engine's output never waits for the database while the writer
+ * keeps up: a full batch is handed to the writer (the replica's log flusher) and reading
+ * goes on, so the process is not held up on a full pipe while a batch commits. Should the
+ * writer fall behind by {@value #MAX_BUFFERED_BATCHES} batches (or
+ * {@value #MAX_BUFFERED_BYTES} bytes), the reading thread writes itself, which holds the
+ * process back: the buffer, and the heap, stay bounded whatever the output rate.
  */
 class RunRecorder implements ExecutionListener {
 
@@ -54,10 +54,12 @@ class RunRecorder implements ExecutionListener {
 
 	private final Executor writer;
 
-	// The logging context (the operation) of the thread that made this recorder, for the writer's thread.
+	// The logging context (the operation) of the thread that made this recorder, for the
+	// writer's thread.
 	private final Map<String, String> logContext;
 
-	// A batch handed to the writer and not yet taken (guarded by this): one hand-over at a time.
+	// A batch handed to the writer and not yet taken (guarded by this): one hand-over at
+	// a time.
 	private boolean writePending;
 
 	// Bytes of the lines buffered now (guarded by this).
@@ -65,7 +67,8 @@ class RunRecorder implements ExecutionListener {
 
 	private final Map<String, Object> outputs = new LinkedHashMap<>();
 
-	// One flush at a time: batches commit in sequence order, so a reader polling with ?after= never
+	// One flush at a time: batches commit in sequence order, so a reader polling with
+	// ?after= never
 	// sees a later line before an earlier one exists and skips it.
 	private final Object flushLock = new Object();
 
@@ -83,8 +86,8 @@ class RunRecorder implements ExecutionListener {
 
 	private final SecretMask secrets;
 
-	RunRecorder(UUID operationId, String replica, int attempt, SecretMask secrets, QueueSql sql, LogProperties properties,
-			Executor writer) {
+	RunRecorder(UUID operationId, String replica, int attempt, SecretMask secrets, QueueSql sql,
+			LogProperties properties, Executor writer) {
 		this.operationId = operationId;
 		this.replica = replica;
 		this.attempt = attempt;
@@ -94,8 +97,10 @@ class RunRecorder implements ExecutionListener {
 		this.batchSize = properties.batchSize();
 		this.writer = writer;
 		this.logContext = MDC.getCopyOfContextMap();
-		// A run continues the numbering and byte budget of what earlier runs stored: a later attempt,
-		// or the same attempt number again after a hand-back (which does not count the attempt).
+		// A run continues the numbering and byte budget of what earlier runs stored: a
+		// later attempt,
+		// or the same attempt number again after a hand-back (which does not count the
+		// attempt).
 		long[] last = sql.lastSequences(operationId);
 		this.logSeq = last[0];
 		this.eventSeq = last[1];
@@ -105,7 +110,8 @@ class RunRecorder implements ExecutionListener {
 	@Override
 	public void log(LogStream stream, String line) {
 		// SecretMask also replaces NUL, which PostgreSQL text cannot hold.
-		String text = secrets.apply(line.length() > MAX_LINE_CHARS ? line.substring(0, MAX_LINE_CHARS) + " [line cut]" : line);
+		String text = secrets
+			.apply(line.length() > MAX_LINE_CHARS ? line.substring(0, MAX_LINE_CHARS) + " [line cut]" : line);
 		Instant at = Instant.now();
 		long size = utf8Length(text);
 		boolean handOver = false;
@@ -117,7 +123,8 @@ class RunRecorder implements ExecutionListener {
 			if (logBytes + size > maxBytes) {
 				truncated = true;
 				lines.add(new BufferedLine(++logSeq, at, LogStream.SYSTEM.column(),
-						"[log truncated: the stored log reached its limit of " + maxBytes + " bytes; later output is discarded]"));
+						"[log truncated: the stored log reached its limit of " + maxBytes
+								+ " bytes; later output is discarded]"));
 			}
 			else {
 				logBytes += size;
@@ -146,7 +153,8 @@ class RunRecorder implements ExecutionListener {
 		}
 	}
 
-	// A flush on the writer's thread, with the run's logging context (the operation) around it.
+	// A flush on the writer's thread, with the run's logging context (the operation)
+	// around it.
 	private void flushInContext() {
 		if (logContext != null) {
 			MDC.setContextMap(logContext);
@@ -170,7 +178,8 @@ class RunRecorder implements ExecutionListener {
 			if (c < 0x800) {
 				bytes += 1;
 			}
-			else if (Character.isHighSurrogate(c) && i + 1 < text.length() && Character.isLowSurrogate(text.charAt(i + 1))) {
+			else if (Character.isHighSurrogate(c) && i + 1 < text.length()
+					&& Character.isLowSurrogate(text.charAt(i + 1))) {
 				bytes += 2; // four bytes for the two chars of the pair
 				i++;
 			}
@@ -196,7 +205,10 @@ class RunRecorder implements ExecutionListener {
 		outputs.putAll((Map<String, Object>) secrets.apply(data));
 	}
 
-	/** A failure reason as it may be stored: secrets masked, NUL replaced, at most {@value #MAX_REASON_CHARS} characters. */
+	/**
+	 * A failure reason as it may be stored: secrets masked, NUL replaced, at most
+	 * {@value #MAX_REASON_CHARS} characters.
+	 */
 	String reason(String text) {
 		if (text == null) {
 			return null;
@@ -210,9 +222,9 @@ class RunRecorder implements ExecutionListener {
 	}
 
 	/**
-	 * Takes what is still buffered for the final write, once the run has ended. Taken under the flush
-	 * lock, so a flush in progress has committed the earlier lines first; the final write may then be
-	 * retried without holding up the flusher.
+	 * Takes what is still buffered for the final write, once the run has ended. Taken
+	 * under the flush lock, so a flush in progress has committed the earlier lines first;
+	 * the final write may then be retried without holding up the flusher.
 	 */
 	Batch drainLast() {
 		synchronized (flushLock) {
@@ -229,7 +241,8 @@ class RunRecorder implements ExecutionListener {
 
 	}
 
-	// Takes what is buffered; callers hold flushLock, so batches are written in sequence order.
+	// Takes what is buffered; callers hold flushLock, so batches are written in sequence
+	// order.
 	private synchronized Batch drain() {
 		Batch batch = new Batch(lines, events);
 		writePending = false;
@@ -248,12 +261,13 @@ class RunRecorder implements ExecutionListener {
 			}
 			try {
 				if (!sql.appendOutput(operationId, replica, attempt, batch.lines(), batch.events())) {
-					log.debug("Refused {} log lines of operation {} attempt {}: the lease has moved on", batch.lines().size(),
-							operationId, attempt);
+					log.debug("Refused {} log lines of operation {} attempt {}: the lease has moved on",
+							batch.lines().size(), operationId, attempt);
 				}
 			}
 			catch (RuntimeException ex) {
-				// Keep running: the database may be back at the next flush; these lines are lost, not the run.
+				// Keep running: the database may be back at the next flush; these lines
+				// are lost, not the run.
 				log.warn("Could not store {} log lines / {} events of operation {}: {}", batch.lines().size(),
 						batch.events().size(), operationId, ex.getMessage());
 			}

@@ -8,8 +8,9 @@ import java.util.Map;
 import hosting.aegir.backend.engine.EngineRequest;
 
 /**
- * Hides the values of an operation's secret variables (those its tasks declare {@code no_log})
- * wherever a run might print them: log lines, event messages, outputs, the failure reason.
+ * Hides the values of an operation's secret variables (those its tasks declare
+ * {@code no_log}) wherever a run might print them: log lines, event messages, outputs,
+ * the failure reason.
  */
 final class SecretMask {
 
@@ -42,7 +43,10 @@ final class SecretMask {
 		}
 	}
 
-	/** The text with every secret value masked, and NUL (which PostgreSQL cannot store) shown as '?'. */
+	/**
+	 * The text with every secret value masked, and NUL (which PostgreSQL cannot store)
+	 * shown as '?'.
+	 */
 	String apply(String text) {
 		if (text == null) {
 			return null;

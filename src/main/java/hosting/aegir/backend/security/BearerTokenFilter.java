@@ -22,9 +22,9 @@ import org.springframework.security.core.context.SecurityContextHolder;
 import org.springframework.web.filter.OncePerRequestFilter;
 
 /**
- * Authenticates {@code Authorization: Bearer <token>} against the configured tokens. A request
- * without the header goes on anonymous (and is refused where a role is needed); a wrong token is
- * refused here.
+ * Authenticates {@code Authorization: Bearer <token>} against the configured tokens. A
+ * request without the header goes on anonymous (and is refused where a role is needed); a
+ * wrong token is refused here.
  */
 class BearerTokenFilter extends OncePerRequestFilter {
 
@@ -67,7 +67,8 @@ class BearerTokenFilter extends OncePerRequestFilter {
 		}
 	}
 
-	// Compare digests, in constant time, against every token: timing tells nothing of which was close.
+	// Compare digests, in constant time, against every token: timing tells nothing of
+	// which was close.
 	private Token match(String presented) {
 		byte[] digest = sha256(presented);
 		Token found = null;
@@ -92,7 +93,8 @@ class BearerTokenFilter extends OncePerRequestFilter {
 
 		static KnownToken of(Token token) {
 			if (token.role() == null) {
-				throw new IllegalStateException("aegir.security.tokens: the token named '" + token.name() + "' needs a role");
+				throw new IllegalStateException(
+						"aegir.security.tokens: the token named '" + token.name() + "' needs a role");
 			}
 			if (token.valueSha256() != null) {
 				if (token.value() != null) {
@@ -100,10 +102,11 @@ class BearerTokenFilter extends OncePerRequestFilter {
 							+ "' has both a value and a value-sha256; give one");
 				}
 				if (!token.valueSha256().matches("[0-9a-fA-F]{64}")) {
-					throw new IllegalStateException("aegir.security.tokens: the value-sha256 of the token named '" + token.name()
-							+ "' must be a SHA-256 digest in hex (64 digits)");
+					throw new IllegalStateException("aegir.security.tokens: the value-sha256 of the token named '"
+							+ token.name() + "' must be a SHA-256 digest in hex (64 digits)");
 				}
-				return new KnownToken(token, HexFormat.of().parseHex(token.valueSha256().toLowerCase(java.util.Locale.ROOT)));
+				return new KnownToken(token,
+						HexFormat.of().parseHex(token.valueSha256().toLowerCase(java.util.Locale.ROOT)));
 			}
 			if (token.value() == null || token.value().length() < 16) {
 				throw new IllegalStateException("aegir.security.tokens: the token named '" + token.name()

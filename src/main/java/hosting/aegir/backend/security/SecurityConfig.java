@@ -16,14 +16,16 @@ import org.springframework.security.web.access.intercept.AuthorizationFilter;
 import org.springframework.security.web.firewall.RequestRejectedHandler;
 
 /**
- * Who may call what: health, info and the API docs are open; reading needs a viewer or submitter
- * token; submitting and cancelling need a submitter token. Every refusal is a problem document.
+ * Who may call what: health, info and the API docs are open; reading needs a viewer or
+ * submitter token; submitting and cancelling need a submitter token. Every refusal is a
+ * problem document.
  */
 @Configuration
 public class SecurityConfig {
 
 	@Bean
-	SecurityFilterChain apiSecurity(HttpSecurity http, TokenProperties tokens, ProblemWriter problems) throws Exception {
+	SecurityFilterChain apiSecurity(HttpSecurity http, TokenProperties tokens, ProblemWriter problems)
+			throws Exception {
 		http.csrf(csrf -> csrf.disable())
 			.httpBasic(basic -> basic.disable())
 			.formLogin(form -> form.disable())
@@ -32,36 +34,49 @@ public class SecurityConfig {
 			.sessionManagement(session -> session.sessionCreationPolicy(SessionCreationPolicy.STATELESS))
 			.addFilterBefore(new BearerTokenFilter(tokens, problems), AuthorizationFilter.class)
 			.authorizeHttpRequests(auth -> auth
-				// The async dispatch that ends a stream belongs to a request authorised when it began.
-				.dispatcherTypeMatchers(DispatcherType.ASYNC).permitAll()
-				.requestMatchers("/actuator/health", "/actuator/health/**", "/actuator/info").permitAll()
+				// The async dispatch that ends a stream belongs to a request authorised
+				// when it began.
+				.dispatcherTypeMatchers(DispatcherType.ASYNC)
+				.permitAll()
+				.requestMatchers("/actuator/health", "/actuator/health/**", "/actuator/info")
+				.permitAll()
 				.requestMatchers("/swagger-ui.html", "/swagger-ui/**", "/v3/api-docs", "/v3/api-docs/**",
 						"/v3/api-docs.yaml")
 				.permitAll()
-				.requestMatchers("/error").permitAll()
-				.requestMatchers(HttpMethod.POST, "/api/v1/**").hasRole("SUBMITTER")
-				.requestMatchers(HttpMethod.GET, "/api/v1/**", "/actuator/**").hasAnyRole("SUBMITTER", "VIEWER")
-				.requestMatchers("/api/v1/**").hasRole("SUBMITTER")
-				.anyRequest().denyAll())
+				.requestMatchers("/error")
+				.permitAll()
+				.requestMatchers(HttpMethod.POST, "/api/v1/**")
+				.hasRole("SUBMITTER")
+				.requestMatchers(HttpMethod.GET, "/api/v1/**", "/actuator/**")
+				.hasAnyRole("SUBMITTER", "VIEWER")
+				.requestMatchers("/api/v1/**")
+				.hasRole("SUBMITTER")
+				.anyRequest()
+				.denyAll())
 			.exceptionHandling(errors -> errors.authenticationEntryPoint((request, response, ex) -> {
 				response.setHeader(HttpHeaders.WWW_AUTHENTICATE, "Bearer");
 				problems.write(request, response, HttpStatus.UNAUTHORIZED, "a bearer token is required");
-			}).accessDeniedHandler((request, response, ex) -> problems.write(request, response, HttpStatus.FORBIDDEN,
-					"this token's role may not do this")));
+			})
+				.accessDeniedHandler((request, response, ex) -> problems.write(request, response, HttpStatus.FORBIDDEN,
+						"this token's role may not do this")));
 		return http.build();
 	}
 
 	/**
-	 * No Micrometer observation around each security filter, authentication and authorization: on the
-	 * API's hottest paths (submit, poll) they cost more than the filters themselves, and tell nothing the
-	 * {@code http.server.requests} metrics and traces of the whole request (which stay) do not.
+	 * No Micrometer observation around each security filter, authentication and
+	 * authorization: on the API's hottest paths (submit, poll) they cost more than the
+	 * filters themselves, and tell nothing the {@code http.server.requests} metrics and
+	 * traces of the whole request (which stay) do not.
 	 */
 	@Bean
 	SecurityObservationSettings securityObservationSettings() {
 		return SecurityObservationSettings.noObservations();
 	}
 
-	/** URLs the firewall refuses (encoded slashes, "..", ";") get a 400 problem, not an empty page. */
+	/**
+	 * URLs the firewall refuses (encoded slashes, "..", ";") get a 400 problem, not an
+	 * empty page.
+	 */
 	@Bean
 	RequestRejectedHandler requestRejectedHandler(ProblemWriter problems) {
 		return (request, response, ex) -> problems.write(request, response, HttpStatus.BAD_REQUEST,

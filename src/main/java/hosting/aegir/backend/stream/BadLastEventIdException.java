@@ -9,7 +9,9 @@ import org.springframework.http.HttpStatus;
 import org.springframework.http.ProblemDetail;
 import org.springframework.web.ErrorResponseException;
 
-/** A {@code Last-Event-ID} that is not a position of this stream: 400, naming the header. */
+/**
+ * A {@code Last-Event-ID} that is not a position of this stream: 400, naming the header.
+ */
 class BadLastEventIdException extends ErrorResponseException {
 
 	private static final String MESSAGE = "must be an event id of this stream, such as 42-3";

@@ -33,13 +33,14 @@ import org.springframework.transaction.support.TransactionTemplate;
 import org.springframework.web.servlet.mvc.method.annotation.SseEmitter;
 
 /**
- * This replica's streams. One poller thread reads the news of every streamed operation — status,
- * log lines and task events after the furthest-behind subscriber's position — in one round of
- * three statements on one snapshot, and queues each subscriber what it lacks; a small shared pool
- * writes the queues out. The poller is woken by the database's notifications on
- * {@code aegir_output} (sent by triggers on every status change, log line and task event, from any
- * replica), and looks at every streamed operation every {@code poll-interval} in case one was lost.
- * So the cost is per operation with news, not per subscriber, and an idle stream holds no thread.
+ * This replica's streams. One poller thread reads the news of every streamed operation —
+ * status, log lines and task events after the furthest-behind subscriber's position — in
+ * one round of three statements on one snapshot, and queues each subscriber what it
+ * lacks; a small shared pool writes the queues out. The poller is woken by the database's
+ * notifications on {@code aegir_output} (sent by triggers on every status change, log
+ * line and task event, from any replica), and looks at every streamed operation every
+ * {@code poll-interval} in case one was lost. So the cost is per operation with news, not
+ * per subscriber, and an idle stream holds no thread.
  */
 @Component
 class StreamHub implements SmartLifecycle {
@@ -48,7 +49,9 @@ class StreamHub implements SmartLifecycle {
 
 	static final String CHANNEL = "aegir_output";
 
-	/** Rows read per operation per round: a long log is sent in slices of this many lines. */
+	/**
+	 * Rows read per operation per round: a long log is sent in slices of this many lines.
+	 */
 	static final int SLICE = 1000;
 
 	/** Operations read per round of statements. */
@@ -94,7 +97,8 @@ class StreamHub implements SmartLifecycle {
 		this.sql = sql;
 		this.operations = operations;
 		this.snapshot = new TransactionTemplate(transactions);
-		// One snapshot per round: a terminal status read with the lines means no line can follow them.
+		// One snapshot per round: a terminal status read with the lines means no line can
+		// follow them.
 		this.snapshot.setIsolationLevel(TransactionDefinition.ISOLATION_REPEATABLE_READ);
 		this.snapshot.setReadOnly(true);
 		this.json = json;
@@ -102,21 +106,24 @@ class StreamHub implements SmartLifecycle {
 		this.listener = listener;
 	}
 
-	// One view serves every subscriber of an operation, viewers too: secret outputs (a login link) are
+	// One view serves every subscriber of an operation, viewers too: secret outputs (a
+	// login link) are
 	// shown as ******** in a stream; the submitter reads them with GET.
 	private OperationView withSecretOutputsMasked(OperationView op) {
 		TaskCatalog catalog = catalogs.getIfAvailable();
-		return catalog == null ? op
-				: op.withOutputsMasked(catalog.secretOutputs(op.engine(), op.tasks().stream().map(OperationView.TaskView::name).toList()));
+		return catalog == null ? op : op.withOutputsMasked(
+				catalog.secretOutputs(op.engine(), op.tasks().stream().map(OperationView.TaskView::name).toList()));
 	}
 
 	/**
-	 * Opens a stream of the operation from {@code from}. Throws {@link StreamLimitException} when this
-	 * replica holds its maximum of streams or is shutting down.
+	 * Opens a stream of the operation from {@code from}. Throws
+	 * {@link StreamLimitException} when this replica holds its maximum of streams or is
+	 * shutting down.
 	 */
 	SseEmitter subscribe(UUID operationId, Cursor from) {
 		if (!running) {
-			throw new StreamLimitException("this replica is not serving streams now (starting or shutting down); reconnect");
+			throw new StreamLimitException(
+					"this replica is not serving streams now (starting or shutting down); reconnect");
 		}
 		if (open.incrementAndGet() > properties.maxStreams()) {
 			open.decrementAndGet();
@@ -134,7 +141,8 @@ class StreamHub implements SmartLifecycle {
 		listenOnce();
 		byOperation.compute(operationId, (id, set) -> {
 			Set<Subscriber> subscribers = set == null ? ConcurrentHashMap.newKeySet() : set;
-			// A client gone before it was registered must not linger (its removal has already run).
+			// A client gone before it was registered must not linger (its removal has
+			// already run).
 			if (!subscriber.closed()) {
 				subscribers.add(subscriber);
 			}
@@ -144,7 +152,8 @@ class StreamHub implements SmartLifecycle {
 		return emitter;
 	}
 
-	// The notification channel is listened to from the first stream on: a replica nobody streams
+	// The notification channel is listened to from the first stream on: a replica nobody
+	// streams
 	// from holds no extra connection.
 	private void listenOnce() {
 		if (properties.notifications() && listening.compareAndSet(false, true)) {
@@ -214,8 +223,10 @@ class StreamHub implements SmartLifecycle {
 					round(slice);
 				}
 				catch (RuntimeException ex) {
-					// The database may be away; the next poll looks again, and clients keep their position.
-					log.warn("Could not read the news of {} streamed operation(s): {}", slice.size(), ex.toString(), ex);
+					// The database may be away; the next poll looks again, and clients
+					// keep their position.
+					log.warn("Could not read the news of {} streamed operation(s): {}", slice.size(), ex.toString(),
+							ex);
 				}
 			}
 		}
@@ -245,7 +256,8 @@ class StreamHub implements SmartLifecycle {
 			Map<UUID, OperationStatus> statuses = sql.statuses(subscribers.keySet());
 			Map<UUID, String> views = new HashMap<>();
 			statuses.forEach((id, status) -> {
-				// The public view (secrets masked) is read once per operation whose status someone lacks.
+				// The public view (secrets masked) is read once per operation whose
+				// status someone lacks.
 				if (subscribers.get(id).stream().anyMatch(s -> s.status() != status)) {
 					views.put(id, json.writeValueAsString(withSecretOutputsMasked(operations.get(id))));
 				}
@@ -272,8 +284,10 @@ class StreamHub implements SmartLifecycle {
 				return;
 			}
 			List<StreamItem> merged = new ArrayList<>(items.getOrDefault(id, List.of()));
-			// Lines and events in the order they happened; each kind stays in sequence order.
-			merged.sort(Comparator.comparing(StreamItem::at).thenComparing(StreamItem::line, Comparator.reverseOrder()));
+			// Lines and events in the order they happened; each kind stays in sequence
+			// order.
+			merged
+				.sort(Comparator.comparing(StreamItem::at).thenComparing(StreamItem::line, Comparator.reverseOrder()));
 			merged = inSequence(merged);
 			int[] count = counts.getOrDefault(id, new int[2]);
 			boolean more = count[0] >= SLICE || count[1] >= SLICE;
@@ -288,11 +302,18 @@ class StreamHub implements SmartLifecycle {
 		});
 	}
 
-	// Timestamps of lines and events come from the engine's clock and may tie or step back; the
+	// Timestamps of lines and events come from the engine's clock and may tie or step
+	// back; the
 	// sequence numbers decide, so a kind is never reordered by the merge.
 	private static List<StreamItem> inSequence(List<StreamItem> merged) {
-		List<StreamItem> lines = merged.stream().filter(StreamItem::line).sorted(Comparator.comparingLong(StreamItem::seq)).toList();
-		List<StreamItem> events = merged.stream().filter(i -> !i.line()).sorted(Comparator.comparingLong(StreamItem::seq)).toList();
+		List<StreamItem> lines = merged.stream()
+			.filter(StreamItem::line)
+			.sorted(Comparator.comparingLong(StreamItem::seq))
+			.toList();
+		List<StreamItem> events = merged.stream()
+			.filter(i -> !i.line())
+			.sorted(Comparator.comparingLong(StreamItem::seq))
+			.toList();
 		List<StreamItem> result = new ArrayList<>(merged.size());
 		int li = 0;
 		int ei = 0;
@@ -331,7 +352,8 @@ class StreamHub implements SmartLifecycle {
 			return;
 		}
 		running = false;
-		// Streams end before the web server's graceful shutdown, which would otherwise wait for them;
+		// Streams end before the web server's graceful shutdown, which would otherwise
+		// wait for them;
 		// clients resume on another replica from their Last-Event-ID.
 		byOperation.values().forEach(set -> set.forEach(s -> s.close(true)));
 		poller.interrupt();

@@ -7,7 +7,10 @@ import org.springframework.http.HttpStatus;
 import org.springframework.http.ProblemDetail;
 import org.springframework.web.ErrorResponseException;
 
-/** A stream this replica cannot hold now (at its limit, or shutting down): 503, try again shortly. */
+/**
+ * A stream this replica cannot hold now (at its limit, or shutting down): 503, try again
+ * shortly.
+ */
 class StreamLimitException extends ErrorResponseException {
 
 	StreamLimitException(String detail) {

@@ -19,11 +19,12 @@ import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.stereotype.Repository;
 
 /**
- * The reads behind the streams, each for many operations at once: a replica's stream hub asks for
- * the news of every operation it streams in one round of three statements, whatever the number of
- * subscribers. Each operation comes with the position after which to read ({@code unnest} of two
- * parallel arrays) and a cap on rows, so a long log is read in slices. Served by the primary keys
- * (operation_id, seq) of the log and event tables.
+ * The reads behind the streams, each for many operations at once: a replica's stream hub
+ * asks for the news of every operation it streams in one round of three statements,
+ * whatever the number of subscribers. Each operation comes with the position after which
+ * to read ({@code unnest} of two parallel arrays) and a cap on rows, so a long log is
+ * read in slices. Served by the primary keys (operation_id, seq) of the log and event
+ * tables.
  */
 @Repository
 class StreamSql {
@@ -91,13 +92,17 @@ class StreamSql {
 			ps.setArray(2, longs(con, from.stream().map(From::afterEvent).toList()));
 			ps.setInt(3, limitEach);
 			return ps;
-		}, (rs, n) -> new Event(rs.getObject("id", UUID.class), new TaskEvent(rs.getLong("seq"),
-				rs.getObject("at", OffsetDateTime.class), (Integer) rs.getObject("task_index"), rs.getString("task"),
-				rs.getString("role"), rs.getString("host"), rs.getString("status"), rs.getBoolean("changed"),
-				(Long) rs.getObject("duration_ms"), rs.getString("message"))));
+		}, (rs, n) -> new Event(rs.getObject("id", UUID.class),
+				new TaskEvent(rs.getLong("seq"), rs.getObject("at", OffsetDateTime.class),
+						(Integer) rs.getObject("task_index"), rs.getString("task"), rs.getString("role"),
+						rs.getString("host"), rs.getString("status"), rs.getBoolean("changed"),
+						(Long) rs.getObject("duration_ms"), rs.getString("message"))));
 	}
 
-	/** The last log and event sequence numbers of an operation: where a stream that has everything stands. */
+	/**
+	 * The last log and event sequence numbers of an operation: where a stream that has
+	 * everything stands.
+	 */
 	Cursor end(UUID id) {
 		return jdbc.queryForObject("""
 				SELECT (SELECT coalesce(max(seq), 0) FROM operation_log WHERE operation_id = ?),

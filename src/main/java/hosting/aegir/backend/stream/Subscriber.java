@@ -14,16 +14,18 @@ import org.springframework.web.servlet.mvc.method.annotation.SseEmitter;
 import org.springframework.web.servlet.mvc.method.annotation.SseEmitter.SseEventBuilder;
 
 /**
- * One open stream: its client's position and the events queued for it. The hub's poller alone moves
- * the position (as it queues events); a shared sender pool writes the queue out, one writer per
- * stream at a time, so an idle stream holds no thread and a slow client holds at most one sender.
+ * One open stream: its client's position and the events queued for it. The hub's poller
+ * alone moves the position (as it queues events); a shared sender pool writes the queue
+ * out, one writer per stream at a time, so an idle stream holds no thread and a slow
+ * client holds at most one sender.
  */
 final class Subscriber {
 
 	/**
-	 * Beyond this many unsent events the client is too slow: the stream is closed and it resumes later
-	 * with Last-Event-ID. Kept low because every open stream may hold this many: a token holder who
-	 * opens the replica's maximum of streams and reads none must not exhaust the heap.
+	 * Beyond this many unsent events the client is too slow: the stream is closed and it
+	 * resumes later with Last-Event-ID. Kept low because every open stream may hold this
+	 * many: a token holder who opens the replica's maximum of streams and reads none must
+	 * not exhaust the heap.
 	 */
 	static final int MAX_PENDING = 2_000;
 
@@ -73,9 +75,9 @@ final class Subscriber {
 	}
 
 	/**
-	 * Queues what this client has not had yet from a slice of the operation's news, in order: a new
-	 * non-terminal status first, then lines and task events as they happened, then a terminal
-	 * status, and the end of the stream when {@code end}.
+	 * Queues what this client has not had yet from a slice of the operation's news, in
+	 * order: a new non-terminal status first, then lines and task events as they
+	 * happened, then a terminal status, and the end of the stream when {@code end}.
 	 */
 	void offer(List<StreamItem> items, OperationStatus newStatus, String statusJson, boolean end) {
 		List<SseEventBuilder> frames = new ArrayList<>();
@@ -95,7 +97,9 @@ final class Subscriber {
 			else {
 				continue;
 			}
-			frames.add(SseEmitter.event().name(item.line() ? "log" : "task").id(new Cursor(log, event).toString())
+			frames.add(SseEmitter.event()
+				.name(item.line() ? "log" : "task")
+				.id(new Cursor(log, event).toString())
 				.data(item.json()));
 		}
 		if (statusChanged && newStatus.isTerminal()) {
@@ -108,7 +112,10 @@ final class Subscriber {
 		enqueue(frames, end);
 	}
 
-	/** A comment line: keeps proxies from closing an idle stream and finds clients that are gone. */
+	/**
+	 * A comment line: keeps proxies from closing an idle stream and finds clients that
+	 * are gone.
+	 */
 	void keepAlive() {
 		enqueue(List.of(SseEmitter.event().comment("keep-alive")), false);
 	}
@@ -126,7 +133,8 @@ final class Subscriber {
 				pending.add(COMPLETE);
 			}
 			else if (pending.size() > MAX_PENDING) {
-				// The client does not keep up: end the stream; it resumes from its Last-Event-ID.
+				// The client does not keep up: end the stream; it resumes from its
+				// Last-Event-ID.
 				pending.clear();
 				pending.add(COMPLETE);
 			}
@@ -163,7 +171,10 @@ final class Subscriber {
 		}
 	}
 
-	/** Ends the stream, once; {@code complete} finishes the response, otherwise the container already has. */
+	/**
+	 * Ends the stream, once; {@code complete} finishes the response, otherwise the
+	 * container already has.
+	 */
 	void close(boolean complete) {
 		if (!closed.compareAndSet(false, true)) {
 			return;

@@ -37,9 +37,9 @@ import org.springframework.web.method.annotation.MethodArgumentTypeMismatchExcep
 import org.springframework.web.servlet.mvc.method.annotation.ResponseEntityExceptionHandler;
 
 /**
- * Turns every error into an RFC 9457 problem with a stable type and, for bad input, the field or
- * parameter at fault. Nothing a client sends may produce a 500; an unexpected exception is logged
- * and answered without its internals.
+ * Turns every error into an RFC 9457 problem with a stable type and, for bad input, the
+ * field or parameter at fault. Nothing a client sends may produce a 500; an unexpected
+ * exception is logged and answered without its internals.
  */
 @RestControllerAdvice
 class ApiExceptionHandler extends ResponseEntityExceptionHandler {
@@ -73,31 +73,33 @@ class ApiExceptionHandler extends ResponseEntityExceptionHandler {
 			case INVALID_INPUT -> ProblemTypes.VALIDATION_FAILED;
 			case CALLBACK_NOT_ALLOWED -> ProblemTypes.CALLBACK_NOT_ALLOWED;
 		}, ex.getMessage());
-		problem.setProperty("errors", ex.violations()
-			.stream()
-			.map(v -> new InvalidField(v.field(), v.message()))
-			.toList());
+		problem.setProperty("errors",
+				ex.violations().stream().map(v -> new InvalidField(v.field(), v.message())).toList());
 		return problem;
 	}
 
-	// Spring MVC validates handler parameters itself; this covers validation anywhere else.
+	// Spring MVC validates handler parameters itself; this covers validation anywhere
+	// else.
 	@ExceptionHandler(jakarta.validation.ConstraintViolationException.class)
 	ProblemDetail constraintViolation(jakarta.validation.ConstraintViolationException ex) {
-		List<InvalidField> errors = ex.getConstraintViolations()
-			.stream()
-			.map(v -> {
-				String path = v.getPropertyPath().toString();
-				return new InvalidField(path.substring(path.lastIndexOf('.') + 1), v.getMessage());
-			})
-			.toList();
+		List<InvalidField> errors = ex.getConstraintViolations().stream().map(v -> {
+			String path = v.getPropertyPath().toString();
+			return new InvalidField(path.substring(path.lastIndexOf('.') + 1), v.getMessage());
+		}).toList();
 		ProblemDetail problem = problem(HttpStatus.BAD_REQUEST, ProblemTypes.VALIDATION_FAILED,
-				errors.stream().map(e -> e.field() + ": " + e.message()).sorted().reduce((a, b) -> a + "; " + b).orElse("invalid request"));
+				errors.stream()
+					.map(e -> e.field() + ": " + e.message())
+					.sorted()
+					.reduce((a, b) -> a + "; " + b)
+					.orElse("invalid request"));
 		problem.setProperty("errors", errors);
 		return problem;
 	}
 
-	// The database is unreachable or its pool exhausted: the request was not accepted and may be
-	// retried as it is, which is what a 503 with Retry-After says (a 500 would say "our bug").
+	// The database is unreachable or its pool exhausted: the request was not accepted and
+	// may be
+	// retried as it is, which is what a 503 with Retry-After says (a 500 would say "our
+	// bug").
 	@ExceptionHandler({ DataAccessResourceFailureException.class, TransientDataAccessException.class,
 			CannotCreateTransactionException.class })
 	ResponseEntity<ProblemDetail> databaseUnavailable(Exception ex) {
@@ -124,16 +126,22 @@ class ApiExceptionHandler extends ResponseEntityExceptionHandler {
 					"an internal error occurred; it has been logged"));
 	}
 
-	// A lost connection surfaces in many wrappers; what counts is a connection-class SQL error
-	// (SQLState 08...) or a connection exception anywhere in the chain. When the connection broke
-	// mid-transaction, the rollback fails too and replaces the first error: Hikari has by then closed
-	// the broken connection, and its "Connection is closed" (which carries no SQLState) is all that is left.
+	// A lost connection surfaces in many wrappers; what counts is a connection-class SQL
+	// error
+	// (SQLState 08...) or a connection exception anywhere in the chain. When the
+	// connection broke
+	// mid-transaction, the rollback fails too and replaces the first error: Hikari has by
+	// then closed
+	// the broken connection, and its "Connection is closed" (which carries no SQLState)
+	// is all that is left.
 	private static boolean lostTheDatabase(Throwable ex) {
 		for (Throwable t = ex; t != null; t = t.getCause() == t ? null : t.getCause()) {
-			if (t instanceof java.sql.SQLTransientConnectionException || t instanceof java.sql.SQLNonTransientConnectionException
+			if (t instanceof java.sql.SQLTransientConnectionException
+					|| t instanceof java.sql.SQLNonTransientConnectionException
 					|| t instanceof DataAccessResourceFailureException || t instanceof CannotCreateTransactionException
-					|| (t instanceof java.sql.SQLException sql && ((sql.getSQLState() != null && sql.getSQLState().startsWith("08"))
-							|| "Connection is closed".equals(sql.getMessage())))) {
+					|| (t instanceof java.sql.SQLException sql
+							&& ((sql.getSQLState() != null && sql.getSQLState().startsWith("08"))
+									|| "Connection is closed".equals(sql.getMessage())))) {
 				return true;
 			}
 		}
@@ -159,9 +167,9 @@ class ApiExceptionHandler extends ResponseEntityExceptionHandler {
 		List<InvalidField> errors = new ArrayList<>();
 		ex.getParameterValidationResults().forEach(result -> {
 			if (result instanceof ParameterErrors body) {
-				// A @Valid body validated together with other parameters: name its fields.
-				body.getFieldErrors()
-					.forEach(e -> errors.add(new InvalidField(e.getField(), e.getDefaultMessage())));
+				// A @Valid body validated together with other parameters: name its
+				// fields.
+				body.getFieldErrors().forEach(e -> errors.add(new InvalidField(e.getField(), e.getDefaultMessage())));
 				return;
 			}
 			String name = parameterName(result.getMethodParameter());
@@ -184,16 +192,20 @@ class ApiExceptionHandler extends ResponseEntityExceptionHandler {
 		return parameter.getParameterName();
 	}
 
-	private ResponseEntity<Object> validationFailed(List<InvalidField> errors,
-			HttpHeaders headers, WebRequest request, Exception ex) {
+	private ResponseEntity<Object> validationFailed(List<InvalidField> errors, HttpHeaders headers, WebRequest request,
+			Exception ex) {
 		String detail = errors.isEmpty() ? "the request is invalid"
-				: errors.stream().map(e -> e.field() + ": " + e.message()).sorted().reduce((a, b) -> a + "; " + b).get();
+				: errors.stream()
+					.map(e -> e.field() + ": " + e.message())
+					.sorted()
+					.reduce((a, b) -> a + "; " + b)
+					.get();
 		ProblemDetail problem = problem(HttpStatus.BAD_REQUEST, ProblemTypes.VALIDATION_FAILED, detail);
 		// Sorted like the detail, so the same mistake always reads the same.
-		problem.setProperty("errors", errors.stream()
-			.sorted(java.util.Comparator.comparing(InvalidField::field)
-				.thenComparing(InvalidField::message))
-			.toList());
+		problem.setProperty("errors",
+				errors.stream()
+					.sorted(java.util.Comparator.comparing(InvalidField::field).thenComparing(InvalidField::message))
+					.toList());
 		return handleExceptionInternal(ex, problem, headers, HttpStatus.BAD_REQUEST, request);
 	}
 
@@ -226,7 +238,8 @@ class ApiExceptionHandler extends ResponseEntityExceptionHandler {
 		return handleExceptionInternal(ex, problem, headers, HttpStatus.BAD_REQUEST, request);
 	}
 
-	// Where the body went wrong (null when it is not one field's fault) and what is wrong there.
+	// Where the body went wrong (null when it is not one field's fault) and what is wrong
+	// there.
 	private static InvalidField unreadable(HttpMessageNotReadableException ex) {
 		JacksonException json = causedBy(ex, JacksonException.class);
 		if (json == null) {

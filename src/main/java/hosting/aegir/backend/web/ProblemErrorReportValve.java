@@ -8,8 +8,8 @@ import org.apache.catalina.connector.Response;
 import org.apache.catalina.valves.ErrorReportValve;
 
 /**
- * Tomcat's own error page, for requests refused before they reach the application (a malformed or
- * encoded URL), as a problem document instead of HTML.
+ * Tomcat's own error page, for requests refused before they reach the application (a
+ * malformed or encoded URL), as a problem document instead of HTML.
  */
 public class ProblemErrorReportValve extends ErrorReportValve {
 

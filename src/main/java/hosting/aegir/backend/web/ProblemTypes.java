@@ -4,7 +4,10 @@ import java.net.URI;
 
 import org.springframework.http.HttpStatusCode;
 
-/** The stable {@code type} URIs of the API's problems, one per kind of error, so clients can switch on them. */
+/**
+ * The stable {@code type} URIs of the API's problems, one per kind of error, so clients
+ * can switch on them.
+ */
 public final class ProblemTypes {
 
 	private static final String BASE = "https://aegir.hosting/problems/";
@@ -35,7 +38,10 @@ public final class ProblemTypes {
 
 	public static final URI TASK_INVALID = URI.create(BASE + "task-invalid");
 
-	/** {@code hosts} is a pattern, or not a host or group of the operator's inventory (422). */
+	/**
+	 * {@code hosts} is a pattern, or not a host or group of the operator's inventory
+	 * (422).
+	 */
 	public static final URI HOSTS_INVALID = URI.create(BASE + "hosts-invalid");
 
 	/** The operator's inventory could not be read to check a submission (503). */
@@ -44,7 +50,10 @@ public final class ProblemTypes {
 	/** {@code callbackUrl} names a host outside the operator's allow-list (422). */
 	public static final URI CALLBACK_NOT_ALLOWED = URI.create(BASE + "callback-not-allowed");
 
-	/** This replica holds as many event streams as it may, or is shutting down (503, with Retry-After). */
+	/**
+	 * This replica holds as many event streams as it may, or is shutting down (503, with
+	 * Retry-After).
+	 */
 	public static final URI STREAM_UNAVAILABLE = URI.create(BASE + "stream-unavailable");
 
 	public static final URI INTERNAL_ERROR = URI.create(BASE + "internal-error");

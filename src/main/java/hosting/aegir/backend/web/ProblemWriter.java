@@ -10,7 +10,10 @@ import org.springframework.http.HttpStatus;
 import org.springframework.http.ProblemDetail;
 import org.springframework.stereotype.Component;
 
-/** Writes a problem straight to the servlet response, for filters that answer before Spring MVC does. */
+/**
+ * Writes a problem straight to the servlet response, for filters that answer before
+ * Spring MVC does.
+ */
 @Component
 public class ProblemWriter {
 

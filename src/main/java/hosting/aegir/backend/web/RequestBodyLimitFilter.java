@@ -17,9 +17,10 @@ import org.springframework.stereotype.Component;
 import org.springframework.web.filter.OncePerRequestFilter;
 
 /**
- * Refuses request bodies over {@code aegir.api.max-request-body}: at once when Content-Length says
- * so, and while reading when the body is chunked (the parser then fails with
- * {@link PayloadTooLargeException} in its causes, which becomes a 413 problem).
+ * Refuses request bodies over {@code aegir.api.max-request-body}: at once when
+ * Content-Length says so, and while reading when the body is chunked (the parser then
+ * fails with {@link PayloadTooLargeException} in its causes, which becomes a 413
+ * problem).
  */
 @Component
 @Order(Ordered.HIGHEST_PRECEDENCE + 10)

@@ -13,9 +13,9 @@ import hosting.aegir.backend.operation.OperationRejectedException.Violation;
 import org.springframework.stereotype.Component;
 
 /**
- * The operator's allow-list of callback hosts, applied when an operation is submitted (422 naming
- * {@code callbackUrl}) and again before every delivery, so a host removed from the list is never
- * called, whatever was accepted before.
+ * The operator's allow-list of callback hosts, applied when an operation is submitted
+ * (422 naming {@code callbackUrl}) and again before every delivery, so a host removed
+ * from the list is never called, whatever was accepted before.
  */
 @Component
 class CallbackUrls implements CallbackPolicy {
@@ -66,8 +66,10 @@ class CallbackUrls implements CallbackPolicy {
 		return null;
 	}
 
-	// An entry is "host" (the scheme's default port only), "host:port", or "host:*" (any port, which
-	// the operator must ask for: a bare host that allowed every port would let a submitter reach any
+	// An entry is "host" (the scheme's default port only), "host:port", or "host:*" (any
+	// port, which
+	// the operator must ask for: a bare host that allowed every port would let a
+	// submitter reach any
 	// service on that host, ssh or a database included).
 	private static boolean allowed(String host, int port, int defaultPort, List<String> entries) {
 		for (String entry : entries) {
@@ -75,7 +77,8 @@ class CallbackUrls implements CallbackPolicy {
 			int colon = e.lastIndexOf(':');
 			String suffix = colon > 0 ? e.substring(colon + 1) : "";
 			// host:port or host:*, but not a bare IPv6 literal such as [::1]
-			if (colon > 0 && !e.endsWith("]") && (suffix.equals("*") || (!suffix.isEmpty() && suffix.chars().allMatch(Character::isDigit)))) {
+			if (colon > 0 && !e.endsWith("]")
+					&& (suffix.equals("*") || (!suffix.isEmpty() && suffix.chars().allMatch(Character::isDigit)))) {
 				if (e.substring(0, colon).equals(host) && (suffix.equals("*") || Integer.parseInt(suffix) == port)) {
 					return true;
 				}

@@ -28,11 +28,12 @@ import org.springframework.dao.DataAccessException;
 import org.springframework.stereotype.Component;
 
 /**
- * Delivers webhooks from this replica: claims due deliveries (woken by the trigger's NOTIFY, or by
- * the poll), POSTs each operation's public view to its callback with the JDK HTTP client (timeouts,
- * no redirects, the allow-list checked again), signs it, and records the outcome: delivered on a
- * 2xx, else retried with exponential back-off and jitter until {@code retry-for} has passed. Each
- * attempt runs under a lease, so a replica that dies mid-attempt leaves the delivery to another.
+ * Delivers webhooks from this replica: claims due deliveries (woken by the trigger's
+ * NOTIFY, or by the poll), POSTs each operation's public view to its callback with the
+ * JDK HTTP client (timeouts, no redirects, the allow-list checked again), signs it, and
+ * records the outcome: delivered on a 2xx, else retried with exponential back-off and
+ * jitter until {@code retry-for} has passed. Each attempt runs under a lease, so a
+ * replica that dies mid-attempt leaves the delivery to another.
  */
 @Component
 class WebhookDispatcher implements SmartLifecycle {
@@ -129,7 +130,8 @@ class WebhookDispatcher implements SmartLifecycle {
 						attempt(claim);
 					}
 					catch (RuntimeException ex) {
-						// Left DELIVERING: the lease runs out and the delivery is tried again.
+						// Left DELIVERING: the lease runs out and the delivery is tried
+						// again.
 						log.warn("Webhook delivery {} of operation {} could not be recorded: {}", claim.id(),
 								claim.operationId(), ex.getMessage());
 					}
@@ -149,7 +151,8 @@ class WebhookDispatcher implements SmartLifecycle {
 		URI url = URI.create(claim.url());
 		String refusal = urls.refusal(url);
 		if (refusal != null) {
-			log.warn("Webhook delivery {} of operation {} abandoned: callbackUrl {}", claim.id(), claim.operationId(), refusal);
+			log.warn("Webhook delivery {} of operation {} abandoned: callbackUrl {}", claim.id(), claim.operationId(),
+					refusal);
 			sql.abandon(claim, replica, "callbackUrl " + refusal);
 			return;
 		}
@@ -172,9 +175,11 @@ class WebhookDispatcher implements SmartLifecycle {
 			.build();
 		Integer status = null;
 		String error;
-		CompletableFuture<HttpResponse<Void>> exchange = http.sendAsync(request, HttpResponse.BodyHandlers.discarding());
+		CompletableFuture<HttpResponse<Void>> exchange = http.sendAsync(request,
+				HttpResponse.BodyHandlers.discarding());
 		try {
-			// The request timeout covers the wait for the headers; this covers a body that never ends.
+			// The request timeout covers the wait for the headers; this covers a body
+			// that never ends.
 			status = exchange.get(properties.timeout().toMillis() + 1000, TimeUnit.MILLISECONDS).statusCode();
 			error = status / 100 == 2 ? null : "HTTP " + status;
 		}
@@ -192,14 +197,15 @@ class WebhookDispatcher implements SmartLifecycle {
 		}
 		if (error == null) {
 			if (sql.delivered(claim, replica, status)) {
-				log.info("Webhook of operation {} delivered to {} (attempt {}, HTTP {})", claim.operationId(), url.getHost(),
-						claim.attempt(), status);
+				log.info("Webhook of operation {} delivered to {} (attempt {}, HTTP {})", claim.operationId(),
+						url.getHost(), claim.attempt(), status);
 			}
 			return;
 		}
 		Duration backoff = properties.backoff(claim.attempt());
 		sql.failed(claim, replica, status, clip(error), backoff, properties.retryFor());
-		log.info("Webhook of operation {} to {} failed (attempt {}: {}); next attempt in {} ms unless retry-for has passed",
+		log.info(
+				"Webhook of operation {} to {} failed (attempt {}: {}); next attempt in {} ms unless retry-for has passed",
 				claim.operationId(), url.getHost(), claim.attempt(), error, backoff.toMillis());
 	}
 
@@ -222,16 +228,20 @@ class WebhookDispatcher implements SmartLifecycle {
 		AtomicInteger threads = new AtomicInteger();
 		pool = Executors.newFixedThreadPool(properties.concurrency(),
 				r -> daemon(r, "aegir-webhook-" + threads.incrementAndGet()));
-		httpThreads = Executors.newFixedThreadPool(2, r -> daemon(r, "aegir-webhook-http-" + threads.incrementAndGet()));
-		// Never follows redirects: a 3xx is a failed attempt, so a callback cannot lead off the allow-list.
+		httpThreads = Executors.newFixedThreadPool(2,
+				r -> daemon(r, "aegir-webhook-http-" + threads.incrementAndGet()));
+		// Never follows redirects: a 3xx is a failed attempt, so a callback cannot lead
+		// off the allow-list.
 		http = HttpClient.newBuilder()
 			.connectTimeout(properties.timeout())
 			.followRedirects(HttpClient.Redirect.NEVER)
 			.proxy(HttpClient.Builder.NO_PROXY)
-			// Its own small pool: the delivery threads block on its answers, so they must not be the ones giving them.
+			// Its own small pool: the delivery threads block on its answers, so they must
+			// not be the ones giving them.
 			.executor(httpThreads)
 			.build();
-		// Without allowed hosts no callback is accepted, so the poll alone is enough (and no connection is held).
+		// Without allowed hosts no callback is accepted, so the poll alone is enough (and
+		// no connection is held).
 		if (properties.notifications() && !properties.allowedHosts().isEmpty()) {
 			listener.subscribe(WebhookSql.CHANNEL, payload -> wake(), this::wake);
 		}
@@ -247,7 +257,8 @@ class WebhookDispatcher implements SmartLifecycle {
 		}
 		running = false;
 		dispatcher.interrupt();
-		// Attempts under way may finish briefly; any cut short is retried once its lease runs out.
+		// Attempts under way may finish briefly; any cut short is retried once its lease
+		// runs out.
 		pool.shutdown();
 		try {
 			if (!pool.awaitTermination(properties.timeout().toMillis() + 2000, TimeUnit.MILLISECONDS)) {

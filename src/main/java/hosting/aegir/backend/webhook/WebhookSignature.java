@@ -9,10 +9,11 @@ import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
 
 /**
- * The signature of a webhook, as Stripe signs theirs: HMAC-SHA256 with the shared secret over
- * {@code <timestamp>.<body>}, hex-encoded, sent as {@code Aegir-Webhook-Signature: v1=<hex>} beside
- * {@code Aegir-Webhook-Timestamp: <unix seconds>}. Signing the timestamp with the body lets a
- * receiver refuse replays of old deliveries.
+ * The signature of a webhook, as Stripe signs theirs: HMAC-SHA256 with the shared secret
+ * over {@code <timestamp>.<body>}, hex-encoded, sent as
+ * {@code Aegir-Webhook-Signature: v1=<hex>} beside
+ * {@code Aegir-Webhook-Timestamp: <unix seconds>}. Signing the timestamp with the body
+ * lets a receiver refuse replays of old deliveries.
  */
 final class WebhookSignature {
 

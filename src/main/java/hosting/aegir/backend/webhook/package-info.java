@@ -1,4 +1,5 @@
 /**
- * Signed callbacks to the URL a submission names when its operation ends, delivered at least once.
+ * Signed callbacks to the URL a submission names when its operation ends, delivered at
+ * least once.
  */
 package hosting.aegir.backend.webhook;

@@ -10,7 +10,10 @@ import org.junit.jupiter.api.Test;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-/** Validation against the argument specs of the real roles, plus a task with choices and typed lists. */
+/**
+ * Validation against the argument specs of the real roles, plus a task with choices and
+ * typed lists.
+ */
 class CatalogValidatorTest {
 
 	private final TaskCatalog roles = new TaskCatalog(RoleArgumentSpecReader.read(Path.of("ansible/roles")));
@@ -35,7 +38,8 @@ class CatalogValidatorTest {
 	@Test
 	void aValidOperationPassesAndNamesItsSecrets() {
 		var result = validator.validate("ansible", Map.of("site_uri", "example.org", "site_root", "/srv/d10"),
-				List.of(new TaskInput("aegir.InstallDrupalSite", Map.of("db_url", "mysql://u:p@h/d", "account_pass", "pw"), null),
+				List.of(new TaskInput("aegir.InstallDrupalSite",
+						Map.of("db_url", "mysql://u:p@h/d", "account_pass", "pw"), null),
 						new TaskInput("aegir.RunDrupalCron", Map.of(), null)));
 		assertThat(result.violations()).isEmpty();
 		assertThat(result.secrets()).containsExactlyInAnyOrder("db_url", "account_pass");
@@ -54,28 +58,52 @@ class CatalogValidatorTest {
 	void anOutputReferenceMustNameADeclaredOutputOfAnEarlierTaskOfAFittingType() {
 		Map<String, Object> site = Map.of("site_uri", "example.org", "site_root", "/srv/d10");
 		var backup = new TaskInput("aegir.GenerateDrupalSiteBackup", Map.of(), null);
-		assertThat(validator.validate("ansible", site, List.of(backup, restoreFrom(0, "backup_path"))).violations()).isEmpty();
+		assertThat(validator.validate("ansible", site, List.of(backup, restoreFrom(0, "backup_path"))).violations())
+			.isEmpty();
 		assertThat(validator.validate("ansible", site, List.of(backup, restoreFrom(0, "nope"))).violations())
 			.extracting(Violation::field, Violation::message)
 			.containsExactly(org.assertj.core.groups.Tuple.tuple("tasks[1].vars.backup_path",
 					"task 0 ('aegir.GenerateDrupalSiteBackup') has no output 'nope' (it returns [backup_path, backup_size, backup_sha256, backup_description, backup_task]) (task 'aegir.RestoreDrupalSiteBackup')"));
 		assertThat(validator.validate("ansible", site, List.of(restoreFrom(1, "backup_path"), backup)).violations())
-			.extracting(Violation::message).singleElement().asString().contains("not an earlier task");
+			.extracting(Violation::message)
+			.singleElement()
+			.asString()
+			.contains("not an earlier task");
 		assertThat(validator.validate("ansible", site, List.of(restoreFrom(0, "backup_path"))).violations())
-			.extracting(Violation::message).singleElement().asString().contains("not an earlier task");
+			.extracting(Violation::message)
+			.singleElement()
+			.asString()
+			.contains("not an earlier task");
 		Map<String, Object> shared = new java.util.HashMap<>(site);
 		shared.put("backup_path", Map.of("fromOutput", Map.of("task", 0, "name", "backup_path")));
-		assertThat(validator.validate("ansible", shared,
-				List.of(backup, new TaskInput("aegir.RestoreDrupalSiteBackup", Map.of(), null))).violations())
-			.extracting(Violation::field, Violation::message)
+		assertThat(validator
+			.validate("ansible", shared,
+					List.of(backup, new TaskInput("aegir.RestoreDrupalSiteBackup", Map.of(), null)))
+			.violations()).extracting(Violation::field, Violation::message)
 			.contains(org.assertj.core.groups.Tuple.tuple("vars.backup_path",
 					"an output reference belongs in a task's vars, not the operation's (task 'aegir.RestoreDrupalSiteBackup')"));
-		assertThat(validator.validate("ansible", site, List.of(backup, new TaskInput("aegir.Pick",
-				Map.of("colour", "red", "ports", Map.of("fromOutput", Map.of("task", 0, "name", "backup_path"))), null))).violations())
-			.extracting(Violation::message).singleElement().asString().contains("is of type path, this variable takes list");
-		assertThat(validator.validate("ansible", site, List.of(backup, new TaskInput("aegir.RestoreDrupalSiteBackup",
-				Map.of("backup_path", Map.of("fromOutput", "{{ lookup('pipe', 'id') }}")), null))).violations())
-			.extracting(Violation::message).singleElement().asString().startsWith("must be an output reference");
+		assertThat(
+				validator
+					.validate("ansible", site,
+							List.of(backup, new TaskInput("aegir.Pick",
+									Map.of("colour", "red", "ports",
+											Map.of("fromOutput", Map.of("task", 0, "name", "backup_path"))),
+									null)))
+					.violations())
+			.extracting(Violation::message)
+			.singleElement()
+			.asString()
+			.contains("is of type path, this variable takes list");
+		assertThat(
+				validator
+					.validate("ansible", site,
+							List.of(backup, new TaskInput("aegir.RestoreDrupalSiteBackup",
+									Map.of("backup_path", Map.of("fromOutput", "{{ lookup('pipe', 'id') }}")), null)))
+					.violations())
+			.extracting(Violation::message)
+			.singleElement()
+			.asString()
+			.startsWith("must be an output reference");
 	}
 
 	private static TaskInput restoreFrom(int task, String output) {
@@ -85,45 +113,55 @@ class CatalogValidatorTest {
 
 	@Test
 	void choicesTypedListsAndTaskFilesAreChecked() {
-		assertThat(validator.validate("ansible", Map.of(), List.of(new TaskInput("aegir.Pick", Map.of("colour", "green"), null))).violations())
+		assertThat(validator
+			.validate("ansible", Map.of(), List.of(new TaskInput("aegir.Pick", Map.of("colour", "green"), null)))
+			.violations())
 			.containsExactly(new Violation("tasks[0].vars.colour", "must be one of [red, blue] (task 'aegir.Pick')"));
-		assertThat(validator.validate("ansible", Map.of(),
-				List.of(new TaskInput("aegir.Pick", Map.of("colour", "red", "ports", List.of(80, "443")), null))).violations())
-			.extracting(Violation::field).containsExactly("tasks[0].vars.ports");
-		assertThat(validator.validate("ansible", Map.of(), List.of(new TaskInput("aegir.Pick", Map.of("colour", "red"), "verify"))).violations())
-			.isEmpty();
-		assertThat(validator.validate("ansible", Map.of(), List.of(new TaskInput("aegir.Pick", Map.of("colour", "red"), "main2"))).violations())
-			.extracting(Violation::field).containsExactly("tasks[0].tasksFrom");
+		assertThat(validator
+			.validate("ansible", Map.of(),
+					List.of(new TaskInput("aegir.Pick", Map.of("colour", "red", "ports", List.of(80, "443")), null)))
+			.violations()).extracting(Violation::field).containsExactly("tasks[0].vars.ports");
+		assertThat(validator
+			.validate("ansible", Map.of(), List.of(new TaskInput("aegir.Pick", Map.of("colour", "red"), "verify")))
+			.violations()).isEmpty();
+		assertThat(validator
+			.validate("ansible", Map.of(), List.of(new TaskInput("aegir.Pick", Map.of("colour", "red"), "main2")))
+			.violations()).extracting(Violation::field).containsExactly("tasks[0].tasksFrom");
 	}
 
 	@Test
 	void anOperationVariableSatisfiesEveryTaskThatTakesIt() {
 		var result = validator.validate("ansible", Map.of("site_uri", "example.org", "site_root", "/srv"),
-				List.of(new TaskInput("aegir.RunDrupalCron", Map.of(), null), new TaskInput("aegir.RunDrupalCron", Map.of("site_uri", "b.example"), null)));
+				List.of(new TaskInput("aegir.RunDrupalCron", Map.of(), null),
+						new TaskInput("aegir.RunDrupalCron", Map.of("site_uri", "b.example"), null)));
 		assertThat(result.violations()).isEmpty();
 	}
 
 	@Test
 	void operatorSettingsAreRefusedWhereverARequestGivesThem() {
-		CatalogValidator strict = new CatalogValidator(roles, new OperatorSettings(OperatorSettings.read(Path.of("ansible/roles"))));
+		CatalogValidator strict = new CatalogValidator(roles,
+				new OperatorSettings(OperatorSettings.read(Path.of("ansible/roles"))));
 		Map<String, Object> site = Map.of("site_uri", "example.org", "site_root", "/var/aegir/platforms/d10");
-		assertThat(strict.validate("ansible", Map.of("site_uri", "example.org"), List.of(new TaskInput("aegir.DeleteNginxVhost",
-				Map.of("nginx_reload_command", List.of("/bin/sh", "-c", "id > /tmp/x")), null))).violations())
-			.singleElement()
-			.satisfies(v -> {
+		assertThat(strict
+			.validate("ansible", Map.of("site_uri", "example.org"),
+					List.of(new TaskInput("aegir.DeleteNginxVhost",
+							Map.of("nginx_reload_command", List.of("/bin/sh", "-c", "id > /tmp/x")), null)))
+			.violations()).singleElement().satisfies(v -> {
 				assertThat(v.field()).isEqualTo("tasks[0].vars.nginx_reload_command");
 				assertThat(v.message()).contains("operator setting").contains("inventory");
 			});
 		Map<String, Object> withDrush = new java.util.HashMap<>(site);
 		withDrush.put("drush", "/tmp/evil");
-		assertThat(strict.validate("ansible", withDrush, List.of(new TaskInput("aegir.RunDrupalCron", Map.of(), null))).violations())
-			.extracting(Violation::field).containsExactly("vars.drush");
-		assertThat(strict.validate("ansible", site, List.of(new TaskInput("aegir.RunDrupalCron", Map.of(), null))).violations()).isEmpty();
+		assertThat(strict.validate("ansible", withDrush, List.of(new TaskInput("aegir.RunDrupalCron", Map.of(), null)))
+			.violations()).extracting(Violation::field).containsExactly("vars.drush");
+		assertThat(strict.validate("ansible", site, List.of(new TaskInput("aegir.RunDrupalCron", Map.of(), null)))
+			.violations()).isEmpty();
 	}
 
 	@Test
 	void enginesWithoutACatalogAreNotChecked() {
-		assertThat(validator.validate("kubernetes", Map.of("x", 1), List.of(new TaskInput("anything", Map.of(), null))).violations()).isEmpty();
+		assertThat(validator.validate("kubernetes", Map.of("x", 1), List.of(new TaskInput("anything", Map.of(), null)))
+			.violations()).isEmpty();
 	}
 
 	private static List<CatalogTask> concat(List<CatalogTask> a, CatalogTask b) {

@@ -36,7 +36,8 @@ class ActuatorInfoTest {
 		assertThat(info.path("build").path("version").asString()).isNotBlank();
 		assertThat(info.path("build").path("time").asString()).isNotBlank();
 		assertThat(info.path("app").path("name").asString()).isEqualTo("aegir-backend");
-		// A clean clone has git.properties; a linked worktree or a source archive builds without it.
+		// A clean clone has git.properties; a linked worktree or a source archive builds
+		// without it.
 		if (new ClassPathResource("git.properties").exists()) {
 			assertThat(info.path("git").path("commit").path("id").asString()).matches("[0-9a-f]{7,40}");
 			assertThat(info.path("git").path("branch").asString()).isNotBlank();

@@ -15,12 +15,14 @@ import tools.jackson.databind.JsonNode;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * The README's configuration table names every {@code aegir.*} property the service binds (from the
- * configuration metadata the build generates), and names none that does not exist.
+ * The README's configuration table names every {@code aegir.*} property the service binds
+ * (from the configuration metadata the build generates), and names none that does not
+ * exist.
  */
 class ConfigurationDocumentedTest {
 
-	private static final Pattern ROW = Pattern.compile("^\\| `(aegir\\.[a-z0-9.\\-]+)(\\[i\\][a-z0-9.\\-]*)?`", Pattern.MULTILINE);
+	private static final Pattern ROW = Pattern.compile("^\\| `(aegir\\.[a-z0-9.\\-]+)(\\[i\\][a-z0-9.\\-]*)?`",
+			Pattern.MULTILINE);
 
 	@Test
 	void everyAegirPropertyHasARowAndEveryRowAProperty() throws IOException {

@@ -23,10 +23,10 @@ import tools.jackson.databind.json.JsonMapper;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * The Dockerfile and docker-compose.yml, checked without a Docker engine: the compose file is valid
- * YAML with the services, health checks, ports and volume it promises, its environment names are
- * real configuration properties in environment-variable form, and the Dockerfile's stages and
- * COPY sources exist.
+ * The Dockerfile and docker-compose.yml, checked without a Docker engine: the compose
+ * file is valid YAML with the services, health checks, ports and volume it promises, its
+ * environment names are real configuration properties in environment-variable form, and
+ * the Dockerfile's stages and COPY sources exist.
  */
 class ContainerFilesTest {
 
@@ -46,15 +46,18 @@ class ContainerFilesTest {
 		String volume = ((List<?>) db.get("volumes")).get(0).toString();
 		assertThat(volume).endsWith(":/var/lib/postgresql/data");
 		assertThat(map(compose.get("volumes"))).containsKey(volume.substring(0, volume.indexOf(':')));
-		// Spring Boot's docker-compose support (spring-boot:run) starts services without a profile:
+		// Spring Boot's docker-compose support (spring-boot:run) starts services without
+		// a profile:
 		// only the database, never a second copy of the service itself.
 		assertThat(db).doesNotContainKey("profiles");
 
 		Map<String, Object> app = map(services.get("app"));
 		assertThat(app.get("profiles")).isEqualTo(List.of("app"));
 		Map<String, Object> build = map(app.get("build"));
-		assertThat(Path.of(build.get("context").toString()).resolve(build.get("dockerfile").toString())).isRegularFile();
-		assertThat(app).as("the image has all it needs: nothing is installed at start").doesNotContainKeys("command", "entrypoint");
+		assertThat(Path.of(build.get("context").toString()).resolve(build.get("dockerfile").toString()))
+			.isRegularFile();
+		assertThat(app).as("the image has all it needs: nothing is installed at start")
+			.doesNotContainKeys("command", "entrypoint");
 		assertThat(map(map(app.get("depends_on")).get("db"))).containsEntry("condition", "service_healthy");
 		assertThat(app.get("ports")).isEqualTo(List.of("8080:8080"));
 		assertThat(Files.readString(DOCKERFILE)).contains("EXPOSE 8080");
@@ -69,21 +72,25 @@ class ContainerFilesTest {
 	@Test
 	void everyEnvironmentNameOfTheAppIsAConfigurationProperty() throws IOException {
 		Map<String, JsonNode> properties = configurationProperties();
-		assertThat(properties).containsKeys("aegir.security.tokens", "aegir.executor.concurrency", "spring.datasource.url",
-				"logging.structured.format.console");
+		assertThat(properties).containsKeys("aegir.security.tokens", "aegir.executor.concurrency",
+				"spring.datasource.url", "logging.structured.format.console");
 		Map<String, Object> env = map(map(map(yaml(COMPOSE).get("services")).get("app")).get("environment"));
 		assertThat(env).isNotEmpty();
 		List<String> unknown = new ArrayList<>();
 		for (String name : env.keySet()) {
-			if (properties.entrySet().stream().noneMatch(p -> bindsTo(name, p.getKey(), p.getValue().path("type").asString()))) {
+			if (properties.entrySet()
+				.stream()
+				.noneMatch(p -> bindsTo(name, p.getKey(), p.getValue().path("type").asString()))) {
 				unknown.add(name);
 			}
 		}
-		assertThat(unknown).as("environment names in docker-compose.yml that bind to no configuration property").isEmpty();
+		assertThat(unknown).as("environment names in docker-compose.yml that bind to no configuration property")
+			.isEmpty();
 		// The check itself tells names apart.
 		assertThat(bindsTo("AEGIR_EXECUTOR_CONCURENCY", "aegir.executor.concurrency", "java.lang.Integer")).isFalse();
 		assertThat(bindsTo("AEGIR_SECURITY_TOKENS_0_SECRET", "aegir.security.tokens",
-				properties.get("aegir.security.tokens").path("type").asString())).isFalse();
+				properties.get("aegir.security.tokens").path("type").asString()))
+			.isFalse();
 	}
 
 	@Test
@@ -121,14 +128,16 @@ class ContainerFilesTest {
 				}
 				for (String source : sources) {
 					assertThat(Path.of(source)).as(instruction).exists();
-					assertThat(dockerignore).as(source + " is in the build context").doesNotContain(source, source + "/");
+					assertThat(dockerignore).as(source + " is in the build context")
+						.doesNotContain(source, source + "/");
 				}
 			}
 		}
 		List<String> build = stages.get("build");
 		assertThat(build).anyMatch(i -> i.startsWith("RUN ./mvnw ") && i.contains(" package "));
 		List<String> runtime = stages.get("runtime");
-		assertThat(runtime).anyMatch(i -> i.startsWith("RUN apt-get update") && i.contains(" ansible-core ") && i.contains(" tini "));
+		assertThat(runtime)
+			.anyMatch(i -> i.startsWith("RUN apt-get update") && i.contains(" ansible-core ") && i.contains(" tini "));
 		assertThat(runtime).contains("COPY --chown=root:root ansible ansible");
 		assertThat(runtime).anyMatch(i -> i.matches("USER (?!root)\\w+(:\\w+)?"));
 		assertThat(runtime).anyMatch(i -> i.startsWith("HEALTHCHECK ") && i.contains("/actuator/health/readiness"));
@@ -136,7 +145,10 @@ class ContainerFilesTest {
 		assertThat(stages.keySet()).last().isEqualTo("runtime");
 	}
 
-	/** Whether an environment variable binds to a property, by Spring Boot's rules for environment names. */
+	/**
+	 * Whether an environment variable binds to a property, by Spring Boot's rules for
+	 * environment names.
+	 */
 	static boolean bindsTo(String env, String property, String type) {
 		String canonical = property.toUpperCase().replace("-", "").replace('.', '_');
 		if (env.equals(canonical)) {
@@ -173,7 +185,10 @@ class ContainerFilesTest {
 		}
 	}
 
-	/** Every documented property on the classpath (Spring Boot's and this service's metadata), by name. */
+	/**
+	 * Every documented property on the classpath (Spring Boot's and this service's
+	 * metadata), by name.
+	 */
 	static Map<String, JsonNode> configurationProperties() throws IOException {
 		JsonMapper json = JsonMapper.builder().build();
 		Map<String, JsonNode> properties = new LinkedHashMap<>();

@@ -18,7 +18,8 @@ import org.springframework.boot.test.web.server.LocalServerPort;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * The committed {@code openapi/aegir-backend.yaml} is what springdoc generates. Regenerate it with
+ * The committed {@code openapi/aegir-backend.yaml} is what springdoc generates.
+ * Regenerate it with
  * {@code ./mvnw test -Dtest=OpenApiSpecTest -Daegir.openapi.write=true}.
  */
 @PostgresTest
@@ -39,7 +40,8 @@ class OpenApiSpecTest {
 		if (Boolean.getBoolean("aegir.openapi.write")) {
 			Files.writeString(COMMITTED, generated, StandardCharsets.UTF_8);
 		}
-		assertThat(COMMITTED).as("openapi/aegir-backend.yaml is missing: regenerate it (see this test's Javadoc)").exists();
+		assertThat(COMMITTED).as("openapi/aegir-backend.yaml is missing: regenerate it (see this test's Javadoc)")
+			.exists();
 		assertThat(Files.readString(COMMITTED, StandardCharsets.UTF_8))
 			.as("openapi/aegir-backend.yaml differs from the generated spec: regenerate it with "
 					+ "./mvnw test -Dtest=OpenApiSpecTest -Daegir.openapi.write=true and review the diff")

@@ -21,14 +21,16 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * The problem types the committed OpenAPI document names are the ones the service sends
- * ({@link ProblemTypes}): all of them listed on the Problem schema, and no example naming another.
+ * ({@link ProblemTypes}): all of them listed on the Problem schema, and no example naming
+ * another.
  */
 class ProblemTypesDocumentedTest {
 
 	@Test
 	void theProblemSchemaListsEveryTypeTheServiceSends() throws IOException {
-		Map<String, Object> type = map(map(map(map(map(spec().get("components")).get("schemas")).get("Problem"))
-			.get("properties")).get("type"));
+		Map<String, Object> type = map(
+				map(map(map(map(spec().get("components")).get("schemas")).get("Problem")).get("properties"))
+					.get("type"));
 		assertThat(new TreeSet<>(strings(type.get("examples")))).isEqualTo(sent());
 		for (String uri : sent()) {
 			assertThat(type.get("description").toString()).contains("`" + uri + "` (");
@@ -54,8 +56,8 @@ class ProblemTypesDocumentedTest {
 					String where = method + " " + path + " " + status + " " + name;
 					assertThat(sent()).as(where).contains(value.get("type").toString());
 					assertThat(value.get("status").toString()).as(where).isEqualTo(status);
-					assertThat(OpenApiConfig.PROBLEM_TYPES.get(URI.create(value.get("type").toString())))
-						.as(where).startsWith(status + ":");
+					assertThat(OpenApiConfig.PROBLEM_TYPES.get(URI.create(value.get("type").toString()))).as(where)
+						.startsWith(status + ":");
 					examples.add(where);
 				});
 			});
@@ -63,7 +65,8 @@ class ProblemTypesDocumentedTest {
 		assertThat(examples).hasSizeGreaterThan(10);
 	}
 
-	// The public URI constants of ProblemTypes: what the service's code can put into a problem.
+	// The public URI constants of ProblemTypes: what the service's code can put into a
+	// problem.
 	private static Set<String> sent() {
 		Set<String> types = new TreeSet<>();
 		for (Field field : ProblemTypes.class.getFields()) {

@@ -21,10 +21,11 @@ import static hosting.aegir.backend.support.ApiClient.VIEWER;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * Swagger UI as an operator sees it, in Debian's headless Chromium: open /swagger-ui.html, authorise
- * with a token through the Authorize dialog, run "List operations" (Try it out, Execute), and see the
- * response in the page; the tasks and backups endpoints show their examples. Screenshots go to
- * target/swagger-ui/. Without Chromium this test fails: .ci/run installs it.
+ * Swagger UI as an operator sees it, in Debian's headless Chromium: open
+ * /swagger-ui.html, authorise with a token through the Authorize dialog, run "List
+ * operations" (Try it out, Execute), and see the response in the page; the tasks and
+ * backups endpoints show their examples. Screenshots go to target/swagger-ui/. Without
+ * Chromium this test fails: .ci/run installs it.
  */
 @PostgresTest
 @Import(ScriptedEngineConfig.class)
@@ -41,7 +42,9 @@ class SwaggerUiBrowserTest {
 		ApiClient api = new ApiClient(port);
 		List<String> ids = new ArrayList<>();
 		for (String target : List.of("site-swagger-a", "site-swagger-b")) {
-			ids.add(api.json(api.post("/api/v1/operations", SUBMITTER, api.write(ApiClient.submission(target)))).get("id").asString());
+			ids.add(api.json(api.post("/api/v1/operations", SUBMITTER, api.write(ApiClient.submission(target))))
+				.get("id")
+				.asString());
 		}
 
 		try (HeadlessChromium browser = HeadlessChromium.start(1400, 1600)) {
@@ -51,7 +54,8 @@ class SwaggerUiBrowserTest {
 			catch (AssertionError | RuntimeException ex) {
 				// What the page showed when it went wrong, to look at.
 				browser.screenshot(SCREENSHOTS.resolve("failure.png"), true);
-				Files.writeString(SCREENSHOTS.resolve("failure.html"), browser.eval("document.documentElement.outerHTML").asString());
+				Files.writeString(SCREENSHOTS.resolve("failure.html"),
+						browser.eval("document.documentElement.outerHTML").asString());
 				throw ex;
 			}
 		}
@@ -65,11 +69,13 @@ class SwaggerUiBrowserTest {
 			browser.await("Swagger UI renders the operations", listOperations);
 			assertThat(browser.text(".information-container .title")).startsWith("Aegir back-end API");
 
-			// Authorise as an operator would: the Authorize dialog, the viewer token typed in.
+			// Authorise as an operator would: the Authorize dialog, the viewer token
+			// typed in.
 			browser.click("button.btn.authorize");
 			browser.type(".modal-ux .auth-container input", VIEWER);
 			browser.click(".modal-ux .auth-btn-wrapper button.authorize");
-			browser.await("the dialog says authorised", ".modal-ux .auth-btn-wrapper button[aria-label=\"Remove authorization\"]");
+			browser.await("the dialog says authorised",
+					".modal-ux .auth-btn-wrapper button[aria-label=\"Remove authorization\"]");
 			assertThat(browser.text(".modal-ux .auth-container")).contains("Authorized");
 			browser.click(".modal-ux .auth-btn-wrapper button.btn-done");
 			browser.screenshot(SCREENSHOTS.resolve("authorised.png"), false);
@@ -95,13 +101,13 @@ class SwaggerUiBrowserTest {
 			browser.click(backups + " .opblock-summary-control");
 			browser.await("the tasks endpoint's responses", tasks + " .responses-table");
 			browser.await("the backups endpoint's responses", backups + " .responses-table");
-			assertThat(browser.text(tasks)).contains("/api/v1/tasks", "List the task catalog", "aegir.GenerateDrupalSiteBackup",
-					"Back up a Drupal site");
+			assertThat(browser.text(tasks)).contains("/api/v1/tasks", "List the task catalog",
+					"aegir.GenerateDrupalSiteBackup", "Back up a Drupal site");
 			assertThat(browser.text(backups)).contains("/api/v1/backups", "site-3f2a9c1e",
 					"/var/aegir/backups/example.org-20261125T101500123456Z-k3x9qa.tar.gz",
 					"https://aegir.hosting/problems/validation-failed");
-			assertThat(browser.text("#swagger-ui")).contains("/api/v1/operations/{id}/log", "/api/v1/operations/{id}/cancel",
-					"/api/v1/operations/{id}/events");
+			assertThat(browser.text("#swagger-ui")).contains("/api/v1/operations/{id}/log",
+					"/api/v1/operations/{id}/cancel", "/api/v1/operations/{id}/events");
 			browser.screenshot(SCREENSHOTS.resolve("swagger-ui-full.png"), true);
 		}
 	}

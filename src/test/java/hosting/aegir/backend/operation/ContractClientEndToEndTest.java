@@ -36,13 +36,15 @@ import static org.assertj.core.api.Assertions.catchThrowableOfType;
 import static org.awaitility.Awaitility.await;
 
 /**
- * The contract proven with someone else's tool: a client that openapi-generator made from the
- * committed {@code openapi/aegir-backend.yaml} at build time (the JDK's HttpClient underneath)
- * drives the real service: submit, poll with the ETag, read the log, cancel, and a problem.
+ * The contract proven with someone else's tool: a client that openapi-generator made from
+ * the committed {@code openapi/aegir-backend.yaml} at build time (the JDK's HttpClient
+ * underneath) drives the real service: submit, poll with the ETag, read the log, cancel,
+ * and a problem.
  */
 @PostgresTest
 @Import(ScriptedEngineConfig.class)
-// QueueIntegrationTest's configuration exactly, so that both share one cached context (and pool).
+// QueueIntegrationTest's configuration exactly, so that both share one cached context
+// (and pool).
 @SpringBootTest(webEnvironment = WebEnvironment.RANDOM_PORT,
 		properties = { "aegir.executor.concurrency=4", "aegir.executor.heartbeat-interval=300ms",
 				"aegir.executor.stale-after=3s", "aegir.executor.poll-interval=5s", "aegir.log.max-bytes=4KB",
@@ -55,8 +57,8 @@ class ContractClientEndToEndTest {
 	int port;
 
 	private OperationsApi operations(String token) {
-		ApiClient client = new ApiClient(HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)), new JSON().getMapper(),
-				"http://127.0.0.1:" + port);
+		ApiClient client = new ApiClient(HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)),
+				new JSON().getMapper(), "http://127.0.0.1:" + port);
 		client.setReadTimeout(Duration.ofSeconds(30));
 		client.setRequestInterceptor(request -> request.header("Authorization", "Bearer " + token));
 		return new OperationsApi(client);
@@ -76,14 +78,17 @@ class ContractClientEndToEndTest {
 			.timeoutSeconds(600);
 		String key = "contract-" + UUID.randomUUID();
 
-		ApiResponse<hosting.aegir.backend.client.model.Operation> accepted = frontEnd.submitOperationWithHttpInfo(submission, key);
+		ApiResponse<hosting.aegir.backend.client.model.Operation> accepted = frontEnd
+			.submitOperationWithHttpInfo(submission, key);
 		assertThat(accepted.getStatusCode()).isEqualTo(202);
 		UUID id = accepted.getData().getId();
 		assertThat(accepted.getHeaders()).containsEntry("location", List.of("/api/v1/operations/" + id));
 		assertThat(accepted.getData().getStatus()).isIn(QUEUED, RUNNING);
-		assertThat(frontEnd.submitOperationWithHttpInfo(submission, key).getStatusCode()).as("an idempotent repeat").isEqualTo(200);
+		assertThat(frontEnd.submitOperationWithHttpInfo(submission, key).getStatusCode()).as("an idempotent repeat")
+			.isEqualTo(200);
 
-		// Poll as the front-end does: If-None-Match with the last ETag; a 304 means nothing changed.
+		// Poll as the front-end does: If-None-Match with the last ETag; a 304 means
+		// nothing changed.
 		List<Integer> answers = new ArrayList<>();
 		String[] etag = { null };
 		hosting.aegir.backend.client.model.Operation[] seen = { null };
@@ -120,7 +125,8 @@ class ContractClientEndToEndTest {
 		assertThat(lines).extracting(LogLine::getSeq).isSorted().doesNotHaveDuplicates();
 		assertThat(lines).extracting(LogLine::getText).contains("task 0 line 1", "task 0 line 2", "task 0 line 3");
 
-		// Cancel: CANCELLING at once, CANCELLED when the engine has stopped; the ETag changes with it.
+		// Cancel: CANCELLING at once, CANCELLED when the engine has stopped; the ETag
+		// changes with it.
 		ApiResponse<hosting.aegir.backend.client.model.Operation> cancel = frontEnd.cancelOperationWithHttpInfo(id);
 		assertThat(cancel.getStatusCode()).isEqualTo(202);
 		assertThat(cancel.getData().getStatus()).isEqualTo(CANCELLING);
@@ -138,7 +144,8 @@ class ContractClientEndToEndTest {
 		assertThat(changed.getData().getReason()).isEqualTo("cancelled by test-frontend");
 		String finalEtag = changed.getHeaders().get("etag").get(0);
 		assertThat(finalEtag).isNotEqualTo(etag[0]);
-		// A finished operation no longer changes (no heartbeat either): polling it costs a 304.
+		// A finished operation no longer changes (no heartbeat either): polling it costs
+		// a 304.
 		ApiException notModified = catchThrowableOfType(ApiException.class,
 				() -> operator.getOperationWithHttpInfo(id, Map.of("If-None-Match", finalEtag)));
 		assertThat(notModified).as("304 Not Modified").isNotNull();
@@ -152,7 +159,8 @@ class ContractClientEndToEndTest {
 			}
 		});
 		assertThat(frontEnd.cancelOperationWithHttpInfo(id).getStatusCode()).as("cancel is idempotent").isEqualTo(200);
-		assertThat(frontEnd.listOperations(null, target, null, null, 20).getItems()).extracting(o -> o.getId()).containsExactly(id);
+		assertThat(frontEnd.listOperations(null, target, null, null, 20).getItems()).extracting(o -> o.getId())
+			.containsExactly(id);
 	}
 
 	@Test
@@ -168,9 +176,12 @@ class ContractClientEndToEndTest {
 		assertThat(missing.getCode()).isEqualTo(404);
 		assertThat(problem(missing).getType()).isEqualTo(ProblemTypes.NOT_FOUND);
 
-		ApiException invalid = catchThrowableOfType(ApiException.class, () -> frontEnd.submitOperation(
-				new SubmitOperation().type("site.backup").engine(SubmitOperation.EngineEnum.ANSIBLE).target("site-x")
-					.hosts("localhost").tasks(List.of()), null));
+		ApiException invalid = catchThrowableOfType(ApiException.class,
+				() -> frontEnd.submitOperation(new SubmitOperation().type("site.backup")
+					.engine(SubmitOperation.EngineEnum.ANSIBLE)
+					.target("site-x")
+					.hosts("localhost")
+					.tasks(List.of()), null));
 		assertThat(invalid.getCode()).isEqualTo(400);
 		Problem problem = problem(invalid);
 		assertThat(problem.getType()).isEqualTo(ProblemTypes.VALIDATION_FAILED);

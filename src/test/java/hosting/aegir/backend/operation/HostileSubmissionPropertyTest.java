@@ -35,11 +35,12 @@ import org.springframework.jdbc.core.simple.JdbcClient;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * Thousands of generated submissions, valid in shape but hostile in content (strings with NUL,
- * unpaired surrogates, templates, traversal, control characters; wrong types; deep nesting; huge values;
- * absurd numbers; bytes that are not UTF-8), thrown at {@code POST /api/v1/operations} of a whole
- * service with the real Ansible catalog and an operator inventory. The answer is always a 2xx or a 4xx,
- * never a 5xx; a refusal stores nothing, an acceptance stores a whole operation that reads back.
+ * Thousands of generated submissions, valid in shape but hostile in content (strings with
+ * NUL, unpaired surrogates, templates, traversal, control characters; wrong types; deep
+ * nesting; huge values; absurd numbers; bytes that are not UTF-8), thrown at
+ * {@code POST /api/v1/operations} of a whole service with the real Ansible catalog and an
+ * operator inventory. The answer is always a 2xx or a 4xx, never a 5xx; a refusal stores
+ * nothing, an acceptance stores a whole operation that reads back.
  */
 class HostileSubmissionPropertyTest {
 
@@ -86,8 +87,10 @@ class HostileSubmissionPropertyTest {
 			.POST(HttpRequest.BodyPublishers.ofByteArray(body))
 			.build(), HttpResponse.BodyHandlers.ofString());
 		int status = response.statusCode();
-		String what = status + " " + abbreviate(response.body()) + " for " + abbreviate(new String(body, StandardCharsets.UTF_8));
-		assertThat(status).as(what).satisfiesAnyOf(s -> assertThat(s).isBetween(200, 299), s -> assertThat(s).isBetween(400, 499));
+		String what = status + " " + abbreviate(response.body()) + " for "
+				+ abbreviate(new String(body, StandardCharsets.UTF_8));
+		assertThat(status).as(what)
+			.satisfiesAnyOf(s -> assertThat(s).isBetween(200, 299), s -> assertThat(s).isBetween(400, 499));
 		if (status >= 400) {
 			assertThat(count()).as("nothing stored: " + what).isEqualTo(before);
 			return;
@@ -101,32 +104,46 @@ class HostileSubmissionPropertyTest {
 		JsonNode stored = JSON.readTree(read.body());
 		assertThat(stored.get("status").asString()).isEqualTo("QUEUED");
 		assertThat(stored.get("tasks").size()).isEqualTo(accepted.get("tasks").size()).isPositive();
-		assertThat(jdbc.sql("SELECT count(*) FROM operation WHERE id = :id AND jsonb_typeof(vars) = 'object' "
-				+ "AND jsonb_array_length(tasks) > 0").param("id", id).query(Long.class).single()).isEqualTo(1);
+		assertThat(jdbc
+			.sql("SELECT count(*) FROM operation WHERE id = :id AND jsonb_typeof(vars) = 'object' "
+					+ "AND jsonb_array_length(tasks) > 0")
+			.param("id", id)
+			.query(Long.class)
+			.single()).isEqualTo(1);
 	}
 
 	@Provide
 	Arbitrary<byte[]> submissions() {
 		return Arbitraries.frequencyOf(
-				net.jqwik.api.Tuple.of(4, Combinators.combine(path(), hostileStrings()).as((p, s) -> json(withValue(p, s)))),
-				net.jqwik.api.Tuple.of(2, Combinators.combine(path(), wrongTypes()).as((p, v) -> json(withValue(p, v)))),
+				net.jqwik.api.Tuple.of(4,
+						Combinators.combine(path(), hostileStrings()).as((p, s) -> json(withValue(p, s)))),
+				net.jqwik.api.Tuple.of(2,
+						Combinators.combine(path(), wrongTypes()).as((p, v) -> json(withValue(p, v)))),
 				net.jqwik.api.Tuple.of(2, hostileStrings().map(k -> json(withVarKey(k)))),
-				net.jqwik.api.Tuple.of(1, Arbitraries.integers().between(1, 3000).map(HostileSubmissionPropertyTest::nested)),
-				net.jqwik.api.Tuple.of(1, Arbitraries.integers().between(1, 2_000_000).map(n -> json(withValue("site_uri", "x".repeat(n))))),
+				net.jqwik.api.Tuple.of(1,
+						Arbitraries.integers().between(1, 3000).map(HostileSubmissionPropertyTest::nested)),
+				net.jqwik.api.Tuple.of(1,
+						Arbitraries.integers()
+							.between(1, 2_000_000)
+							.map(n -> json(withValue("site_uri", "x".repeat(n))))),
 				net.jqwik.api.Tuple.of(2, rawNumbers().map(n -> raw(n))),
-				net.jqwik.api.Tuple.of(2, Combinators.combine(Arbitraries.integers().between(0, 400), escapes())
-					.as(HostileSubmissionPropertyTest::escaped)),
-				net.jqwik.api.Tuple.of(2, Combinators.combine(Arbitraries.integers().between(0, 400),
-						Arbitraries.bytes().array(byte[].class).ofMinSize(1).ofMaxSize(4))
-					.as(HostileSubmissionPropertyTest::corrupted)),
+				net.jqwik.api.Tuple.of(2,
+						Combinators.combine(Arbitraries.integers().between(0, 400), escapes())
+							.as(HostileSubmissionPropertyTest::escaped)),
+				net.jqwik.api.Tuple.of(2,
+						Combinators
+							.combine(Arbitraries.integers().between(0, 400),
+									Arbitraries.bytes().array(byte[].class).ofMinSize(1).ofMaxSize(4))
+							.as(HostileSubmissionPropertyTest::corrupted)),
 				net.jqwik.api.Tuple.of(1, Arbitraries.just(json(valid()))));
 	}
 
 	private static Arbitrary<String> hostileStrings() {
 		return Arbitraries.oneOf(Arbitraries.strings().all().ofMaxLength(40),
-				Arbitraries.of("\u0000", "a\u0000b", "\ud800", "x\udfff", "{{ lookup('pipe','id') }}", "../../etc/passwd",
-						"/var/aegir/platforms/../../etc", "all", "*", "localhost:&all", "~.*", "'; DROP TABLE operation; --",
-						"\n", "\r\n\t", "\u202e", "\uffff", "🙂", "", " ", "ansible_connection", "hostvars", "a".repeat(300)),
+				Arbitraries.of("\u0000", "a\u0000b", "\ud800", "x\udfff", "{{ lookup('pipe','id') }}",
+						"../../etc/passwd", "/var/aegir/platforms/../../etc", "all", "*", "localhost:&all", "~.*",
+						"'; DROP TABLE operation; --", "\n", "\r\n\t", "\u202e", "\uffff", "🙂", "", " ",
+						"ansible_connection", "hostvars", "a".repeat(300)),
 				Arbitraries.strings().withCharRange('\u0000', '\u001f').ofMinLength(1).ofMaxLength(5));
 	}
 
@@ -138,8 +155,8 @@ class HostileSubmissionPropertyTest {
 	}
 
 	private static Arbitrary<String> path() {
-		return Arbitraries.of("type", "engine", "target", "hosts", "site_uri", "site_root", "task.name", "task.tasksFrom",
-				"timeoutSeconds", "retry", "maxAttempts", "site_aliases", "db_url", "backup_path");
+		return Arbitraries.of("type", "engine", "target", "hosts", "site_uri", "site_root", "task.name",
+				"task.tasksFrom", "timeoutSeconds", "retry", "maxAttempts", "site_aliases", "db_url", "backup_path");
 	}
 
 	private static Arbitrary<String> rawNumbers() {
@@ -148,7 +165,8 @@ class HostileSubmissionPropertyTest {
 	}
 
 	private static Arbitrary<String> escapes() {
-		return Arbitraries.of("\\u0000", "\\ud800", "\\udfff", "\\ud800\\u0000", "\\u001f", "\\\\u0000", "\\uD83D\\uDE42");
+		return Arbitraries.of("\\u0000", "\\ud800", "\\udfff", "\\ud800\\u0000", "\\u001f", "\\\\u0000",
+				"\\uD83D\\uDE42");
 	}
 
 	private static Map<String, Object> valid() {
@@ -190,7 +208,8 @@ class HostileSubmissionPropertyTest {
 		return body;
 	}
 
-	// Written as text: deeper than any JSON writer would go, as deep as a client may send.
+	// Written as text: deeper than any JSON writer would go, as deep as a client may
+	// send.
 	private static byte[] nested(int depth) {
 		StringBuilder value = new StringBuilder();
 		for (int i = 0; i < depth; i++) {
@@ -205,12 +224,14 @@ class HostileSubmissionPropertyTest {
 	}
 
 	private static byte[] json(Map<String, Object> body) {
-		// Unpaired surrogates cannot be encoded as UTF-8: write them as JSON escapes, as a client could.
+		// Unpaired surrogates cannot be encoded as UTF-8: write them as JSON escapes, as
+		// a client could.
 		StringBuilder out = new StringBuilder();
 		String text = JSON.writeValueAsString(body);
 		for (int i = 0; i < text.length(); i++) {
 			char c = text.charAt(i);
-			boolean paired = Character.isHighSurrogate(c) && i + 1 < text.length() && Character.isLowSurrogate(text.charAt(i + 1))
+			boolean paired = Character.isHighSurrogate(c) && i + 1 < text.length()
+					&& Character.isLowSurrogate(text.charAt(i + 1))
 					|| Character.isLowSurrogate(c) && i > 0 && Character.isHighSurrogate(text.charAt(i - 1));
 			if (Character.isSurrogate(c) && !paired) {
 				out.append(String.format("\\u%04x", (int) c));
@@ -224,12 +245,14 @@ class HostileSubmissionPropertyTest {
 
 	private static byte[] raw(String number) {
 		return ("{\"type\":\"site.vhost\",\"engine\":\"ansible\",\"target\":\"site-" + UUID.randomUUID()
-				+ "\",\"hosts\":\"localhost\",\"vars\":{\"site_uri\":\"example.org\",\"site_root\":\"" + OPERATOR.platforms()
-				+ "/d10\",\"n\":" + number + "},\"tasks\":[{\"name\":\"aegir.RunDrupalCron\",\"vars\":{}}],\"timeoutSeconds\":"
-				+ number + "}").getBytes(StandardCharsets.UTF_8);
+				+ "\",\"hosts\":\"localhost\",\"vars\":{\"site_uri\":\"example.org\",\"site_root\":\""
+				+ OPERATOR.platforms() + "/d10\",\"n\":" + number
+				+ "},\"tasks\":[{\"name\":\"aegir.RunDrupalCron\",\"vars\":{}}],\"timeoutSeconds\":" + number + "}")
+			.getBytes(StandardCharsets.UTF_8);
 	}
 
-	// An escape sequence inserted into the JSON text, inside a string where the position falls in one.
+	// An escape sequence inserted into the JSON text, inside a string where the position
+	// falls in one.
 	private static byte[] escaped(int at, String escape) {
 		String text = new String(json(valid()), StandardCharsets.UTF_8);
 		int quote = text.indexOf('"', Math.min(at, text.length() - 1));

@@ -27,8 +27,8 @@ import static hosting.aegir.backend.support.ApiClient.submission;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * The Operations API through real HTTP against the running server and PostgreSQL. The executor is
- * off here, so operations stay where the API puts them.
+ * The Operations API through real HTTP against the running server and PostgreSQL. The
+ * executor is off here, so operations stay where the API puts them.
  */
 @PostgresTest
 @SpringBootTest(webEnvironment = WebEnvironment.RANDOM_PORT, properties = "aegir.executor.enabled=false")
@@ -67,13 +67,16 @@ class OperationApiEndToEndTest {
 
 	@Test
 	void getHonoursTheStrongEtag() {
-		String id = api.json(api.post("/api/v1/operations", SUBMITTER, api.write(submission("site-etag")))).get("id").asString();
+		String id = api.json(api.post("/api/v1/operations", SUBMITTER, api.write(submission("site-etag"))))
+			.get("id")
+			.asString();
 		HttpResponse<String> first = api.get("/api/v1/operations/" + id, VIEWER);
 		String etag = first.headers().firstValue("ETag").orElseThrow();
 		assertThat(etag).startsWith("W/\"");
 
 		assertThat(api.get("/api/v1/operations/" + id, VIEWER, "If-None-Match", etag).statusCode()).isEqualTo(304);
-		assertThat(api.get("/api/v1/operations/" + id, VIEWER, "If-None-Match", "\"other\"").statusCode()).isEqualTo(200);
+		assertThat(api.get("/api/v1/operations/" + id, VIEWER, "If-None-Match", "\"other\"").statusCode())
+			.isEqualTo(200);
 
 		api.post("/api/v1/operations/" + id + "/cancel", SUBMITTER, null);
 		HttpResponse<String> changed = api.get("/api/v1/operations/" + id, VIEWER, "If-None-Match", etag);
@@ -108,7 +111,8 @@ class OperationApiEndToEndTest {
 		List<Thread> threads = new ArrayList<>();
 		List<Integer> statuses = java.util.Collections.synchronizedList(new ArrayList<>());
 		for (int i = 0; i < 8; i++) {
-			Thread t = new Thread(() -> statuses.add(api.post("/api/v1/operations", SUBMITTER, body, "Idempotency-Key", key).statusCode()));
+			Thread t = new Thread(() -> statuses
+				.add(api.post("/api/v1/operations", SUBMITTER, body, "Idempotency-Key", key).statusCode()));
 			threads.add(t);
 			t.start();
 		}
@@ -132,7 +136,8 @@ class OperationApiEndToEndTest {
 		api.post("/api/v1/operations/" + ids.get(0) + "/cancel", SUBMITTER, null);
 
 		JsonNode all = api.json(api.get("/api/v1/operations?target=" + target, VIEWER));
-		assertThat(all.get("items").valueStream().map(n -> n.get("id").asString())).containsExactly(ids.get(2), ids.get(1), ids.get(0));
+		assertThat(all.get("items").valueStream().map(n -> n.get("id").asString())).containsExactly(ids.get(2),
+				ids.get(1), ids.get(0));
 		assertThat(all.get("next").isNull()).isTrue();
 		// Summaries only: never the variables.
 		assertThat(all.get("items").get(0).has("vars")).isFalse();
@@ -145,14 +150,19 @@ class OperationApiEndToEndTest {
 		assertThat(cancelled.get("items").valueStream().map(n -> n.get("id").asString())).containsExactly(ids.get(0));
 
 		JsonNode first = api.json(api.get("/api/v1/operations?target=" + target + "&size=2", VIEWER));
-		assertThat(first.get("items").valueStream().map(n -> n.get("id").asString())).containsExactly(ids.get(2), ids.get(1));
-		JsonNode second = api.json(api.get("/api/v1/operations?target=" + target + "&size=2&after=" + first.get("next").asString(), VIEWER));
+		assertThat(first.get("items").valueStream().map(n -> n.get("id").asString())).containsExactly(ids.get(2),
+				ids.get(1));
+		JsonNode second = api.json(api
+			.get("/api/v1/operations?target=" + target + "&size=2&after=" + first.get("next").asString(), VIEWER));
 		assertThat(second.get("items").valueStream().map(n -> n.get("id").asString())).containsExactly(ids.get(0));
 		assertThat(second.get("next").isNull()).isTrue();
 
-		// Not a cursor, and a well-formed one at a time PostgreSQL cannot store (290,000 BC): both 400.
-		String farPast = java.util.Base64.getUrlEncoder().withoutPadding()
-			.encodeToString(("-9000000000000000000_" + UUID.randomUUID()).getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+		// Not a cursor, and a well-formed one at a time PostgreSQL cannot store (290,000
+		// BC): both 400.
+		String farPast = java.util.Base64.getUrlEncoder()
+			.withoutPadding()
+			.encodeToString(
+					("-9000000000000000000_" + UUID.randomUUID()).getBytes(java.nio.charset.StandardCharsets.US_ASCII));
 		for (String after : List.of("bm90LWEtY3Vyc29y", farPast)) {
 			var forged = api.get("/api/v1/operations?after=" + after, VIEWER);
 			assertThat(forged.statusCode()).as(after).isEqualTo(400);
@@ -162,7 +172,9 @@ class OperationApiEndToEndTest {
 
 	@Test
 	void cancelOfAQueuedOperationIsImmediateAndIdempotent() {
-		String id = api.json(api.post("/api/v1/operations", SUBMITTER, api.write(submission("site-cancel")))).get("id").asString();
+		String id = api.json(api.post("/api/v1/operations", SUBMITTER, api.write(submission("site-cancel"))))
+			.get("id")
+			.asString();
 
 		HttpResponse<String> cancel = api.post("/api/v1/operations/" + id + "/cancel", SUBMITTER, null);
 		assertThat(cancel.statusCode()).isEqualTo(202);
@@ -178,7 +190,9 @@ class OperationApiEndToEndTest {
 
 	@Test
 	void cancelOfARunningOperationAsksItToStop() {
-		String id = api.json(api.post("/api/v1/operations", SUBMITTER, api.write(submission("site-running")))).get("id").asString();
+		String id = api.json(api.post("/api/v1/operations", SUBMITTER, api.write(submission("site-running"))))
+			.get("id")
+			.asString();
 		jdbc.sql("UPDATE operation SET status = 'RUNNING', started_at = now() WHERE id = ?::uuid").param(id).update();
 
 		HttpResponse<String> cancel = api.post("/api/v1/operations/" + id + "/cancel", SUBMITTER, null);
@@ -188,19 +202,26 @@ class OperationApiEndToEndTest {
 
 	@Test
 	void logIsReadIncrementallyAndEventsGiveTaskStatus() {
-		String id = api.json(api.post("/api/v1/operations", SUBMITTER, api.write(submission("site-log")))).get("id").asString();
+		String id = api.json(api.post("/api/v1/operations", SUBMITTER, api.write(submission("site-log"))))
+			.get("id")
+			.asString();
 		for (int seq = 1; seq <= 5; seq++) {
-			jdbc.sql("INSERT INTO operation_log (operation_id, seq, at, stream, text) VALUES (?::uuid, ?, now(), 'stdout', ?)")
+			jdbc.sql(
+					"INSERT INTO operation_log (operation_id, seq, at, stream, text) VALUES (?::uuid, ?, now(), 'stdout', ?)")
 				.params(id, seq, "line " + seq)
 				.update();
 		}
-		jdbc.sql("""
-				INSERT INTO operation_event (operation_id, seq, at, task_index, task, role, host, status, changed, duration_ms)
-				VALUES (?::uuid, 1, now(), 0, 'Dump the site', 'aegir.GenerateDrupalSiteBackup', 'localhost', 'changed', true, 12)
-				""").param(id).update();
+		jdbc.sql(
+				"""
+						INSERT INTO operation_event (operation_id, seq, at, task_index, task, role, host, status, changed, duration_ms)
+						VALUES (?::uuid, 1, now(), 0, 'Dump the site', 'aegir.GenerateDrupalSiteBackup', 'localhost', 'changed', true, 12)
+						""")
+			.param(id)
+			.update();
 
 		JsonNode first = api.json(api.get("/api/v1/operations/" + id + "/log?limit=2", VIEWER));
-		assertThat(first.get("lines").valueStream().map(l -> l.get("text").asString())).containsExactly("line 1", "line 2");
+		assertThat(first.get("lines").valueStream().map(l -> l.get("text").asString())).containsExactly("line 1",
+				"line 2");
 		assertThat(first.get("next").asLong()).isEqualTo(2);
 		assertThat(first.get("complete").asBoolean()).isFalse();
 
@@ -229,11 +250,13 @@ class OperationApiEndToEndTest {
 	void authenticationAndRolesAreEnforcedWithProblems() {
 		HttpResponse<String> anonymous = api.get("/api/v1/operations", null);
 		assertThat(anonymous.statusCode()).isEqualTo(401);
-		assertThat(anonymous.headers().firstValue("WWW-Authenticate")).hasValueSatisfying(v -> assertThat(v).startsWith("Bearer"));
+		assertThat(anonymous.headers().firstValue("WWW-Authenticate"))
+			.hasValueSatisfying(v -> assertThat(v).startsWith("Bearer"));
 		assertThat(anonymous.headers().firstValue("Content-Type")).hasValue("application/problem+json");
 
 		assertThat(api.get("/api/v1/operations", "wrong-token-0123456789").statusCode()).isEqualTo(401);
-		HttpResponse<String> viewerSubmits = api.post("/api/v1/operations", VIEWER, api.write(submission("site-viewer")));
+		HttpResponse<String> viewerSubmits = api.post("/api/v1/operations", VIEWER,
+				api.write(submission("site-viewer")));
 		assertThat(viewerSubmits.statusCode()).isEqualTo(403);
 		assertThat(api.json(viewerSubmits).get("type").asString()).endsWith("/forbidden");
 
@@ -255,7 +278,8 @@ class OperationApiEndToEndTest {
 		assertThat(api.json(missing).get("type").asString()).endsWith("/not-found");
 		assertThat(api.get("/api/v1/operations/" + UUID.randomUUID() + "/log", VIEWER).statusCode()).isEqualTo(404);
 		assertThat(api.get("/api/v1/operations/" + UUID.randomUUID() + "/events", VIEWER).statusCode()).isEqualTo(404);
-		assertThat(api.post("/api/v1/operations/" + UUID.randomUUID() + "/cancel", SUBMITTER, null).statusCode()).isEqualTo(404);
+		assertThat(api.post("/api/v1/operations/" + UUID.randomUUID() + "/cancel", SUBMITTER, null).statusCode())
+			.isEqualTo(404);
 	}
 
 	@Test
@@ -267,17 +291,21 @@ class OperationApiEndToEndTest {
 		List<HttpResponse<String>> responses = new ArrayList<>();
 		List<String> bodies = List.of("", "{", "not json", "[1,2]", "null", "42", valid + " trailing",
 				"{\"type\":\"x\"}", valid.replace("\"ansible\"", "\"docker\""), valid.replace("\"ansible\"", "42"),
-				valid.replace("\"tasks\":[", "\"tasks\":[42,"), valid.replace("\"tasks\":[", "\"unknownField\":1,\"tasks\":["),
+				valid.replace("\"tasks\":[", "\"tasks\":[42,"),
+				valid.replace("\"tasks\":[", "\"unknownField\":1,\"tasks\":["),
 				valid.replace("\"name\":\"aegir", "\"nam\":\"x\",\"name\":\"aegir"),
 				valid.replace("site-hostile", "site-hostile'; DROP TABLE operation;--"),
-				valid.replace("site-hostile", "../../etc/passwd"), valid.replace("\"localhost\"", "\"localhost; rm -rf /\""),
+				valid.replace("site-hostile", "../../etc/passwd"),
+				valid.replace("\"localhost\"", "\"localhost; rm -rf /\""),
 				valid.replace("aegir.GenerateDrupalSiteBackup", "../../../etc/passwd"),
 				valid.replace("aegir.GenerateDrupalSiteBackup", "{{ lookup('pipe','id') }}"),
 				valid.replace("\"site_uri\"", "\"ansible_connection\""), valid.replace("\"site_uri\"", "\"hostvars\""),
-				valid.replace("\"site_uri\"", "\"bad key\""), valid.replace("\"tasks\":[", "\"timeoutSeconds\":-1,\"tasks\":["),
+				valid.replace("\"site_uri\"", "\"bad key\""),
+				valid.replace("\"tasks\":[", "\"timeoutSeconds\":-1,\"tasks\":["),
 				valid.replace("\"tasks\":[", "\"timeoutSeconds\":\"soon\",\"tasks\":["),
 				valid.replace("\"tasks\":[", "\"timeoutSeconds\":99999999999999,\"tasks\":["),
-				valid.replace("\"tasks\":[", "\"maxAttempts\":0,\"tasks\":["), valid.replace("\"vars\":{", "\"vars\":[{").replace("\"},\"tasks\"", "\"}],\"tasks\""),
+				valid.replace("\"tasks\":[", "\"maxAttempts\":0,\"tasks\":["),
+				valid.replace("\"vars\":{", "\"vars\":[{").replace("\"},\"tasks\"", "\"}],\"tasks\""),
 				"{\"type\":\"x\",\"engine\":\"ansible\",\"target\":\"t\",\"hosts\":\"h\",\"tasks\":[]}",
 				"{\"type\":\"\u0000\",\"engine\":\"ansible\",\"target\":\"t\",\"hosts\":\"h\",\"tasks\":[{\"name\":\"a\"}]}",
 				valid.replace("site-hostile", "x".repeat(300)), big);
@@ -289,13 +317,15 @@ class OperationApiEndToEndTest {
 		responses.add(api.post("/api/v1/operations", SUBMITTER, valid, "Idempotency-Key", "has spaces in it"));
 		responses.add(api.post("/api/v1/operations", SUBMITTER, valid, "Idempotency-Key", "k".repeat(300)));
 		responses.add(api.send("DELETE", "/api/v1/operations", SUBMITTER, null));
-		responses.add(api.send("PUT", "/api/v1/operations/" + UUID.randomUUID(), SUBMITTER, valid, "Content-Type", "application/json"));
-		for (String id : List.of("not-a-uuid", "1%27%20OR%20%271%27%3D%271", "..%2F..%2Fetc%2Fpasswd", "%2e%2e", "1;DROP%20TABLE%20operation",
-				"%00", "00000000-0000-0000-0000-00000000000g")) {
+		responses.add(api.send("PUT", "/api/v1/operations/" + UUID.randomUUID(), SUBMITTER, valid, "Content-Type",
+				"application/json"));
+		for (String id : List.of("not-a-uuid", "1%27%20OR%20%271%27%3D%271", "..%2F..%2Fetc%2Fpasswd", "%2e%2e",
+				"1;DROP%20TABLE%20operation", "%00", "00000000-0000-0000-0000-00000000000g")) {
 			responses.add(api.get("/api/v1/operations/" + id, VIEWER));
 			responses.add(api.post("/api/v1/operations/" + id + "/cancel", SUBMITTER, null));
 		}
-		for (String query : List.of("status=RUNNING'--", "after=-1", "size=0", "size=100000", "type=a%00b", "target=t%00", "target=" + "t".repeat(300))) {
+		for (String query : List.of("status=RUNNING'--", "after=-1", "size=0", "size=100000", "type=a%00b",
+				"target=t%00", "target=" + "t".repeat(300))) {
 			responses.add(api.get("/api/v1/operations?" + query, VIEWER));
 		}
 		String id = UUID.randomUUID().toString();
@@ -305,7 +335,8 @@ class OperationApiEndToEndTest {
 
 		assertThat(responses).hasSizeGreaterThanOrEqualTo(30);
 		for (HttpResponse<String> response : responses) {
-			String where = response.request().method() + " " + response.request().uri() + " -> " + response.statusCode() + " " + response.body();
+			String where = response.request().method() + " " + response.request().uri() + " -> " + response.statusCode()
+					+ " " + response.body();
 			assertThat(response.statusCode()).as(where).isBetween(400, 499);
 			assertThat(response.headers().firstValue("Content-Type")).as(where).hasValue("application/problem+json");
 			JsonNode problem = api.json(response);

@@ -24,7 +24,10 @@ import static org.springframework.test.web.servlet.result.MockMvcResultMatchers.
 import static org.springframework.test.web.servlet.result.MockMvcResultMatchers.jsonPath;
 import static org.springframework.test.web.servlet.result.MockMvcResultMatchers.status;
 
-/** The web layer alone: binding, validation and problem mapping, before anything reaches the service. */
+/**
+ * The web layer alone: binding, validation and problem mapping, before anything reaches
+ * the service.
+ */
 @WebMvcTest(OperationController.class)
 @Import({ SecurityConfig.class, ProblemWriter.class })
 @EnableConfigurationProperties({ ApiProperties.class, TokenProperties.class })
@@ -58,7 +61,9 @@ class OperationControllerSliceTest {
 
 	@Test
 	void wrongMediaTypeIs415Problem() throws Exception {
-		mvc.perform(post("/api/v1/operations").header("Authorization", TOKEN).contentType(MediaType.TEXT_PLAIN).content("x"))
+		mvc.perform(post("/api/v1/operations").header("Authorization", TOKEN)
+			.contentType(MediaType.TEXT_PLAIN)
+			.content("x"))
 			.andExpect(status().isUnsupportedMediaType())
 			.andExpect(jsonPath("$.type").value("https://aegir.hosting/problems/unsupported-media-type"));
 	}

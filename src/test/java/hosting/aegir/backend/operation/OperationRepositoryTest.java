@@ -21,7 +21,9 @@ import org.springframework.transaction.annotation.Transactional;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-/** The data layer on real PostgreSQL: the schema's guarantees and the guarded transitions. */
+/**
+ * The data layer on real PostgreSQL: the schema's guarantees and the guarded transitions.
+ */
 @DataJpaTest
 @AutoConfigureTestDatabase(replace = AutoConfigureTestDatabase.Replace.NONE)
 @PostgresTest
@@ -63,7 +65,8 @@ class OperationRepositoryTest {
 		Operation b = operations.saveAndFlush(queued(target, null));
 		assertThat(setStatus(a.getId(), "RUNNING")).isEqualTo(1);
 		assertThatThrownBy(() -> setStatus(b.getId(), "RUNNING")).isInstanceOf(DataIntegrityViolationException.class);
-		assertThatThrownBy(() -> setStatus(b.getId(), "CANCELLING")).isInstanceOf(DataIntegrityViolationException.class);
+		assertThatThrownBy(() -> setStatus(b.getId(), "CANCELLING"))
+			.isInstanceOf(DataIntegrityViolationException.class);
 		setStatus(a.getId(), "SUCCEEDED");
 		assertThat(setStatus(b.getId(), "RUNNING")).isEqualTo(1);
 	}

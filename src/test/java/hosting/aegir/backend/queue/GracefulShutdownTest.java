@@ -25,9 +25,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 /**
- * Shutdown (what SIGTERM triggers): readiness goes down, running work gets the grace period, then
- * work submitted with retry goes back to the queue (its attempt not counted) and the rest is
- * cancelled with a reason.
+ * Shutdown (what SIGTERM triggers): readiness goes down, running work gets the grace
+ * period, then work submitted with retry goes back to the queue (its attempt not counted)
+ * and the rest is cancelled with a reason.
  */
 class GracefulShutdownTest {
 
@@ -59,24 +59,34 @@ class GracefulShutdownTest {
 		JdbcClient db = SchemaJdbc.on(schema);
 		assertThat(row(db, quick)).containsEntry("status", "SUCCEEDED");
 		assertThat(row(db, slow)).containsEntry("status", "CANCELLED")
-			.containsEntry("reason", "replica leaving shut down and the run did not finish within the shutdown grace of 2 s");
+			.containsEntry("reason",
+					"replica leaving shut down and the run did not finish within the shutdown grace of 2 s");
 		assertThat(row(db, retryable)).containsEntry("status", "QUEUED")
 			.containsEntry("attempt", 0)
 			.containsEntry("claimed_by", null)
-			.containsEntry("reason", "re-queued: replica leaving shut down and the run did not finish within the shutdown "
-					+ "grace of 2 s (attempt not counted)");
-		assertThat(db.sql("SELECT text FROM operation_log WHERE operation_id = ? ORDER BY seq").param(retryable)
-			.query(String.class).list()).last().asString().startsWith("handed back to the queue: ");
+			.containsEntry("reason",
+					"re-queued: replica leaving shut down and the run did not finish within the shutdown "
+							+ "grace of 2 s (attempt not counted)");
+		assertThat(db.sql("SELECT text FROM operation_log WHERE operation_id = ? ORDER BY seq")
+			.param(retryable)
+			.query(String.class)
+			.list()).last().asString().startsWith("handed back to the queue: ");
 	}
 
 	private static UUID submit(OperationService service, String target, int sleepMs, boolean retry) {
-		return service.submit(new SubmitOperationRequest("test.op", "ansible", target, "localhost", Map.of("sleep_ms", sleepMs),
-				List.of(new TaskRequest("aegir.Scripted", Map.of(), null)), 600, retry ? Boolean.TRUE : null, null), null)
-			.operation().id();
+		return service
+			.submit(new SubmitOperationRequest("test.op", "ansible", target, "localhost", Map.of("sleep_ms", sleepMs),
+					List.of(new TaskRequest("aegir.Scripted", Map.of(), null)), 600, retry ? Boolean.TRUE : null, null),
+					null)
+			.operation()
+			.id();
 	}
 
 	private static Map<String, Object> row(JdbcClient jdbc, UUID id) {
-		return jdbc.sql("SELECT status, reason, attempt, claimed_by FROM operation WHERE id = ?").param(id).query().singleRow();
+		return jdbc.sql("SELECT status, reason, attempt, claimed_by FROM operation WHERE id = ?")
+			.param(id)
+			.query()
+			.singleRow();
 	}
 
 }

@@ -31,9 +31,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 /**
- * The database fails while a claimed operation is being launched (the read a run makes before it
- * starts): the claim goes back to the queue with its attempt unchanged, the replica goes on
- * claiming, nothing runs twice and the busy-slot gauge comes back to 0.
+ * The database fails while a claimed operation is being launched (the read a run makes
+ * before it starts): the claim goes back to the queue with its attempt unchanged, the
+ * replica goes on claiming, nothing runs twice and the busy-slot gauge comes back to 0.
  */
 @PostgresTest
 @Import({ ScriptedEngineConfig.class, LaunchFaultTest.Faults.class })
@@ -68,13 +68,15 @@ class LaunchFaultTest {
 			ids.add(submit("site-launch-" + i));
 		}
 
-		await("all six succeeded").atMost(WAIT).until(() -> ids.stream().allMatch(id -> "SUCCEEDED".equals(status(id))));
+		await("all six succeeded").atMost(WAIT)
+			.until(() -> ids.stream().allMatch(id -> "SUCCEEDED".equals(status(id))));
 		assertThat(sql.injected()).isEqualTo(3);
 		assertThat(metrics.get("aegir.executor.launch.failures").counter().count()).isEqualTo(3);
 		assertThat(ids).allSatisfy(id -> {
 			assertThat(engine.runs(id)).as("runs of " + id).isEqualTo(1);
 			assertThat(jdbc.sql("SELECT attempt FROM operation WHERE id = ?").param(id).query(Integer.class).single())
-				.as("attempt of " + id).isEqualTo(1);
+				.as("attempt of " + id)
+				.isEqualTo(1);
 		});
 
 		UUID later = submit("site-launch-later");
@@ -86,16 +88,21 @@ class LaunchFaultTest {
 	}
 
 	private UUID submit(String target) {
-		return operations.submit(new SubmitOperationRequest("test.op", "ansible", target, "localhost",
-				Map.of("sleep_ms", 100), List.of(new TaskRequest("aegir.Scripted", Map.of(), null)), 60, null, null), null)
-			.operation().id();
+		return operations
+			.submit(new SubmitOperationRequest("test.op", "ansible", target, "localhost", Map.of("sleep_ms", 100),
+					List.of(new TaskRequest("aegir.Scripted", Map.of(), null)), 60, null, null), null)
+			.operation()
+			.id();
 	}
 
 	private String status(UUID id) {
 		return jdbc.sql("SELECT status FROM operation WHERE id = ?").param(id).query(String.class).single();
 	}
 
-	/** The real queue statements, except that the next launches' first database read fails. */
+	/**
+	 * The real queue statements, except that the next launches' first database read
+	 * fails.
+	 */
 	static class FlakyQueueSql extends QueueSql {
 
 		private final AtomicInteger toFail = new AtomicInteger();
@@ -118,7 +125,8 @@ class LaunchFaultTest {
 		public long[] lastSequences(UUID id) {
 			if (toFail.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
 				injected.incrementAndGet();
-				throw new DataAccessResourceFailureException("injected: connection is not available, request timed out");
+				throw new DataAccessResourceFailureException(
+						"injected: connection is not available, request timed out");
 			}
 			return super.lastSequences(id);
 		}

@@ -30,15 +30,17 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 /**
- * What an operator's log pipeline receives: ECS JSON lines (the deployed default), in which every
- * line logged while an operation is handled names it (id, target, attempt), and audit lines that
- * name the token that submitted or cancelled it.
+ * What an operator's log pipeline receives: ECS JSON lines (the deployed default), in
+ * which every line logged while an operation is handled names it (id, target, attempt),
+ * and audit lines that name the token that submitted or cancelled it.
  */
 @PostgresTest
 @Import(ScriptedEngineConfig.class)
 @ExtendWith(OutputCaptureExtension.class)
-// Logback is configured JVM-wide by the context that starts last: this test needs a context of its
-// own, started for it (ECS), and closed after it so its connections go back to PostgreSQL.
+// Logback is configured JVM-wide by the context that starts last: this test needs a
+// context of its
+// own, started for it (ECS), and closed after it so its connections go back to
+// PostgreSQL.
 @SpringBootTest(webEnvironment = WebEnvironment.RANDOM_PORT, properties = "logging.structured.format.console=ecs")
 @DirtiesContext
 class OperationLoggingTest {
@@ -59,12 +61,16 @@ class OperationLoggingTest {
 		String cancelled = submit(api, target, Map.of("sleep_ms", 60_000));
 		awaitStatus(api, done, "SUCCEEDED");
 		awaitStatus(api, cancelled, "RUNNING");
-		assertThat(api.post("/api/v1/operations/" + cancelled + "/cancel", SUBMITTER, null).statusCode()).isEqualTo(202);
+		assertThat(api.post("/api/v1/operations/" + cancelled + "/cancel", SUBMITTER, null).statusCode())
+			.isEqualTo(202);
 		awaitStatus(api, cancelled, "CANCELLED");
-		await("the cancelled run's last line is logged").atMost(Duration.ofSeconds(20)).until(() -> lines(output).stream().anyMatch(l -> l.path("message").asString().contains(cancelled + " attempt 1 finished")));
+		await("the cancelled run's last line is logged").atMost(Duration.ofSeconds(20))
+			.until(() -> lines(output).stream()
+				.anyMatch(l -> l.path("message").asString().contains(cancelled + " attempt 1 finished")));
 
 		List<JsonNode> lines = lines(output);
-		// Only this test's operations: cached contexts of other tests may still be running theirs.
+		// Only this test's operations: cached contexts of other tests may still be
+		// running theirs.
 		List<String> ours = List.of(done, cancelled);
 		List<JsonNode> runLines = lines.stream()
 			.filter(l -> l.path("log").path("logger").asString().endsWith("OperationRunner"))
@@ -79,7 +85,8 @@ class OperationLoggingTest {
 			assertThat(line.path("operation").path("attempt").asString()).isEqualTo("1");
 			assertThat(line.path("process").path("thread").path("name").asString()).startsWith("aegir-run-");
 		});
-		// Contexts never leak from one operation to the next: a line naming an operation carries that one.
+		// Contexts never leak from one operation to the next: a line naming an operation
+		// carries that one.
 		assertThat(lines).filteredOn(l -> l.path("operation").has("id")).isNotEmpty().allSatisfy(line -> {
 			Matcher named = UUID_IN_TEXT.matcher(line.path("message").asString());
 			if (named.find()) {
@@ -98,11 +105,13 @@ class OperationLoggingTest {
 		assertThat(audit).filteredOn(l -> l.path("operation").path("id").asString().equals(cancelled))
 			.extracting(l -> l.path("message").asString())
 			.satisfiesExactly(
-					submitted -> assertThat(submitted)
-						.isEqualTo("Operation " + cancelled + " (site.backup, target " + target + ") submitted by test-frontend"),
-					cancel -> assertThat(cancel).matches(Pattern.quote("Operation " + cancelled + " (site.backup, target " + target
-							+ ") cancel requested, now ") + "CANCELL(ING|ED) by test-frontend"));
-		assertThat(audit).allSatisfy(line -> assertThat(line.path("user").path("name").asString()).isEqualTo("test-frontend"));
+					submitted -> assertThat(submitted).isEqualTo("Operation " + cancelled + " (site.backup, target "
+							+ target + ") submitted by test-frontend"),
+					cancel -> assertThat(cancel).matches(Pattern.quote(
+							"Operation " + cancelled + " (site.backup, target " + target + ") cancel requested, now ")
+							+ "CANCELL(ING|ED) by test-frontend"));
+		assertThat(audit)
+			.allSatisfy(line -> assertThat(line.path("user").path("name").asString()).isEqualTo("test-frontend"));
 		System.err.println("Sample ECS line of a run: " + runLines.get(0));
 	}
 
@@ -115,10 +124,12 @@ class OperationLoggingTest {
 	}
 
 	private static void awaitStatus(ApiClient api, String id, String status) {
-		await(id + " is " + status).atMost(Duration.ofSeconds(30)).until(() -> status.equals(api.json(api.get("/api/v1/operations/" + id, VIEWER)).get("status").asString()));
+		await(id + " is " + status).atMost(Duration.ofSeconds(30))
+			.until(() -> status.equals(api.json(api.get("/api/v1/operations/" + id, VIEWER)).get("status").asString()));
 	}
 
-	// Every JSON line written so far (other output, such as the JVM's warnings, is skipped).
+	// Every JSON line written so far (other output, such as the JVM's warnings, is
+	// skipped).
 	private List<JsonNode> lines(CapturedOutput output) {
 		return output.getOut().lines().filter(l -> l.startsWith("{")).map(json::readTree).toList();
 	}

@@ -29,7 +29,9 @@ import static hosting.aegir.backend.support.ApiClient.VIEWER;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-/** The queue and executor of one replica, running operations on the scripted test engine. */
+/**
+ * The queue and executor of one replica, running operations on the scripted test engine.
+ */
 @PostgresTest
 @Import(ScriptedEngineConfig.class)
 @SpringBootTest(webEnvironment = WebEnvironment.RANDOM_PORT,
@@ -64,13 +66,13 @@ class QueueIntegrationTest {
 		String target = "site-backups-" + UUID.randomUUID();
 		String sha = "ab".repeat(32);
 		for (int i = 0; i < 3; i++) {
-			runWithOutputs(api, target, Map.of("backup_path", "/var/aegir/backups/b" + i + ".tar.gz", "backup_size", "12",
-					"backup_sha256", sha, "backup_description", "Before update", "backup_task", "0"));
+			runWithOutputs(api, target, Map.of("backup_path", "/var/aegir/backups/b" + i + ".tar.gz", "backup_size",
+					"12", "backup_sha256", sha, "backup_description", "Before update", "backup_task", "0"));
 		}
 		HttpResponse<String> first = api.get("/api/v1/backups?target=" + target + "&limit=2", VIEWER);
 		JsonNode page = api.json(first);
-		assertThat(page.valueStream().map(b -> b.get("path").asString())).containsExactly("/var/aegir/backups/b2.tar.gz",
-				"/var/aegir/backups/b1.tar.gz");
+		assertThat(page.valueStream().map(b -> b.get("path").asString()))
+			.containsExactly("/var/aegir/backups/b2.tar.gz", "/var/aegir/backups/b1.tar.gz");
 		assertThat(page.get(0).get("sha256").asString()).isEqualTo(sha);
 		assertThat(page.get(0).get("description").asString()).isEqualTo("Before update");
 		assertThat(page.get(0).get("taskIndex").asInt()).isZero();
@@ -78,7 +80,8 @@ class QueueIntegrationTest {
 		String next = first.headers().firstValue("Link").orElseThrow();
 		assertThat(next).endsWith("; rel=\"next\"");
 		JsonNode rest = api.json(api.get(next.substring(1, next.indexOf('>')), VIEWER));
-		assertThat(rest.valueStream().map(b -> b.get("path").asString())).containsExactly("/var/aegir/backups/b0.tar.gz");
+		assertThat(rest.valueStream().map(b -> b.get("path").asString()))
+			.containsExactly("/var/aegir/backups/b0.tar.gz");
 
 		long id = page.get(1).get("id").asLong();
 		JsonNode one = api.json(api.get("/api/v1/backups/" + id, VIEWER));
@@ -86,7 +89,8 @@ class QueueIntegrationTest {
 		assertThat(one.has("deletedAt")).isFalse();
 		assertThat(api.get("/api/v1/backups/999999999", VIEWER).statusCode()).isEqualTo(404);
 
-		// Deletion is recorded for this target's backups only; a row of another target is left alone.
+		// Deletion is recorded for this target's backups only; a row of another target is
+		// left alone.
 		String other = "site-backups-" + UUID.randomUUID();
 		runWithOutputs(api, other, Map.of("backup_path", "/var/aegir/backups/b1.tar.gz"));
 		runWithOutputs(api, target, Map.of("deleted_backups", List.of("/var/aegir/backups/b1.tar.gz")));
@@ -98,7 +102,8 @@ class QueueIntegrationTest {
 		Map<String, Object> body = new HashMap<>(ApiClient.submission(target));
 		body.put("vars", Map.of("lines", 1, "outputs", outputs));
 		body.put("tasks", List.of(Map.of("name", "aegir.First")));
-		UUID id = UUID.fromString(api.json(api.post("/api/v1/operations", SUBMITTER, api.write(body))).get("id").asString());
+		UUID id = UUID
+			.fromString(api.json(api.post("/api/v1/operations", SUBMITTER, api.write(body))).get("id").asString());
 		awaitStatus(id, "SUCCEEDED");
 	}
 
@@ -117,7 +122,8 @@ class QueueIntegrationTest {
 		assertThat(op.get("attempt").asInt()).isEqualTo(1);
 		assertThat(op.get("claimedBy").asString()).isNotBlank();
 		assertThat(op.get("outputs").get("backup_path").asString()).isEqualTo("/var/aegir/backups/x.tar.gz");
-		assertThat(op.get("tasks").valueStream().map(t -> t.get("status").asString())).containsExactly("SUCCEEDED", "SUCCEEDED");
+		assertThat(op.get("tasks").valueStream().map(t -> t.get("status").asString())).containsExactly("SUCCEEDED",
+				"SUCCEEDED");
 		assertThat(op.get("startedAt")).isNotNull();
 		assertThat(op.get("finishedAt")).isNotNull();
 
@@ -125,7 +131,8 @@ class QueueIntegrationTest {
 		assertThat(log.get("lines").valueStream().map(l -> l.get("text").asString()))
 			.contains("task 0 line 1", "task 1 line 3")
 			.anySatisfy(text -> assertThat(text).startsWith("attempt 1 started on replica"))
-			.last().isEqualTo("finished: SUCCEEDED");
+			.last()
+			.isEqualTo("finished: SUCCEEDED");
 		assertThat(log.get("complete").asBoolean()).isTrue();
 		assertThat(api.json(api.get("/api/v1/operations/" + id + "/events", VIEWER)).get("events")).hasSize(2);
 		assertThat(engine.runs(id)).isEqualTo(1);
@@ -158,8 +165,10 @@ class QueueIntegrationTest {
 		UUID id = submit(Map.of("sleep_ms", 60_000), "site-lost-notify-" + UUID.randomUUID(), null);
 		await("the engine started").atMost(WAIT).until(() -> engine.runs(id) == 1);
 		// The same transition as the API's, without its NOTIFY.
-		jdbc.sql("UPDATE operation SET status = 'CANCELLING', reason = 'quiet cancel' WHERE id = ? AND status = 'RUNNING'")
-			.param(id).update();
+		jdbc.sql(
+				"UPDATE operation SET status = 'CANCELLING', reason = 'quiet cancel' WHERE id = ? AND status = 'RUNNING'")
+			.param(id)
+			.update();
 
 		awaitStatus(id, "CANCELLED");
 		assertThat(engine.cancelledAndStopped(id)).isTrue();
@@ -177,7 +186,8 @@ class QueueIntegrationTest {
 	@Test
 	void operationsOfOneTargetRunOneAtATimeWithoutBlockingOtherTargets() {
 		String target = "site-serial-" + UUID.randomUUID();
-		// The first runs until the test ends it, so no timing decides what is running when.
+		// The first runs until the test ends it, so no timing decides what is running
+		// when.
 		UUID first = submit(Map.of("sleep_ms", 600_000), target, null);
 		UUID second = submit(Map.of("sleep_ms", 10), target, null);
 		UUID other = submit(Map.of("sleep_ms", 10), "site-other-" + UUID.randomUUID(), null);
@@ -199,7 +209,8 @@ class QueueIntegrationTest {
 		UUID retried = insertOrphan("site-orphan-retry-" + UUID.randomUUID(), true);
 
 		awaitStatus(lost, "FAILED");
-		assertThat((String) row(lost).get("reason")).startsWith("executor lost: replica ghost-replica stopped heartbeating");
+		assertThat((String) row(lost).get("reason"))
+			.startsWith("executor lost: replica ghost-replica stopped heartbeating");
 
 		awaitStatus(retried, "SUCCEEDED");
 		assertThat(row(retried).get("attempt")).isEqualTo(2);
@@ -221,12 +232,17 @@ class QueueIntegrationTest {
 	void theStoredLogIsCappedWithAMarker() {
 		UUID id = submit(Map.of("lines", 2_000), "site-biglog-" + UUID.randomUUID(), null);
 		awaitStatus(id, "SUCCEEDED");
-		List<String> lines = jdbc.sql("SELECT text FROM operation_log WHERE operation_id = ? ORDER BY seq").param(id)
-			.query(String.class).list();
+		List<String> lines = jdbc.sql("SELECT text FROM operation_log WHERE operation_id = ? ORDER BY seq")
+			.param(id)
+			.query(String.class)
+			.list();
 		assertThat(lines).hasSizeLessThan(400);
 		assertThat(lines.get(lines.size() - 1)).startsWith("[log truncated:");
-		long bytes = jdbc.sql("SELECT sum(octet_length(text)) FROM operation_log WHERE operation_id = ? AND stream <> 'system'")
-			.param(id).query(Long.class).single();
+		long bytes = jdbc
+			.sql("SELECT sum(octet_length(text)) FROM operation_log WHERE operation_id = ? AND stream <> 'system'")
+			.param(id)
+			.query(Long.class)
+			.single();
 		assertThat(bytes).isLessThanOrEqualTo(4096);
 	}
 
@@ -245,7 +261,8 @@ class QueueIntegrationTest {
 	void theListenConnectionComesBackAfterTheDatabaseDropsIt() {
 		String listeners = "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND application_name = '"
 				+ QueueNotifications.APPLICATION_NAME + "'";
-		await("a LISTEN connection exists").atMost(WAIT).until(() -> !jdbc.sql(listeners).query(Integer.class).list().isEmpty());
+		await("a LISTEN connection exists").atMost(WAIT)
+			.until(() -> !jdbc.sql(listeners).query(Integer.class).list().isEmpty());
 		List<Integer> before = jdbc.sql(listeners).query(Integer.class).list();
 		before.forEach(pid -> jdbc.sql("SELECT pg_terminate_backend(?)").param(pid).query().listOfRows());
 
@@ -281,10 +298,12 @@ class QueueIntegrationTest {
 	void aRunPastItsDatabaseDeadlineEndsTimedOutAndItsReplicaStopsIt() {
 		UUID id = submit(Map.of("sleep_ms", 60_000), "site-deadline-" + UUID.randomUUID(), null);
 		await("the engine started").atMost(WAIT).until(() -> engine.runs(id) == 1);
-		// As if it had started long ago and its replica had kept heartbeating without ever finishing.
+		// As if it had started long ago and its replica had kept heartbeating without
+		// ever finishing.
 		jdbc.sql("UPDATE operation SET started_at = now() - interval '1 day' WHERE id = ?").param(id).update();
 
-		// Stepped here; the timer's round may come first, and then this one finds nothing left to do.
+		// Stepped here; the timer's round may come first, and then this one finds nothing
+		// left to do.
 		await("a reaper round ended it").atMost(WAIT).until(() -> {
 			worker.reapNow();
 			return status(id);
@@ -302,27 +321,35 @@ class QueueIntegrationTest {
 		jdbc.sql("UPDATE operation SET heartbeat_at = now() + interval '1 hour' WHERE id = ?").param(id).update();
 		var at = java.time.Instant.now();
 
-		assertThat(sql.appendOutput(id, "ghost-replica", 1, List.of(new QueueSql.BufferedLine(1, at, "stdout", "current")),
-				List.of())).isTrue();
-		assertThat(sql.appendOutput(id, "ghost-replica", 0, List.of(new QueueSql.BufferedLine(1, at, "stdout", "stale")),
-				List.of())).isFalse();
-		assertThat(sql.appendOutput(id, "other-replica", 1, List.of(new QueueSql.BufferedLine(2, at, "stdout", "stale")),
-				List.of())).isFalse();
+		assertThat(sql.appendOutput(id, "ghost-replica", 1,
+				List.of(new QueueSql.BufferedLine(1, at, "stdout", "current")), List.of()))
+			.isTrue();
+		assertThat(sql.appendOutput(id, "ghost-replica", 0,
+				List.of(new QueueSql.BufferedLine(1, at, "stdout", "stale")), List.of()))
+			.isFalse();
+		assertThat(sql.appendOutput(id, "other-replica", 1,
+				List.of(new QueueSql.BufferedLine(2, at, "stdout", "stale")), List.of()))
+			.isFalse();
 
-		assertThat(jdbc.sql("SELECT text FROM operation_log WHERE operation_id = ? ORDER BY seq").param(id)
-			.query(String.class).list()).containsExactly("current");
+		assertThat(jdbc.sql("SELECT text FROM operation_log WHERE operation_id = ? ORDER BY seq")
+			.param(id)
+			.query(String.class)
+			.list()).containsExactly("current");
 	}
 
 	@Test
 	void theClaimLooksUpASitesQueueWithoutWalkingItsHistory() {
 		String target = "site-history-" + UUID.randomUUID();
-		jdbc.sql("""
-				INSERT INTO operation (id, type, engine, target, hosts, vars, tasks, status, request_hash, timeout_seconds,
-				                       attempt, created_at, finished_at)
-				SELECT gen_random_uuid(), 'site.backup', 'ansible', ?, 'localhost', '{}', '[]', 'SUCCEEDED', repeat('0', 64), 60,
-				       1, now() - g * interval '1 second', now() - g * interval '1 second'
-				  FROM generate_series(1, 5000) g
-				""").param(target).update();
+		jdbc.sql(
+				"""
+						INSERT INTO operation (id, type, engine, target, hosts, vars, tasks, status, request_hash, timeout_seconds,
+						                       attempt, created_at, finished_at)
+						SELECT gen_random_uuid(), 'site.backup', 'ansible', ?, 'localhost', '{}', '[]', 'SUCCEEDED', repeat('0', 64), 60,
+						       1, now() - g * interval '1 second', now() - g * interval '1 second'
+						  FROM generate_series(1, 5000) g
+						""")
+			.param(target)
+			.update();
 		jdbc.sql("ANALYZE operation").update();
 
 		String plan = String.join("\n", jdbc.sql("""
@@ -345,12 +372,15 @@ class QueueIntegrationTest {
 
 	private UUID insertOrphan(String target, boolean retry) {
 		UUID id = UUID.randomUUID();
-		jdbc.sql("""
-				INSERT INTO operation (id, type, engine, target, hosts, vars, tasks, status, request_hash, timeout_seconds,
-				                       retry, max_attempts, attempt, claimed_by, heartbeat_at, started_at)
-				VALUES (?, 'site.backup', 'ansible', ?, 'localhost', '{}', '[{"name": "aegir.Scripted", "vars": {}}]',
-				        'RUNNING', repeat('0', 64), 60, ?, ?, 1, 'ghost-replica', now() - interval '1 minute', now())
-				""").params(id, target, retry, retry ? 3 : 1).update();
+		jdbc.sql(
+				"""
+						INSERT INTO operation (id, type, engine, target, hosts, vars, tasks, status, request_hash, timeout_seconds,
+						                       retry, max_attempts, attempt, claimed_by, heartbeat_at, started_at)
+						VALUES (?, 'site.backup', 'ansible', ?, 'localhost', '{}', '[{"name": "aegir.Scripted", "vars": {}}]',
+						        'RUNNING', repeat('0', 64), 60, ?, ?, 1, 'ghost-replica', now() - interval '1 minute', now())
+						""")
+			.params(id, target, retry, retry ? 3 : 1)
+			.update();
 		return id;
 	}
 

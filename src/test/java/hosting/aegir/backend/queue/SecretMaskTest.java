@@ -25,13 +25,14 @@ class SecretMaskTest {
 
 		assertThat(mask.apply("connecting to mysql://u:hunter22@db/x as admin/hunter22 for example.org"))
 			.isEqualTo("connecting to ******** as admin/******** for example.org");
-		assertThat(mask.apply((Object) Map.of("out", List.of("pw=hunter22")))).isEqualTo(Map.of("out", List.of("pw=********")));
+		assertThat(mask.apply((Object) Map.of("out", List.of("pw=hunter22"))))
+			.isEqualTo(Map.of("out", List.of("pw=********")));
 	}
 
 	@Test
 	void withoutSecretsNothingChanges() {
-		ClaimedOperation op = new ClaimedOperation(UUID.randomUUID(), "x", "ansible", "t", "localhost", "{\"a\": \"b\"}", "[]",
-				"[]", 60, 1, 1, false, Instant.now());
+		ClaimedOperation op = new ClaimedOperation(UUID.randomUUID(), "x", "ansible", "t", "localhost",
+				"{\"a\": \"b\"}", "[]", "[]", 60, 1, 1, false, Instant.now());
 		assertThat(SecretMask.of(op.secretVars(json), op.engineRequest(json)).apply("a b")).isEqualTo("a b");
 	}
 

@@ -26,10 +26,11 @@ import static hosting.aegir.backend.support.ApiClient.VIEWER;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * Who may call what, for every endpoint the application maps (its controllers, actuator, the API docs),
- * read from the application's own request mappings: each one is called with no token, a wrong token,
- * the viewer's and the submitter's, and must answer as its rule says. An endpoint that has no rule in
- * {@link #RULES} fails this test, so a new endpoint cannot ship without a decision about who may call it.
+ * Who may call what, for every endpoint the application maps (its controllers, actuator,
+ * the API docs), read from the application's own request mappings: each one is called
+ * with no token, a wrong token, the viewer's and the submitter's, and must answer as its
+ * rule says. An endpoint that has no rule in {@link #RULES} fails this test, so a new
+ * endpoint cannot ship without a decision about who may call it.
  */
 @PostgresTest
 @SpringBootTest(webEnvironment = WebEnvironment.RANDOM_PORT, properties = "aegir.executor.enabled=false")
@@ -37,34 +38,31 @@ class AuthorizationMatrixTest {
 
 	/** Who may call an endpoint. */
 	enum Access {
-		/** Anyone without a token (a token that is presented must still be valid: a wrong one is a 401 everywhere). */
+
+		/**
+		 * Anyone without a token (a token that is presented must still be valid: a wrong
+		 * one is a 401 everywhere).
+		 */
 		OPEN,
 		/** A viewer or a submitter token. */
 		READ,
 		/** A submitter token only. */
 		SUBMIT
+
 	}
 
-	static final Map<String, Access> RULES = Map.ofEntries(
-			Map.entry("POST /api/v1/operations", Access.SUBMIT),
-			Map.entry("GET /api/v1/operations", Access.READ),
-			Map.entry("GET /api/v1/operations/{id}", Access.READ),
+	static final Map<String, Access> RULES = Map.ofEntries(Map.entry("POST /api/v1/operations", Access.SUBMIT),
+			Map.entry("GET /api/v1/operations", Access.READ), Map.entry("GET /api/v1/operations/{id}", Access.READ),
 			Map.entry("GET /api/v1/operations/{id}/log", Access.READ),
 			Map.entry("GET /api/v1/operations/{id}/events", Access.READ),
 			Map.entry("GET /api/v1/operations/{id}/stream", Access.READ),
 			Map.entry("POST /api/v1/operations/{id}/cancel", Access.SUBMIT),
-			Map.entry("GET /api/v1/tasks", Access.READ),
-			Map.entry("GET /api/v1/backups", Access.READ),
-			Map.entry("GET /api/v1/backups/{id}", Access.READ),
-			Map.entry("GET /actuator", Access.READ),
-			Map.entry("GET /actuator/health", Access.OPEN),
-			Map.entry("GET /actuator/health/**", Access.OPEN),
-			Map.entry("GET /actuator/info", Access.OPEN),
-			Map.entry("GET /actuator/prometheus", Access.READ),
-			Map.entry("GET /error", Access.OPEN),
-			Map.entry("GET /v3/api-docs", Access.OPEN),
-			Map.entry("GET /v3/api-docs.yaml", Access.OPEN),
-			Map.entry("GET /v3/api-docs/swagger-config", Access.OPEN),
+			Map.entry("GET /api/v1/tasks", Access.READ), Map.entry("GET /api/v1/backups", Access.READ),
+			Map.entry("GET /api/v1/backups/{id}", Access.READ), Map.entry("GET /actuator", Access.READ),
+			Map.entry("GET /actuator/health", Access.OPEN), Map.entry("GET /actuator/health/**", Access.OPEN),
+			Map.entry("GET /actuator/info", Access.OPEN), Map.entry("GET /actuator/prometheus", Access.READ),
+			Map.entry("GET /error", Access.OPEN), Map.entry("GET /v3/api-docs", Access.OPEN),
+			Map.entry("GET /v3/api-docs.yaml", Access.OPEN), Map.entry("GET /v3/api-docs/swagger-config", Access.OPEN),
 			Map.entry("GET /swagger-ui.html", Access.OPEN));
 
 	@LocalServerPort
@@ -92,7 +90,8 @@ class AuthorizationMatrixTest {
 			answers.forEach((caller, response) -> {
 				int status = response.statusCode();
 				boolean allowed = status != 401 && status != 403;
-				// 0: allowed (neither 401 nor 403, nor a 500); "no token" and "wrong token" both end in "token".
+				// 0: allowed (neither 401 nor 403, nor a 500); "no token" and "wrong
+				// token" both end in "token".
 				int expected = switch (access) {
 					case OPEN -> caller.equals("wrong token") ? 401 : 0;
 					case READ -> caller.endsWith("token") ? 401 : 0;
@@ -113,10 +112,12 @@ class AuthorizationMatrixTest {
 	/** "METHOD pattern" of every mapping, with a concrete path to call it on. */
 	private Map<String, String> endpoints() {
 		Map<String, String> endpoints = new TreeMap<>();
-		for (RequestMappingInfoHandlerMapping mapping : context.getBeansOfType(RequestMappingInfoHandlerMapping.class).values()) {
+		for (RequestMappingInfoHandlerMapping mapping : context.getBeansOfType(RequestMappingInfoHandlerMapping.class)
+			.values()) {
 			for (RequestMappingInfo info : mapping.getHandlerMethods().keySet()) {
 				var methods = info.getMethodsCondition().getMethods();
-				List<String> names = methods.isEmpty() ? List.of("GET") : methods.stream().map(RequestMethod::name).toList();
+				List<String> names = methods.isEmpty() ? List.of("GET")
+						: methods.stream().map(RequestMethod::name).toList();
 				for (String pattern : info.getPatternValues()) {
 					for (String method : names) {
 						endpoints.put(method + " " + pattern, concrete(pattern));

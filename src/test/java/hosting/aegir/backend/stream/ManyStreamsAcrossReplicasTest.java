@@ -42,16 +42,19 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 /**
- * A thousand open streams on a replica that runs nothing itself: held with a bounded number of
- * threads while idle, then fed, through the database's notifications, by another replica that runs
- * their operations, each stream getting its operation's every log line and ending with SUCCEEDED.
+ * A thousand open streams on a replica that runs nothing itself: held with a bounded
+ * number of threads while idle, then fed, through the database's notifications, by
+ * another replica that runs their operations, each stream getting its operation's every
+ * log line and ending with SUCCEEDED.
  */
-// Closed after the class: the local PostgreSQL's connections are shared by every context a run caches.
+// Closed after the class: the local PostgreSQL's connections are shared by every context
+// a run caches.
 @DirtiesContext
 @PostgresTest
 @Import(ScriptedEngineConfig.class)
 @SpringBootTest(webEnvironment = WebEnvironment.RANDOM_PORT,
-		properties = { "aegir.executor.enabled=false", "server.tomcat.threads.max=20", "aegir.stream.max-streams=1500" })
+		properties = { "aegir.executor.enabled=false", "server.tomcat.threads.max=20",
+				"aegir.stream.max-streams=1500" })
 @Timeout(value = 300, unit = TimeUnit.SECONDS)
 class ManyStreamsAcrossReplicasTest {
 
@@ -71,7 +74,9 @@ class ManyStreamsAcrossReplicasTest {
 	@Autowired
 	JdbcClient jdbc;
 
-	/** What one stream has received, counted as the lines arrive (no thread waits on it). */
+	/**
+	 * What one stream has received, counted as the lines arrive (no thread waits on it).
+	 */
 	static final class Counted implements Flow.Subscriber<String> {
 
 		final UUID operation;
@@ -126,12 +131,17 @@ class ManyStreamsAcrossReplicasTest {
 		for (int i = 0; i < OPERATIONS; i++) {
 			Map<String, Object> body = new HashMap<>(ApiClient.submission("site-stream-" + i));
 			body.put("vars", Map.of("lines", 5));
-			ids.add(UUID.fromString(api.json(api.post("/api/v1/operations", SUBMITTER, api.write(body))).get("id").asString()));
+			ids.add(UUID
+				.fromString(api.json(api.post("/api/v1/operations", SUBMITTER, api.write(body))).get("id").asString()));
 		}
-		// The client side gets two threads of its own, so the count below is the server's doing.
+		// The client side gets two threads of its own, so the count below is the server's
+		// doing.
 		ExecutorService clientThreads = Executors.newFixedThreadPool(2);
-		HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).executor(clientThreads)
-			.connectTimeout(Duration.ofSeconds(30)).build();
+		HttpClient http = HttpClient.newBuilder()
+			.version(HttpClient.Version.HTTP_1_1)
+			.executor(clientThreads)
+			.connectTimeout(Duration.ofSeconds(30))
+			.build();
 		var threads = ManagementFactory.getThreadMXBean();
 		int before = threads.getThreadCount();
 		int peakBefore = before;
@@ -143,36 +153,49 @@ class ManyStreamsAcrossReplicasTest {
 			for (int i = 0; i < STREAMS_PER_OPERATION; i++) {
 				Counted counted = new Counted(id);
 				streams.add(counted);
-				HttpRequest request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/api/v1/operations/" + id + "/stream"))
-					.header("Authorization", "Bearer " + VIEWER).header("Accept", "text/event-stream").GET().build();
-				// The status is taken as the headers arrive; the response itself completes only when the stream ends.
+				HttpRequest request = HttpRequest
+					.newBuilder(URI.create("http://127.0.0.1:" + port + "/api/v1/operations/" + id + "/stream"))
+					.header("Authorization", "Bearer " + VIEWER)
+					.header("Accept", "text/event-stream")
+					.GET()
+					.build();
+				// The status is taken as the headers arrive; the response itself
+				// completes only when the stream ends.
 				http.sendAsync(request, info -> {
 					statuses.put(counted, info.statusCode());
 					return HttpResponse.BodySubscribers.fromLineSubscriber(counted);
 				});
 			}
 		}
-		await("all 1000 streams are open and have their first status").atMost(Duration.ofSeconds(120)).until(() -> streams.stream().allMatch(s -> s.count("status") >= 1));
+		await("all 1000 streams are open and have their first status").atMost(Duration.ofSeconds(120))
+			.until(() -> streams.stream().allMatch(s -> s.count("status") >= 1));
 		assertThat(statuses.values()).hasSize(1000).containsOnly(200);
 		assertThat(hub.openStreams()).isEqualTo(1000);
 		int open = threads.getThreadCount();
 		int peak = threads.getPeakThreadCount();
 		System.out.printf("threads: %d before, %d with 1000 idle streams open (peak %d while opening; client side: 2 "
 				+ "executor threads + 1 selector)%n", before, open, peak);
-		// A thread per stream would add 1000; the hub, Tomcat's pool (max 20 here) and the client add a few dozen.
+		// A thread per stream would add 1000; the hub, Tomcat's pool (max 20 here) and
+		// the client add a few dozen.
 		assertThat(open - before).isLessThan(100);
 		assertThat(peak - peakBefore).isLessThan(150);
 
-		// Another replica runs the operations; this one, which runs nothing, pushes what it wrote.
+		// Another replica runs the operations; this one, which runs nothing, pushes what
+		// it wrote.
 		EngineObservations runnerSaw = new EngineObservations();
-		try (ConfigurableApplicationContext runner = Replica.start(schema, runnerSaw, "aegir.executor.replica-id=runner",
-				"aegir.executor.concurrency=4")) {
-			await("every stream has ended").atMost(Duration.ofSeconds(180)).until(() -> streams.stream().allMatch(s -> s.ended.get()));
+		try (ConfigurableApplicationContext runner = Replica.start(schema, runnerSaw,
+				"aegir.executor.replica-id=runner", "aegir.executor.concurrency=4")) {
+			await("every stream has ended").atMost(Duration.ofSeconds(180))
+				.until(() -> streams.stream().allMatch(s -> s.ended.get()));
 		}
 		for (Counted s : streams) {
-			long stored = jdbc.sql("SELECT count(*) FROM operation_log WHERE operation_id = ?").param(s.operation)
-				.query(Long.class).single();
-			assertThat(s.count("log")).as("log lines streamed for " + s.operation).isEqualTo(stored).isGreaterThanOrEqualTo(5);
+			long stored = jdbc.sql("SELECT count(*) FROM operation_log WHERE operation_id = ?")
+				.param(s.operation)
+				.query(Long.class)
+				.single();
+			assertThat(s.count("log")).as("log lines streamed for " + s.operation)
+				.isEqualTo(stored)
+				.isGreaterThanOrEqualTo(5);
 			assertThat(s.data.get(s.data.size() - 1)).contains("\"status\":\"SUCCEEDED\"");
 		}
 		assertThat(runnerSaw.allRuns()).hasSize(OPERATIONS);

@@ -11,7 +11,10 @@ import java.util.Map;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
-/** A plain HTTP client for end-to-end tests: real requests to the running server, nothing mocked. */
+/**
+ * A plain HTTP client for end-to-end tests: real requests to the running server, nothing
+ * mocked.
+ */
 public class ApiClient {
 
 	public static final String SUBMITTER = "test-submitter-token-0123456789";
@@ -37,16 +40,24 @@ public class ApiClient {
 		if (!hasHeader(headers, "Content-Type")) {
 			builder.header("Content-Type", "application/json");
 		}
-		return send(builder.POST(body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body)).build());
-	}
-
-	public HttpResponse<String> send(String method, String path, String token, String body, String... headers) {
-		return send(request(path, token, headers)
-			.method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body))
+		return send(builder
+			.POST(body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body))
 			.build());
 	}
 
-	/** Sends bytes exactly as given, for requests an ordinary client would refuse to build. */
+	public HttpResponse<String> send(String method, String path, String token, String body, String... headers) {
+		return send(
+				request(path, token, headers)
+					.method(method,
+							body == null ? HttpRequest.BodyPublishers.noBody()
+									: HttpRequest.BodyPublishers.ofString(body))
+					.build());
+	}
+
+	/**
+	 * Sends bytes exactly as given, for requests an ordinary client would refuse to
+	 * build.
+	 */
 	public String raw(String requestText) {
 		try (var socket = new java.net.Socket("127.0.0.1", URI.create(base).getPort())) {
 			socket.setSoTimeout(10_000);
@@ -100,7 +111,10 @@ public class ApiClient {
 		return false;
 	}
 
-	/** Submits as the submitter and returns the accepted operation's id (a refusal fails the test). */
+	/**
+	 * Submits as the submitter and returns the accepted operation's id (a refusal fails
+	 * the test).
+	 */
 	public String submit(Submission submission) {
 		HttpResponse<String> response = post("/api/v1/operations", SUBMITTER, submission.toJson());
 		if (response.statusCode() != 202) {
@@ -132,8 +146,8 @@ public class ApiClient {
 	/** A minimal valid submission for the given target. */
 	public static Map<String, Object> submission(String target) {
 		return Map.of("type", "site.backup", "engine", "ansible", "target", target, "hosts", "localhost", "vars",
-				Map.of("site_uri", "example.org"), "tasks",
-				java.util.List.of(Map.of("name", "aegir.GenerateDrupalSiteBackup", "vars", Map.of("backup_dir", "/tmp"))));
+				Map.of("site_uri", "example.org"), "tasks", java.util.List
+					.of(Map.of("name", "aegir.GenerateDrupalSiteBackup", "vars", Map.of("backup_dir", "/tmp"))));
 	}
 
 }

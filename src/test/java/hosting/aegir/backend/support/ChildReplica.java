@@ -10,8 +10,8 @@ import java.util.List;
 import org.awaitility.Awaitility;
 
 /**
- * A service instance in a JVM of its own, on the test database: the replica a test can SIGTERM or
- * kill -9. Its output goes to {@code target/<name>.log}.
+ * A service instance in a JVM of its own, on the test database: the replica a test can
+ * SIGTERM or kill -9. Its output goes to {@code target/<name>.log}.
  */
 public final class ChildReplica implements AutoCloseable {
 
@@ -24,7 +24,10 @@ public final class ChildReplica implements AutoCloseable {
 		this.port = port;
 	}
 
-	/** Starts {@code mainClass} (ReplicaMain for the scripted engine) with these extra properties. */
+	/**
+	 * Starts {@code mainClass} (ReplicaMain for the scripted engine) with these extra
+	 * properties.
+	 */
 	public static ChildReplica start(Class<?> mainClass, String name, String schema, String... properties) {
 		TestDatabase db = TestDatabase.get();
 		int port = freePort();
@@ -87,7 +90,10 @@ public final class ChildReplica implements AutoCloseable {
 		kill();
 	}
 
-	/** Whether the service behind this client answers its health probe (false while it is starting or gone). */
+	/**
+	 * Whether the service behind this client answers its health probe (false while it is
+	 * starting or gone).
+	 */
 	public static boolean serves(ApiClient api) {
 		try {
 			return api.get("/actuator/health", null).statusCode() == 200;

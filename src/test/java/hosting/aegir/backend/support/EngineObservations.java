@@ -6,7 +6,10 @@ import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 
-/** What a test engine saw: runs per operation, concurrency per key, cancels that reached it, start times. */
+/**
+ * What a test engine saw: runs per operation, concurrency per key, cancels that reached
+ * it, start times.
+ */
 public class EngineObservations {
 
 	private final Map<UUID, AtomicInteger> runs = new ConcurrentHashMap<>();

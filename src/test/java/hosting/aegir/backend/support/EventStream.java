@@ -13,9 +13,9 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 
 /**
- * A Server-Sent Events client for tests, reading one stream on the calling thread: connect (with a
- * {@code Last-Event-ID} or not), take events one by one, close whenever the test wants to force a
- * reconnect.
+ * A Server-Sent Events client for tests, reading one stream on the calling thread:
+ * connect (with a {@code Last-Event-ID} or not), take events one by one, close whenever
+ * the test wants to force a reconnect.
  */
 public final class EventStream implements AutoCloseable {
 
@@ -61,7 +61,9 @@ public final class EventStream implements AutoCloseable {
 		return response.headers().firstValue("Content-Type").orElse("");
 	}
 
-	/** The next event (comments skipped), or null when the server has ended the stream. */
+	/**
+	 * The next event (comments skipped), or null when the server has ended the stream.
+	 */
 	public Event next() {
 		String name = "message";
 		String id = null;

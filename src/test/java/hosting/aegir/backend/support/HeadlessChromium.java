@@ -25,12 +25,12 @@ import org.awaitility.Awaitility;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
-
 /**
- * Debian's Chromium, headless, driven over the Chrome DevTools Protocol with nothing but the JDK
- * (its HttpClient and WebSocket): navigate, evaluate JavaScript, click and type as input events,
- * take screenshots. The browser gets a fresh profile, no background networking, and a host
- * resolver that knows only 127.0.0.1, so nothing leaves the machine.
+ * Debian's Chromium, headless, driven over the Chrome DevTools Protocol with nothing but
+ * the JDK (its HttpClient and WebSocket): navigate, evaluate JavaScript, click and type
+ * as input events, take screenshots. The browser gets a fresh profile, no background
+ * networking, and a host resolver that knows only 127.0.0.1, so nothing leaves the
+ * machine.
  */
 public final class HeadlessChromium implements AutoCloseable {
 
@@ -57,7 +57,9 @@ public final class HeadlessChromium implements AutoCloseable {
 		this.socket = socket;
 	}
 
-	/** Starts the browser with one blank page of the given size and connects to that page. */
+	/**
+	 * Starts the browser with one blank page of the given size and connects to that page.
+	 */
 	public static HeadlessChromium start(int width, int height) throws IOException, InterruptedException {
 		if (!Files.isExecutable(BINARY)) {
 			throw new IllegalStateException(BINARY + " is missing: install Debian's chromium (.ci/run does)");
@@ -74,7 +76,9 @@ public final class HeadlessChromium implements AutoCloseable {
 			.start();
 		try {
 			Path portFile = profile.resolve("DevToolsActivePort");
-			Awaitility.await("Chromium announces its DevTools port (log: " + profile.resolve("chromium.log") + ")").atMost(Duration.ofSeconds(60)).until(() -> Files.exists(portFile) && readLines(portFile).size() >= 2);
+			Awaitility.await("Chromium announces its DevTools port (log: " + profile.resolve("chromium.log") + ")")
+				.atMost(Duration.ofSeconds(60))
+				.until(() -> Files.exists(portFile) && readLines(portFile).size() >= 2);
 			int port = Integer.parseInt(readLines(portFile).get(0).strip());
 			HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
 			JsonMapper json = JsonMapper.builder().build();
@@ -135,7 +139,9 @@ public final class HeadlessChromium implements AutoCloseable {
 		}
 	}
 
-	/** Sends a DevTools command and returns its result; a protocol error is an exception. */
+	/**
+	 * Sends a DevTools command and returns its result; a protocol error is an exception.
+	 */
 	public JsonNode call(String method, Map<String, ?> params) {
 		int id = ids.incrementAndGet();
 		CompletableFuture<JsonNode> answer = new CompletableFuture<>();
@@ -172,10 +178,15 @@ public final class HeadlessChromium implements AutoCloseable {
 
 	/** Waits until the page has an element matching the CSS selector. */
 	public void await(String what, String selector) {
-		Awaitility.await(what + " (" + selector + ")").atMost(Duration.ofSeconds(60)).until(() -> eval("document.querySelector(" + quote(selector) + ") !== null").asBoolean());
+		Awaitility.await(what + " (" + selector + ")")
+			.atMost(Duration.ofSeconds(60))
+			.until(() -> eval("document.querySelector(" + quote(selector) + ") !== null").asBoolean());
 	}
 
-	/** Clicks the element's centre with the mouse, as a person would, after scrolling it into view. */
+	/**
+	 * Clicks the element's centre with the mouse, as a person would, after scrolling it
+	 * into view.
+	 */
 	public void click(String selector) {
 		await("something to click", selector);
 		JsonNode box = eval("(() => { const e = document.querySelector(" + quote(selector) + ");"
@@ -184,11 +195,16 @@ public final class HeadlessChromium implements AutoCloseable {
 		double x = box.get("x").asDouble();
 		double y = box.get("y").asDouble();
 		call("Input.dispatchMouseEvent", Map.of("type", "mouseMoved", "x", x, "y", y));
-		call("Input.dispatchMouseEvent", Map.of("type", "mousePressed", "x", x, "y", y, "button", "left", "clickCount", 1));
-		call("Input.dispatchMouseEvent", Map.of("type", "mouseReleased", "x", x, "y", y, "button", "left", "clickCount", 1));
+		call("Input.dispatchMouseEvent",
+				Map.of("type", "mousePressed", "x", x, "y", y, "button", "left", "clickCount", 1));
+		call("Input.dispatchMouseEvent",
+				Map.of("type", "mouseReleased", "x", x, "y", y, "button", "left", "clickCount", 1));
 	}
 
-	/** Focuses the field and types the text into it (keyboard input, not a script setting its value). */
+	/**
+	 * Focuses the field and types the text into it (keyboard input, not a script setting
+	 * its value).
+	 */
 	public void type(String selector, String text) {
 		click(selector);
 		call("Input.insertText", Map.of("text", text));
@@ -196,13 +212,15 @@ public final class HeadlessChromium implements AutoCloseable {
 
 	/** The text the element shows, or null when there is none. */
 	public String text(String selector) {
-		JsonNode text = eval("(() => { const e = document.querySelector(" + quote(selector) + "); return e ? e.innerText : null; })()");
+		JsonNode text = eval("(() => { const e = document.querySelector(" + quote(selector)
+				+ "); return e ? e.innerText : null; })()");
 		return text.isNull() ? null : text.asString();
 	}
 
 	/** A PNG of the page: the viewport, or the whole page when full. */
 	public void screenshot(Path file, boolean full) throws IOException {
-		Map<String, Object> params = full ? Map.of("format", "png", "captureBeyondViewport", true) : Map.of("format", "png");
+		Map<String, Object> params = full ? Map.of("format", "png", "captureBeyondViewport", true)
+				: Map.of("format", "png");
 		byte[] png = Base64.getDecoder().decode(call("Page.captureScreenshot", params).get("data").asString());
 		Files.createDirectories(file.toAbsolutePath().getParent());
 		Files.write(file, png);
@@ -255,8 +273,10 @@ public final class HeadlessChromium implements AutoCloseable {
 
 	private static String get(HttpClient http, String url) {
 		try {
-			return http.send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(10)).build(),
-					HttpResponse.BodyHandlers.ofString()).body();
+			return http
+				.send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(10)).build(),
+						HttpResponse.BodyHandlers.ofString())
+				.body();
 		}
 		catch (IOException ex) {
 			throw new IllegalStateException(ex);

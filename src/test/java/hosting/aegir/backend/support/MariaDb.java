@@ -11,8 +11,8 @@ import java.util.List;
 import static org.awaitility.Awaitility.await;
 
 /**
- * The local MariaDB (127.0.0.1:3306, root, no password) that the drush stand-in works on: started
- * if it is not running, and queried with the {@code mysql} client.
+ * The local MariaDB (127.0.0.1:3306, root, no password) that the drush stand-in works on:
+ * started if it is not running, and queried with the {@code mysql} client.
  */
 public final class MariaDb {
 
@@ -22,15 +22,19 @@ public final class MariaDb {
 	/** Starts mariadbd when nothing listens on 3306, and waits until it answers. */
 	public static void ensureRunning() {
 		if (!listening()) {
-			run(List.of("start-stop-daemon", "--start", "--oknodo", "--background", "--exec", "/usr/sbin/mariadbd"), null);
+			run(List.of("start-stop-daemon", "--start", "--oknodo", "--background", "--exec", "/usr/sbin/mariadbd"),
+					null);
 		}
 		await("MariaDB answers on 127.0.0.1:3306").atMost(Duration.ofSeconds(60)).until(MariaDb::answers);
 	}
 
-	/** Runs SQL (as root) in the database, or in none when it is null; returns the output, one row a line. */
+	/**
+	 * Runs SQL (as root) in the database, or in none when it is null; returns the output,
+	 * one row a line.
+	 */
 	public static String sql(String database, String sql) {
-		List<String> command = new ArrayList<>(List.of("mysql", "-h", "127.0.0.1", "-P", "3306", "-u", "root", "--batch",
-				"--skip-column-names", "-e", sql));
+		List<String> command = new ArrayList<>(List.of("mysql", "-h", "127.0.0.1", "-P", "3306", "-u", "root",
+				"--batch", "--skip-column-names", "-e", sql));
 		if (database != null) {
 			command.add(database);
 		}

@@ -15,9 +15,10 @@ import java.util.concurrent.TimeUnit;
 import static org.awaitility.Awaitility.await;
 
 /**
- * A real nginx (Debian's nginx-light) on a loopback port with a prefix of its own, whose default
- * server answers 404 and which includes the vhosts the roles write into {@link #vhosts()}. Point an
- * {@link OperatorInventory} at it with {@link #configure(OperatorInventory)}.
+ * A real nginx (Debian's nginx-light) on a loopback port with a prefix of its own, whose
+ * default server answers 404 and which includes the vhosts the roles write into
+ * {@link #vhosts()}. Point an {@link OperatorInventory} at it with
+ * {@link #configure(OperatorInventory)}.
  */
 public final class Nginx {
 
@@ -67,7 +68,10 @@ public final class Nginx {
 		}
 	}
 
-	/** The operator's nginx settings for this nginx: its vhost directory, address, port and commands. */
+	/**
+	 * The operator's nginx settings for this nginx: its vhost directory, address, port
+	 * and commands.
+	 */
 	public OperatorInventory configure(OperatorInventory inventory) {
 		return inventory.set("nginx_vhost_dir", vhosts().toString())
 			.set("listen_address", "127.0.0.1")
@@ -84,7 +88,10 @@ public final class Nginx {
 		run(command());
 	}
 
-	/** Stops it and waits until it is gone, so that another can start on the same prefix and port. */
+	/**
+	 * Stops it and waits until it is gone, so that another can start on the same prefix
+	 * and port.
+	 */
 	public void stop() {
 		try {
 			long pid = Long.parseLong(Files.readString(prefix.resolve("nginx.pid")).trim());
@@ -97,7 +104,10 @@ public final class Nginx {
 		}
 	}
 
-	/** A plain HTTP/1.0 request with the given Host header, as a browser of that site would send. */
+	/**
+	 * A plain HTTP/1.0 request with the given Host header, as a browser of that site
+	 * would send.
+	 */
 	public Page get(String host, String path) {
 		try (Socket socket = new Socket("127.0.0.1", port)) {
 			socket.setSoTimeout(5_000);
@@ -134,7 +144,8 @@ public final class Nginx {
 		try {
 			Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
 			if (!process.waitFor(20, TimeUnit.SECONDS) || process.exitValue() != 0) {
-				throw new IllegalStateException(command + " failed: " + new String(process.getInputStream().readAllBytes()));
+				throw new IllegalStateException(
+						command + " failed: " + new String(process.getInputStream().readAllBytes()));
 			}
 		}
 		catch (IOException ex) {

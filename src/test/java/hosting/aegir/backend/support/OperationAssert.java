@@ -5,8 +5,8 @@ import tools.jackson.databind.JsonNode;
 
 /**
  * AssertJ assertions on an operation as the API returns it:
- * {@code assertThatOperation(op).isSucceeded().hasOutput("backup_path", path)}. A failure shows the whole
- * operation, so its reason and log are in the report.
+ * {@code assertThatOperation(op).isSucceeded().hasOutput("backup_path", path)}. A failure
+ * shows the whole operation, so its reason and log are in the report.
  */
 public class OperationAssert extends AbstractAssert<OperationAssert, JsonNode> {
 
@@ -18,7 +18,10 @@ public class OperationAssert extends AbstractAssert<OperationAssert, JsonNode> {
 		return new OperationAssert(operation);
 	}
 
-	/** {@link #assertThat}, named apart from AssertJ's, whose {@code assertThat(Iterable)} a JsonNode also fits. */
+	/**
+	 * {@link #assertThat}, named apart from AssertJ's, whose {@code assertThat(Iterable)}
+	 * a JsonNode also fits.
+	 */
 	public static OperationAssert assertThatOperation(JsonNode operation) {
 		return new OperationAssert(operation);
 	}

@@ -10,10 +10,11 @@ import java.util.Map;
 import tools.jackson.databind.json.JsonMapper;
 
 /**
- * An operator's inventory for a test, the way a deployment writes one: localhost, and the operator
- * settings of the roles in {@code group_vars/all.yml} (JSON is YAML). Tests point
- * {@code aegir.ansible.inventory} at {@link #hostsFile()}. Its directory also holds the fake drush
- * (a dispatcher running whatever {@link #drush(String)} last wrote) and the operator's roots.
+ * An operator's inventory for a test, the way a deployment writes one: localhost, and the
+ * operator settings of the roles in {@code group_vars/all.yml} (JSON is YAML). Tests
+ * point {@code aegir.ansible.inventory} at {@link #hostsFile()}. Its directory also holds
+ * the fake drush (a dispatcher running whatever {@link #drush(String)} last wrote) and
+ * the operator's roots.
  */
 public final class OperatorInventory {
 
@@ -25,7 +26,10 @@ public final class OperatorInventory {
 		this.dir = dir;
 	}
 
-	/** A new inventory in a fresh directory, with roots for platforms, backups, vhosts and TLS, and a fake drush. */
+	/**
+	 * A new inventory in a fresh directory, with roots for platforms, backups, vhosts and
+	 * TLS, and a fake drush.
+	 */
 	public static OperatorInventory create() {
 		try {
 			Path dir = Files.createTempDirectory("aegir-inventory-",
@@ -61,12 +65,15 @@ public final class OperatorInventory {
 		}
 	}
 
-	/** Sets an operator setting for every host (group_vars/all.yml) and writes the file. */
+	/**
+	 * Sets an operator setting for every host (group_vars/all.yml) and writes the file.
+	 */
 	public OperatorInventory set(String name, Object value) {
 		groupVars.put(name, value);
 		try {
 			Files.createDirectories(dir.resolve("group_vars"));
-			Files.writeString(dir.resolve("group_vars/all.yml"), JsonMapper.builder().build().writeValueAsString(groupVars));
+			Files.writeString(dir.resolve("group_vars/all.yml"),
+					JsonMapper.builder().build().writeValueAsString(groupVars));
 		}
 		catch (IOException ex) {
 			throw new IllegalStateException(ex);
@@ -81,14 +88,16 @@ public final class OperatorInventory {
 	}
 
 	/**
-	 * From now on drush is the stand-in of {@code src/test/resources/drush/standin.sh}, which does the
-	 * real work (mysqldump, archives, SQL) on the local MariaDB; see {@link MariaDb}.
+	 * From now on drush is the stand-in of {@code src/test/resources/drush/standin.sh},
+	 * which does the real work (mysqldump, archives, SQL) on the local MariaDB; see
+	 * {@link MariaDb}.
 	 */
 	public OperatorInventory realDrush() {
 		try (var in = OperatorInventory.class.getResourceAsStream("/drush/standin.sh")) {
 			Path script = dir.resolve("drush-standin.sh");
 			Files.write(script, in.readAllBytes());
-			// The database the stand-in works on, as the roles' database administrator reaches it.
+			// The database the stand-in works on, as the roles' database administrator
+			// reaches it.
 			set("db_admin_command", java.util.List.of("mysql", "-h", "127.0.0.1", "-P", "3306", "-u", "root"));
 			set("db_host", "127.0.0.1:3306");
 			return drush("exec bash " + script + " \"$@\"\n");

@@ -10,7 +10,10 @@ import java.lang.annotation.Target;
 import org.springframework.test.context.ActiveProfiles;
 import org.springframework.test.context.ContextConfiguration;
 
-/** A test context on the real test PostgreSQL (see {@link TestDatabase}) with the test profile's tokens. */
+/**
+ * A test context on the real test PostgreSQL (see {@link TestDatabase}) with the test
+ * profile's tokens.
+ */
 @Target(ElementType.TYPE)
 @Retention(RetentionPolicy.RUNTIME)
 @Documented
@@ -18,4 +21,5 @@ import org.springframework.test.context.ContextConfiguration;
 @ActiveProfiles("test")
 @ContextConfiguration(initializers = PostgresInitializer.class)
 public @interface PostgresTest {
+
 }

@@ -9,19 +9,24 @@ import org.springframework.boot.builder.SpringApplicationBuilder;
 import org.springframework.context.ConfigurableApplicationContext;
 
 /**
- * Starts a whole service instance (an application context with its web server and executor) on a
- * given schema of the test database, for tests that need several replicas or must stop one.
+ * Starts a whole service instance (an application context with its web server and
+ * executor) on a given schema of the test database, for tests that need several replicas
+ * or must stop one.
  */
 public final class Replica {
 
 	private Replica() {
 	}
 
-	public static ConfigurableApplicationContext start(String schema, EngineObservations observations, String... properties) {
+	public static ConfigurableApplicationContext start(String schema, EngineObservations observations,
+			String... properties) {
 		return startOn(TestDatabase.get().url(), schema, observations, properties);
 	}
 
-	/** Like {@link #start}, reaching the test database through another URL (a {@link TcpProxy}'s, say). */
+	/**
+	 * Like {@link #start}, reaching the test database through another URL (a
+	 * {@link TcpProxy}'s, say).
+	 */
 	public static ConfigurableApplicationContext startOn(String url, String schema, EngineObservations observations,
 			String... properties) {
 		TestDatabase db = TestDatabase.get();

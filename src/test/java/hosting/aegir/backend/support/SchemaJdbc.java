@@ -3,7 +3,10 @@ package hosting.aegir.backend.support;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.jdbc.datasource.DriverManagerDataSource;
 
-/** Plain JDBC on one test schema, for tests that watch replicas from outside (a connection per statement). */
+/**
+ * Plain JDBC on one test schema, for tests that watch replicas from outside (a connection
+ * per statement).
+ */
 public final class SchemaJdbc {
 
 	private SchemaJdbc() {
@@ -12,7 +15,8 @@ public final class SchemaJdbc {
 	public static JdbcClient on(String schema) {
 		TestDatabase db = TestDatabase.get();
 		DriverManagerDataSource dataSource = new DriverManagerDataSource(
-				db.url() + (db.url().contains("?") ? "&" : "?") + "currentSchema=" + schema, db.username(), db.password());
+				db.url() + (db.url().contains("?") ? "&" : "?") + "currentSchema=" + schema, db.username(),
+				db.password());
 		return JdbcClient.create(dataSource);
 	}
 

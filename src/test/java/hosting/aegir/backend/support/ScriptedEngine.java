@@ -15,10 +15,11 @@ import hosting.aegir.backend.engine.ExecutionListener;
 import hosting.aegir.backend.engine.ExecutionListener.LogStream;
 
 /**
- * A test engine that does what each task's vars (over the operation's) say: {@code sleep_ms}, {@code first_attempt_sleep_ms},
- * {@code sleep_ms_on} (a map from replica id to extra sleep on that replica),
- * {@code lines} (log lines to write), {@code fail} (end with exit 2), {@code outputs} (a map to
- * return), {@code key} (the serialisation key to check concurrency on). It records what it saw in
+ * A test engine that does what each task's vars (over the operation's) say:
+ * {@code sleep_ms}, {@code first_attempt_sleep_ms}, {@code sleep_ms_on} (a map from
+ * replica id to extra sleep on that replica), {@code lines} (log lines to write),
+ * {@code fail} (end with exit 2), {@code outputs} (a map to return), {@code key} (the
+ * serialisation key to check concurrency on). It records what it saw in
  * {@link EngineObservations}.
  */
 public class ScriptedEngine implements Engine {
@@ -106,8 +107,8 @@ public class ScriptedEngine implements Engine {
 				return new EngineResult(130, "cancelled");
 			}
 			boolean fail = Boolean.TRUE.equals(vars.get("fail"));
-			listener.event(new EngineEvent(task.index(), task.name(), task.name(), "localhost", fail ? "failed" : "changed",
-					!fail, sleep, fail ? "scripted failure" : null));
+			listener.event(new EngineEvent(task.index(), task.name(), task.name(), "localhost",
+					fail ? "failed" : "changed", !fail, sleep, fail ? "scripted failure" : null));
 			if (vars.get("outputs") instanceof Map<?, ?> outputs) {
 				@SuppressWarnings("unchecked")
 				Map<String, Object> data = (Map<String, Object>) outputs;

@@ -8,7 +8,8 @@ import org.springframework.context.annotation.Bean;
 @TestConfiguration(proxyBeanMethods = false)
 public class ScriptedEngineConfig {
 
-	// Tests running several replicas in one JVM register one shared instance before this runs.
+	// Tests running several replicas in one JVM register one shared instance before this
+	// runs.
 	@Bean
 	@ConditionalOnMissingBean
 	EngineObservations engineObservations() {

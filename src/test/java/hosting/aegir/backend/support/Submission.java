@@ -9,9 +9,10 @@ import java.util.UUID;
 import tools.jackson.databind.json.JsonMapper;
 
 /**
- * Test data for {@code POST /api/v1/operations}: {@code aSubmission().target(..).task(..).vars(..)}
- * names only what a test cares about; the rest is a valid default (an Ansible operation of type
- * {@code site.test} on {@code localhost}, for a target of its own).
+ * Test data for {@code POST /api/v1/operations}:
+ * {@code aSubmission().target(..).task(..).vars(..)} names only what a test cares about;
+ * the rest is a valid default (an Ansible operation of type {@code site.test} on
+ * {@code localhost}, for a target of its own).
  */
 public final class Submission {
 

@@ -11,10 +11,10 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * A TCP proxy on loopback that a test can cut: while cut, every open connection is closed and new
- * ones are closed as soon as they are accepted, as when the database server goes away; restored,
- * it forwards again. Lets a test take "the database" away from a replica for a while without
- * touching the real server other tests share.
+ * A TCP proxy on loopback that a test can cut: while cut, every open connection is closed
+ * and new ones are closed as soon as they are accepted, as when the database server goes
+ * away; restored, it forwards again. Lets a test take "the database" away from a replica
+ * for a while without touching the real server other tests share.
  */
 public final class TcpProxy implements AutoCloseable {
 
@@ -53,7 +53,8 @@ public final class TcpProxy implements AutoCloseable {
 	/** The test database's JDBC URL, through this proxy. */
 	public String jdbcUrl() {
 		java.net.URI uri = java.net.URI.create(TestDatabase.get().url().substring("jdbc:".length()));
-		return "jdbc:postgresql://127.0.0.1:" + port() + uri.getRawPath() + (uri.getRawQuery() == null ? "" : "?" + uri.getRawQuery());
+		return "jdbc:postgresql://127.0.0.1:" + port() + uri.getRawPath()
+				+ (uri.getRawQuery() == null ? "" : "?" + uri.getRawQuery());
 	}
 
 	public int port() {

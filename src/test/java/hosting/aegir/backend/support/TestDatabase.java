@@ -12,13 +12,16 @@ import hosting.aegir.backend.config.DockerComposeGuard;
 import org.testcontainers.postgresql.PostgreSQLContainer;
 
 /**
- * The PostgreSQL server the tests use, resolved once per test JVM: {@code AEGIR_TEST_DB_URL} (CI
- * creates a fresh database and names it), else a Testcontainers PostgreSQL where a Docker engine
- * answers, else a fresh database on the local server at localhost:5432, dropped when the JVM ends.
- * Never an in-memory imitation.
+ * The PostgreSQL server the tests use, resolved once per test JVM:
+ * {@code AEGIR_TEST_DB_URL} (CI creates a fresh database and names it), else a
+ * Testcontainers PostgreSQL where a Docker engine answers, else a fresh database on the
+ * local server at localhost:5432, dropped when the JVM ends. Never an in-memory
+ * imitation.
  *
- * <p>This is the one piece of static state in the code base, deliberately: one server for all
- * the test contexts of a run, the way Testcontainers' singleton-container pattern works.
+ * <p>
+ * This is the one piece of static state in the code base, deliberately: one server for
+ * all the test contexts of a run, the way Testcontainers' singleton-container pattern
+ * works.
  */
 public final class TestDatabase {
 
@@ -89,9 +92,13 @@ public final class TestDatabase {
 		return value == null || value.isBlank() ? fallback : value;
 	}
 
-	/** A schema name no other context of this run uses, so contexts never see each other's rows. */
+	/**
+	 * A schema name no other context of this run uses, so contexts never see each other's
+	 * rows.
+	 */
 	public String newSchema() {
-		return "aegir_t" + SCHEMAS.incrementAndGet() + "_" + Long.toString(System.nanoTime() % 1_000_000, 36).toLowerCase(Locale.ROOT);
+		return "aegir_t" + SCHEMAS.incrementAndGet() + "_"
+				+ Long.toString(System.nanoTime() % 1_000_000, 36).toLowerCase(Locale.ROOT);
 	}
 
 	public String url() {

@@ -36,11 +36,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 /**
- * Webhooks against a local receiver: signed so the receiver can verify them, retried with back-off
- * through errors and redirects (never followed) until a 2xx, sent for every terminal state, their
- * delivery visible on the operation; callbacks outside the allow-list refused at submit.
+ * Webhooks against a local receiver: signed so the receiver can verify them, retried with
+ * back-off through errors and redirects (never followed) until a 2xx, sent for every
+ * terminal state, their delivery visible on the operation; callbacks outside the
+ * allow-list refused at submit.
  */
-// Closed after the class: the local PostgreSQL's connections are shared by every context a run caches.
+// Closed after the class: the local PostgreSQL's connections are shared by every context
+// a run caches.
 @DirtiesContext
 @PostgresTest
 @Import(ScriptedEngineConfig.class)
@@ -91,9 +93,12 @@ class WebhookDeliveryTest {
 				assertThat(request.header("Content-Type")).isEqualTo("application/json");
 				long timestamp = Long.parseLong(request.header("Aegir-Webhook-Timestamp"));
 				assertThat(Math.abs(Instant.now().getEpochSecond() - timestamp)).isLessThan(300);
-				// What a receiver does: recompute the HMAC over "<timestamp>.<body>" with the shared secret.
-				assertThat(request.header("Aegir-Webhook-Signature")).isEqualTo("v1=" + hmac(SECRET, timestamp, request.body()));
-				assertThat(request.header("Aegir-Webhook-Signature")).isNotEqualTo("v1=" + hmac("another-secret-0123456789", timestamp, request.body()));
+				// What a receiver does: recompute the HMAC over "<timestamp>.<body>" with
+				// the shared secret.
+				assertThat(request.header("Aegir-Webhook-Signature"))
+					.isEqualTo("v1=" + hmac(SECRET, timestamp, request.body()));
+				assertThat(request.header("Aegir-Webhook-Signature"))
+					.isNotEqualTo("v1=" + hmac("another-secret-0123456789", timestamp, request.body()));
 				JsonNode body = json.readTree(request.text());
 				assertThat(body.get("id").asString()).isEqualTo(id.toString());
 				assertThat(body.get("status").asString()).isEqualTo("SUCCEEDED");
@@ -113,7 +118,8 @@ class WebhookDeliveryTest {
 			String target = "site-hook-" + UUID.randomUUID();
 			UUID blocker = submit(target, null, Map.of("sleep_ms", 3000));
 			UUID queued = submit(target, receiver.url("/hook"), Map.of());
-			assertThat(api.post("/api/v1/operations/" + queued + "/cancel", SUBMITTER, null).statusCode()).isEqualTo(202);
+			assertThat(api.post("/api/v1/operations/" + queued + "/cancel", SUBMITTER, null).statusCode())
+				.isEqualTo(202);
 			JsonNode op = awaitCallback(queued, "DELIVERED");
 			assertThat(op.get("status").asString()).isEqualTo("CANCELLED");
 			assertThat(receiver.requests).hasSize(1);
@@ -135,7 +141,8 @@ class WebhookDeliveryTest {
 			assertThat(problem.get("errors").get(0).get("field").asString()).isEqualTo("callbackUrl");
 			if (url.startsWith("http://") && !url.contains("@")) {
 				assertThat(response.statusCode()).as(url).isEqualTo(422);
-				assertThat(problem.get("type").asString()).isEqualTo("https://aegir.hosting/problems/callback-not-allowed");
+				assertThat(problem.get("type").asString())
+					.isEqualTo("https://aegir.hosting/problems/callback-not-allowed");
 				assertThat(problem.get("detail").asString()).contains("not in the operator's allow-list");
 			}
 		}

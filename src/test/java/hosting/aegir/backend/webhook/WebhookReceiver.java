@@ -14,8 +14,8 @@ import java.util.function.Function;
 import com.sun.net.httpserver.HttpServer;
 
 /**
- * A local webhook receiver on 127.0.0.1 (the JDK's HTTP server): records every request and answers
- * as the test scripts it, possibly holding a request open until released.
+ * A local webhook receiver on 127.0.0.1 (the JDK's HTTP server): records every request
+ * and answers as the test scripts it, possibly holding a request open until released.
  */
 final class WebhookReceiver implements AutoCloseable {
 
@@ -23,8 +23,12 @@ final class WebhookReceiver implements AutoCloseable {
 	record Received(String path, Map<String, List<String>> headers, byte[] body) {
 
 		String header(String name) {
-			return headers.entrySet().stream().filter(e -> e.getKey().equalsIgnoreCase(name)).findFirst()
-				.map(e -> e.getValue().get(0)).orElse(null);
+			return headers.entrySet()
+				.stream()
+				.filter(e -> e.getKey().equalsIgnoreCase(name))
+				.findFirst()
+				.map(e -> e.getValue().get(0))
+				.orElse(null);
 		}
 
 		String text() {
@@ -33,7 +37,10 @@ final class WebhookReceiver implements AutoCloseable {
 
 	}
 
-	/** How to answer the n-th request (0-based): a status, and optionally a Location header. */
+	/**
+	 * How to answer the n-th request (0-based): a status, and optionally a Location
+	 * header.
+	 */
 	record Answer(int status, String location, boolean hold) {
 
 		static Answer of(int status) {

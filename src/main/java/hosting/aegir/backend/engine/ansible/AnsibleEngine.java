@@ -35,10 +35,11 @@ import org.springframework.stereotype.Component;
 import org.springframework.util.FileSystemUtils;
 
 /**
- * Runs an operation as one {@code ansible-playbook} process: a private directory with the generated
- * playbook and vars, the configured inventory and {@code ansible/ansible.cfg}; output streamed into
- * the log as it comes; the {@code aegir_events} callback's lines turned into task events and
- * outputs. The process runs in a process group of its own, so a cancel ends every worker it forked.
+ * Runs an operation as one {@code ansible-playbook} process: a private directory with the
+ * generated playbook and vars, the configured inventory and {@code ansible/ansible.cfg};
+ * output streamed into the log as it comes; the {@code aegir_events} callback's lines
+ * turned into task events and outputs. The process runs in a process group of its own, so
+ * a cancel ends every worker it forked.
  */
 @Component
 @ConditionalOnProperty(prefix = "aegir.ansible", name = "enabled", havingValue = "true", matchIfMissing = true)
@@ -94,7 +95,8 @@ class AnsibleEngine implements Engine {
 			List<String> command = new ArrayList<>(processes.ownGroupPrefix(properties.killGrace()));
 			command.addAll(properties.playbookCommand());
 			command.addAll(List.of("-i", properties.inventory().toAbsolutePath().toString()));
-			// Fixed argument-list elements, never a shell: a dry run that shows its diffs, and -v .. -vvvv.
+			// Fixed argument-list elements, never a shell: a dry run that shows its
+			// diffs, and -v .. -vvvv.
 			if (request.check()) {
 				command.addAll(List.of("--check", "--diff"));
 			}
@@ -112,7 +114,8 @@ class AnsibleEngine implements Engine {
 			process = builder.start();
 		}
 		catch (IOException ex) {
-			throw new IllegalStateException("could not start " + properties.playbookCommand() + ": " + ex.getMessage(), ex);
+			throw new IllegalStateException("could not start " + properties.playbookCommand() + ": " + ex.getMessage(),
+					ex);
 		}
 		listener.log(LogStream.SYSTEM, "ansible-playbook started (pid " + process.pid() + ")");
 		Run run = new Run(process, dir, token, listener);
@@ -139,7 +142,8 @@ class AnsibleEngine implements Engine {
 
 		private volatile boolean cancelled;
 
-		// The caller's logging context (the operation being run), carried into this run's threads.
+		// The caller's logging context (the operation being run), carried into this run's
+		// threads.
 		private final Map<String, String> logContext = MDC.getCopyOfContextMap();
 
 		Run(Process process, Path dir, String token, ExecutionListener listener) {
@@ -168,7 +172,8 @@ class AnsibleEngine implements Engine {
 					Thread.currentThread().interrupt();
 					exit = -1;
 				}
-				// No sweep of the process group after a normal end: a playbook may have started a daemon on
+				// No sweep of the process group after a normal end: a playbook may have
+				// started a daemon on
 				// purpose. Only cancel and timeout end the group (see cancel()).
 				removeDirectory();
 				result.complete(new EngineResult(exit, exit == 0 ? null : failure(exit)));
@@ -193,7 +198,8 @@ class AnsibleEngine implements Engine {
 
 		private Thread reader(InputStream stream, java.util.function.Consumer<String> sink, String name) {
 			Thread thread = new Thread(withLogContext(() -> {
-				try (BufferedReader reader = new BufferedReader(new InputStreamReader(stream, StandardCharsets.UTF_8))) {
+				try (BufferedReader reader = new BufferedReader(
+						new InputStreamReader(stream, StandardCharsets.UTF_8))) {
 					String line;
 					while ((line = reader.readLine()) != null) {
 						sink.accept(line);
@@ -219,10 +225,12 @@ class AnsibleEngine implements Engine {
 					listener.outputs(json.convertValue(node.path("data"), MAP));
 					return;
 				}
-				EngineEvent event = new EngineEvent(node.path("task_index").isNumber() ? node.get("task_index").asInt() : null,
-						text(node, "task"), text(node, "role"), text(node, "host"), text(node, "status"),
+				EngineEvent event = new EngineEvent(
+						node.path("task_index").isNumber() ? node.get("task_index").asInt() : null, text(node, "task"),
+						text(node, "role"), text(node, "host"), text(node, "status"),
 						node.path("changed").asBoolean(false),
-						node.path("duration_ms").isNumber() ? node.get("duration_ms").asLong() : null, text(node, "message"));
+						node.path("duration_ms").isNumber() ? node.get("duration_ms").asLong() : null,
+						text(node, "message"));
 				if ("failed".equals(event.status()) || "unreachable".equals(event.status())) {
 					lastFailure.set(event);
 				}

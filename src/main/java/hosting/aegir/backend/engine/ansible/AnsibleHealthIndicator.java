@@ -15,8 +15,9 @@ import org.springframework.boot.health.contributor.HealthIndicator;
 import org.springframework.stereotype.Component;
 
 /**
- * Readiness of the Ansible engine: ansible-playbook can be run and the ansible directory is there.
- * The check starts a process, so its result is kept for a while rather than run on every probe.
+ * Readiness of the Ansible engine: ansible-playbook can be run and the ansible directory
+ * is there. The check starts a process, so its result is kept for a while rather than run
+ * on every probe.
  */
 @Component("ansible")
 @ConditionalOnProperty(prefix = "aegir.ansible", name = "enabled", havingValue = "true", matchIfMissing = true)
@@ -53,11 +54,15 @@ class AnsibleHealthIndicator implements HealthIndicator {
 			Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
 			if (!process.waitFor(20, TimeUnit.SECONDS)) {
 				process.destroyForcibly();
-				return Health.down().withDetail("reason", String.join(" ", command) + " did not answer within 20 s").build();
+				return Health.down()
+					.withDetail("reason", String.join(" ", command) + " did not answer within 20 s")
+					.build();
 			}
 			String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
 			if (process.exitValue() != 0) {
-				return Health.down().withDetail("reason", String.join(" ", command) + " exited with " + process.exitValue()).build();
+				return Health.down()
+					.withDetail("reason", String.join(" ", command) + " exited with " + process.exitValue())
+					.build();
 			}
 			return Health.up().withDetail("version", output.lines().findFirst().orElse("")).build();
 		}

@@ -26,11 +26,12 @@ import org.springframework.modulith.NamedInterface;
 import org.springframework.stereotype.Component;
 
 /**
- * The operator's inventory as Ansible sees it ({@code ansible-inventory --list}, run as an argument
- * list with the engine's {@code ansible.cfg}): which hosts and groups exist, and the variables each
- * host gets from {@code host_vars}/{@code group_vars}. Read on first use, re-read when older than
- * {@code aegir.ansible.inventory-max-age}, or sooner (at most every
- * {@code inventory-refresh-interval}) when a submission names something the last read did not know.
+ * The operator's inventory as Ansible sees it ({@code ansible-inventory --list}, run as
+ * an argument list with the engine's {@code ansible.cfg}): which hosts and groups exist,
+ * and the variables each host gets from {@code host_vars}/{@code group_vars}. Read on
+ * first use, re-read when older than {@code aegir.ansible.inventory-max-age}, or sooner
+ * (at most every {@code inventory-refresh-interval}) when a submission names something
+ * the last read did not know.
  */
 @Component
 @ConditionalOnProperty(prefix = "aegir.ansible", name = "enabled", havingValue = "true", matchIfMissing = true)
@@ -58,12 +59,15 @@ public class AnsibleInventory {
 	}
 
 	/**
-	 * What the inventory holds: its groups (each with every host it contains, through its children
-	 * too) and each host's variables.
+	 * What the inventory holds: its groups (each with every host it contains, through its
+	 * children too) and each host's variables.
 	 */
 	public record Snapshot(Map<String, Set<String>> groups, Map<String, Map<String, Object>> hostVars, Instant readAt) {
 
-		/** The hosts a name stands for: the host itself, a group's hosts, or none if the inventory has no such name. */
+		/**
+		 * The hosts a name stands for: the host itself, a group's hosts, or none if the
+		 * inventory has no such name.
+		 */
 		public Set<String> resolve(String name) {
 			if (hostVars.containsKey(name)) {
 				return Set.of(name);
@@ -77,7 +81,9 @@ public class AnsibleInventory {
 
 	}
 
-	/** The last read, or a new one when there is none or it is older than the maximum age. */
+	/**
+	 * The last read, or a new one when there is none or it is older than the maximum age.
+	 */
 	public Snapshot snapshot() {
 		Snapshot current = snapshot;
 		if (current == null || current.readAt().plus(properties.inventoryMaxAge()).isBefore(Instant.now())) {
@@ -86,7 +92,10 @@ public class AnsibleInventory {
 		return current;
 	}
 
-	/** A fresh read, unless the last one is younger than the refresh interval (so unknown names cannot make us fork at will). */
+	/**
+	 * A fresh read, unless the last one is younger than the refresh interval (so unknown
+	 * names cannot make us fork at will).
+	 */
 	public Snapshot refreshed() {
 		Snapshot current = snapshot;
 		if (current != null && current.readAt().plus(properties.inventoryRefreshInterval()).isAfter(Instant.now())) {
@@ -111,19 +120,22 @@ public class AnsibleInventory {
 			CompletableFuture<byte[]> output = CompletableFuture.supplyAsync(() -> readAll(process.getInputStream()));
 			if (!process.waitFor(READ_TIMEOUT.toSeconds(), TimeUnit.SECONDS)) {
 				process.destroyForcibly();
-				throw new InventoryUnavailableException("reading the inventory took longer than " + READ_TIMEOUT.toSeconds() + "s");
+				throw new InventoryUnavailableException(
+						"reading the inventory took longer than " + READ_TIMEOUT.toSeconds() + "s");
 			}
 			byte[] bytes = output.get(READ_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
 			if (process.exitValue() != 0) {
 				throw new InventoryUnavailableException(command.get(0) + " exited with code " + process.exitValue());
 			}
 			Snapshot read = parse(json.readTree(new String(bytes, StandardCharsets.UTF_8)));
-			log.info("Inventory {}: {} hosts, {} groups", ansible.inventory(), read.hostVars().size(), read.groups().size());
+			log.info("Inventory {}: {} hosts, {} groups", ansible.inventory(), read.hostVars().size(),
+					read.groups().size());
 			snapshot = read;
 			return read;
 		}
 		catch (IOException | java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException ex) {
-			throw new InventoryUnavailableException("cannot read the inventory with " + command.get(0) + ": " + ex.getMessage());
+			throw new InventoryUnavailableException(
+					"cannot read the inventory with " + command.get(0) + ": " + ex.getMessage());
 		}
 		catch (InterruptedException ex) {
 			Thread.currentThread().interrupt();
@@ -133,7 +145,8 @@ public class AnsibleInventory {
 			if (ex instanceof InventoryUnavailableException) {
 				throw ex;
 			}
-			throw new InventoryUnavailableException("the inventory listing could not be understood: " + ex.getMessage());
+			throw new InventoryUnavailableException(
+					"the inventory listing could not be understood: " + ex.getMessage());
 		}
 	}
 

@@ -19,8 +19,8 @@ import org.springframework.stereotype.Component;
 
 /**
  * Writes a run's playbook and vars file: one play on the operation's hosts, one
- * {@code include_role} per task (with its {@code tasks_from} and its own vars), the operation's
- * vars in {@code vars.yml}, every client string tagged {@code !unsafe}.
+ * {@code include_role} per task (with its {@code tasks_from} and its own vars), the
+ * operation's vars in {@code vars.yml}, every client string tagged {@code !unsafe}.
  */
 @Component
 class AnsiblePlaybookWriter {
@@ -29,7 +29,8 @@ class AnsiblePlaybookWriter {
 
 	static final String VARS = "vars.yml";
 
-	// Names that reach the playbook untagged were validated by the API; checked again, since this
+	// Names that reach the playbook untagged were validated by the API; checked again,
+	// since this
 	// class must not rely on its callers for what it writes.
 	private static final Pattern ROLE = Pattern.compile("[A-Za-z0-9_]+(\\.[A-Za-z0-9_]+)*");
 
@@ -39,7 +40,8 @@ class AnsiblePlaybookWriter {
 
 	/** Writes the files into {@code dir}; returns the playbook's path. */
 	public Path write(Path dir, EngineRequest request) throws IOException {
-		Files.writeString(dir.resolve(VARS), AnsibleYaml.write(AnsibleYaml.unsafe(request.vars())), StandardCharsets.UTF_8);
+		Files.writeString(dir.resolve(VARS), AnsibleYaml.write(AnsibleYaml.unsafe(request.vars())),
+				StandardCharsets.UTF_8);
 		Path playbook = dir.resolve(PLAYBOOK);
 		Files.writeString(playbook, AnsibleYaml.write(playbook(request)), StandardCharsets.UTF_8);
 		return playbook;
@@ -74,8 +76,10 @@ class AnsiblePlaybookWriter {
 		return AnsibleYaml.list(List.of(AnsibleYaml.map(play)));
 	}
 
-	// An output reference becomes a lookup in aegir_task_outputs, which a role fills (by task index) when
-	// it returns its outputs with set_stats. The expression is built from a checked index and name only:
+	// An output reference becomes a lookup in aegir_task_outputs, which a role fills (by
+	// task index) when
+	// it returns its outputs with set_stats. The expression is built from a checked index
+	// and name only:
 	// no client text reaches Jinja.
 	private static Node value(EngineTask task, Object value) {
 		if (!OutputReference.isReference(value)) {
@@ -83,7 +87,8 @@ class AnsiblePlaybookWriter {
 		}
 		OutputReference reference = OutputReference.of(value)
 			.filter(r -> r.task() < task.index())
-			.orElseThrow(() -> new IllegalArgumentException("refusing to write a playbook with an invalid output reference"));
+			.orElseThrow(() -> new IllegalArgumentException(
+					"refusing to write a playbook with an invalid output reference"));
 		return AnsibleYaml.plain("{{ aegir_task_outputs['" + reference.task() + "']['" + reference.name() + "'] }}");
 	}
 

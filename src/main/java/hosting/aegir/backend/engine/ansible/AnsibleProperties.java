@@ -15,15 +15,17 @@ import org.springframework.modulith.NamedInterface;
  * @param directory the {@code ansible/} folder: ansible.cfg, roles, callback plugins
  * @param inventory the inventory every run uses
  * @param playbookCommand the command that runs a playbook, as an argument list
- * @param workDirectory where each run gets its private temporary directory (default: the JVM's temporary directory)
- * @param killGrace after SIGTERM to a cancelled run's process group, how long before SIGKILL
+ * @param workDirectory where each run gets its private temporary directory (default: the
+ * JVM's temporary directory)
+ * @param killGrace after SIGTERM to a cancelled run's process group, how long before
+ * SIGKILL
  */
 @ConfigurationProperties("aegir.ansible")
 @NamedInterface("ansible")
 public record AnsibleProperties(@DefaultValue("true") boolean enabled, @DefaultValue("ansible") Path directory,
 		@DefaultValue("ansible/inventory/hosts.yml") Path inventory,
-		@DefaultValue("ansible-playbook") List<String> playbookCommand,
-		Path workDirectory, @DefaultValue("5s") Duration killGrace) {
+		@DefaultValue("ansible-playbook") List<String> playbookCommand, Path workDirectory,
+		@DefaultValue("5s") Duration killGrace) {
 
 	public AnsibleProperties {
 		if (workDirectory == null) {

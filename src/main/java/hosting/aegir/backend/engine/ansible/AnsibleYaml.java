@@ -14,9 +14,10 @@ import org.yaml.snakeyaml.nodes.SequenceNode;
 import org.yaml.snakeyaml.nodes.Tag;
 
 /**
- * Builds YAML for Ansible in which every string that came from a client is tagged {@code !unsafe},
- * so Ansible treats it as data and never templates it ({@code {{ lookup('pipe', ...) }}} stays text).
- * Strings the engine itself writes (keywords, role names it validated) are plain.
+ * Builds YAML for Ansible in which every string that came from a client is tagged
+ * {@code !unsafe}, so Ansible treats it as data and never templates it ({@code {{
+ * lookup('pipe', ...) }}} stays text). Strings the engine itself writes (keywords, role
+ * names it validated) are plain.
  */
 final class AnsibleYaml {
 
@@ -48,7 +49,8 @@ final class AnsibleYaml {
 			return new MappingNode(Tag.MAP, tuples, DumperOptions.FlowStyle.BLOCK);
 		}
 		if (value instanceof List<?> list) {
-			return new SequenceNode(Tag.SEQ, list.stream().map(AnsibleYaml::unsafe).toList(), DumperOptions.FlowStyle.BLOCK);
+			return new SequenceNode(Tag.SEQ, list.stream().map(AnsibleYaml::unsafe).toList(),
+					DumperOptions.FlowStyle.BLOCK);
 		}
 		throw new IllegalArgumentException("not a JSON value: " + value.getClass());
 	}
@@ -66,7 +68,8 @@ final class AnsibleYaml {
 		return scalar(Tag.BOOL, Boolean.toString(value), DumperOptions.ScalarStyle.PLAIN);
 	}
 
-	// Mapping keys are never templated by Ansible; they are written as quoted plain strings.
+	// Mapping keys are never templated by Ansible; they are written as quoted plain
+	// strings.
 	static Node key(String text) {
 		return scalar(Tag.STR, text, DumperOptions.ScalarStyle.DOUBLE_QUOTED);
 	}

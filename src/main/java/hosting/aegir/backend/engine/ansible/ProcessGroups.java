@@ -14,16 +14,18 @@ import org.slf4j.LoggerFactory;
 import org.springframework.stereotype.Component;
 
 /**
- * Starts child processes as leaders of their own process group ({@code setsid}) and ends a whole
- * group: SIGTERM, then SIGKILL after a grace period. Ansible forks workers, and modules start
- * commands of their own; killing only the direct child would leave them running.
+ * Starts child processes as leaders of their own process group ({@code setsid}) and ends
+ * a whole group: SIGTERM, then SIGKILL after a grace period. Ansible forks workers, and
+ * modules start commands of their own; killing only the direct child would leave them
+ * running.
  * <p>
- * A run must also never outlive its replica. The group's leader is a small {@code sh} launcher (see
- * {@link #LAUNCHER}) whose standard input is a pipe from this JVM: when the JVM dies, however it
- * dies (even {@code kill -9}), the kernel closes the pipe, the launcher's watcher reads end-of-file
- * and ends the whole group, SIGTERM then SIGKILL. {@code PR_SET_PDEATHSIG} (util-linux's
- * {@code setpriv --pdeathsig}) was not used: it reaches only the direct child, not ansible's
- * workers, and it fires when the forking <em>thread</em> ends, not the JVM.
+ * A run must also never outlive its replica. The group's leader is a small {@code sh}
+ * launcher (see {@link #LAUNCHER}) whose standard input is a pipe from this JVM: when the
+ * JVM dies, however it dies (even {@code kill -9}), the kernel closes the pipe, the
+ * launcher's watcher reads end-of-file and ends the whole group, SIGTERM then SIGKILL.
+ * {@code PR_SET_PDEATHSIG} (util-linux's {@code setpriv --pdeathsig}) was not used: it
+ * reaches only the direct child, not ansible's workers, and it fires when the forking
+ * <em>thread</em> ends, not the JVM.
  */
 @Component
 class ProcessGroups {
@@ -33,13 +35,13 @@ class ProcessGroups {
 	private static final Path SETSID = Path.of("/usr/bin/setsid");
 
 	/**
-	 * Runs "$@" in the background and waits for it, passing its exit status on. A watcher reads
-	 * standard input (the JVM's pipe, kept on fd 3 because a background list's own standard input is
-	 * /dev/null) until end-of-file, which means the JVM is gone, then signals the
-	 * whole group ({@code kill 0}): TERM, and KILL after the grace ($1 seconds). The watcher ignores
-	 * TERM itself so it lives to send the KILL; its output goes nowhere, so it never holds the JVM's
-	 * readers open. After a normal end the watcher alone is killed: a playbook may have started a
-	 * daemon on purpose.
+	 * Runs "$@" in the background and waits for it, passing its exit status on. A watcher
+	 * reads standard input (the JVM's pipe, kept on fd 3 because a background list's own
+	 * standard input is /dev/null) until end-of-file, which means the JVM is gone, then
+	 * signals the whole group ({@code kill 0}): TERM, and KILL after the grace ($1
+	 * seconds). The watcher ignores TERM itself so it lives to send the KILL; its output
+	 * goes nowhere, so it never holds the JVM's readers open. After a normal end the
+	 * watcher alone is killed: a playbook may have started a daemon on purpose.
 	 */
 	static final String LAUNCHER = """
 			grace=$1; shift
@@ -56,9 +58,10 @@ class ProcessGroups {
 			""";
 
 	/**
-	 * The prefix that makes a command the leader of a new session and process group, ended with it
-	 * should this JVM die; {@code killGrace} is the time between its SIGTERM and SIGKILL then.
-	 * Without {@code setsid} the command runs in the JVM's own group and neither applies.
+	 * The prefix that makes a command the leader of a new session and process group,
+	 * ended with it should this JVM die; {@code killGrace} is the time between its
+	 * SIGTERM and SIGKILL then. Without {@code setsid} the command runs in the JVM's own
+	 * group and neither applies.
 	 */
 	public List<String> ownGroupPrefix(java.time.Duration killGrace) {
 		if (!Files.isExecutable(SETSID)) {
@@ -70,8 +73,9 @@ class ProcessGroups {
 	}
 
 	/**
-	 * Signals the process's group (its pid is the group id, see {@link #ownGroupPrefix()}) and every
-	 * descendant still known; returns at once, escalating to SIGKILL after {@code grace}.
+	 * Signals the process's group (its pid is the group id, see
+	 * {@link #ownGroupPrefix()}) and every descendant still known; returns at once,
+	 * escalating to SIGKILL after {@code grace}.
 	 */
 	public void killGroup(Process process, Duration grace) {
 		long pgid = process.pid();
@@ -95,7 +99,8 @@ class ProcessGroups {
 		return ProcessHandle.allProcesses().anyMatch(p -> p.pid() == pgid || isInGroup(p.pid(), pgid));
 	}
 
-	// Reads the process group from /proc/<pid>/stat (field 5), where a process's group is recorded.
+	// Reads the process group from /proc/<pid>/stat (field 5), where a process's group is
+	// recorded.
 	private static boolean isInGroup(long pid, long pgid) {
 		try {
 			String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));

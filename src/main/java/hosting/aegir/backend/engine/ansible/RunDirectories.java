@@ -23,11 +23,12 @@ import org.springframework.stereotype.Component;
 import org.springframework.util.FileSystemUtils;
 
 /**
- * Where this replica's runs get their private directories: {@code <work-directory>/aegir-runs-<random>/},
- * owned through a lock on its {@code .lock} file that the operating system releases when the JVM
- * dies, however it dies. A replica that starts removes every such directory whose lock nobody holds:
- * what a dead predecessor left on this machine (vars files with the secrets of its runs among it).
- * Directories of live replicas, in this JVM or another, are left alone.
+ * Where this replica's runs get their private directories:
+ * {@code <work-directory>/aegir-runs-<random>/}, owned through a lock on its
+ * {@code .lock} file that the operating system releases when the JVM dies, however it
+ * dies. A replica that starts removes every such directory whose lock nobody holds: what
+ * a dead predecessor left on this machine (vars files with the secrets of its runs among
+ * it). Directories of live replicas, in this JVM or another, are left alone.
  */
 @Component
 @ConditionalOnProperty(prefix = "aegir.ansible", name = "enabled", havingValue = "true", matchIfMissing = true)
@@ -39,7 +40,8 @@ class RunDirectories implements DisposableBean {
 
 	static final String LOCK = ".lock";
 
-	// A directory without a lock file yet is being created by its replica; only an old one is abandoned.
+	// A directory without a lock file yet is being created by its replica; only an old
+	// one is abandoned.
 	private static final Duration CREATION_GRACE = Duration.ofMinutes(1);
 
 	private final Path root;
@@ -70,7 +72,8 @@ class RunDirectories implements DisposableBean {
 	static int sweep(Path work) throws IOException {
 		List<Path> candidates;
 		try (Stream<Path> entries = Files.list(work)) {
-			candidates = entries.filter(p -> p.getFileName().toString().startsWith(PREFIX) && Files.isDirectory(p)).toList();
+			candidates = entries.filter(p -> p.getFileName().toString().startsWith(PREFIX) && Files.isDirectory(p))
+				.toList();
 		}
 		int removed = 0;
 		for (Path dir : candidates) {
@@ -116,7 +119,8 @@ class RunDirectories implements DisposableBean {
 			if (!runsLeft) {
 				FileSystemUtils.deleteRecursively(root);
 			}
-			// Otherwise a run outlived the shutdown: the next replica to start here removes it.
+			// Otherwise a run outlived the shutdown: the next replica to start here
+			// removes it.
 		}
 		finally {
 			lock.release();

@@ -4,13 +4,17 @@ import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.client.KubernetesClient;
 
 /**
- * How an environment's objects reach the cluster. In production: server-side apply with field manager
- * {@code aegir-backend} ({@link ServerSideApplier}). Fabric8's mock server cannot do server-side apply,
- * so the tests configure a create-or-replace applier instead; the README says which path they cover.
+ * How an environment's objects reach the cluster. In production: server-side apply with
+ * field manager {@code aegir-backend} ({@link ServerSideApplier}). Fabric8's mock server
+ * cannot do server-side apply, so the tests configure a create-or-replace applier
+ * instead; the README says which path they cover.
  */
 interface Applier {
 
-	/** Makes the cluster hold the desired object; says whether this call created or changed it. */
+	/**
+	 * Makes the cluster hold the desired object; says whether this call created or
+	 * changed it.
+	 */
 	Applied apply(KubernetesClient client, HasMetadata desired);
 
 	/** The object as the cluster holds it afterwards, and what the call did to it. */
@@ -19,7 +23,9 @@ interface Applier {
 
 	/** What an apply did. */
 	enum Change {
+
 		CREATED, CHANGED, UNCHANGED
+
 	}
 
 }

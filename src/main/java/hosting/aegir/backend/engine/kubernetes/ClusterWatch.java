@@ -24,10 +24,11 @@ import org.slf4j.LoggerFactory;
 
 /**
  * One set of shared informers for what the service manages (objects labelled
- * {@code app.kubernetes.io/managed-by=aegir-backend}): Jobs, their pods and environments' Deployments,
- * in each allowed namespace. Informers list, then watch, and list again after a 410 or a dropped watch;
- * runs subscribe to the objects they wait for instead of polling. An informer that stops for good is
- * noticed (it makes readiness DOWN) and replaced after a pause.
+ * {@code app.kubernetes.io/managed-by=aegir-backend}): Jobs, their pods and environments'
+ * Deployments, in each allowed namespace. Informers list, then watch, and list again
+ * after a 410 or a dropped watch; runs subscribe to the objects they wait for instead of
+ * polling. An informer that stops for good is noticed (it makes readiness DOWN) and
+ * replaced after a pause.
  */
 class ClusterWatch implements AutoCloseable {
 
@@ -35,7 +36,10 @@ class ClusterWatch implements AutoCloseable {
 
 	static final Duration RESTART_DELAY = Duration.ofSeconds(5);
 
-	/** What a run waiting for a Job hears about it. Called on informer threads: must not block. */
+	/**
+	 * What a run waiting for a Job hears about it. Called on informer threads: must not
+	 * block.
+	 */
 	interface JobObserver {
 
 		void job(Job job);
@@ -69,17 +73,32 @@ class ClusterWatch implements AutoCloseable {
 		this.properties = properties;
 	}
 
-	/** Starts the informers and returns at once: the service starts even when the cluster is down. */
+	/**
+	 * Starts the informers and returns at once: the service starts even when the cluster
+	 * is down.
+	 */
 	void start() {
 		for (String namespace : properties.namespaces()) {
-			slots.add(new Slot<>("Job", namespace, ns -> client.batch().v1().jobs().inNamespace(ns)
-				.withLabel(Names.MANAGED_BY, Names.MANAGER).runnableInformer(properties.resync().toMillis()),
+			slots.add(new Slot<>("Job", namespace,
+					ns -> client.batch()
+						.v1()
+						.jobs()
+						.inNamespace(ns)
+						.withLabel(Names.MANAGED_BY, Names.MANAGER)
+						.runnableInformer(properties.resync().toMillis()),
 					handler(this::jobEvent, this::jobDeleted)));
-			slots.add(new Slot<>("Pod", namespace, ns -> client.pods().inNamespace(ns)
-				.withLabel(Names.MANAGED_BY, Names.MANAGER).runnableInformer(properties.resync().toMillis()),
+			slots.add(new Slot<>("Pod", namespace,
+					ns -> client.pods()
+						.inNamespace(ns)
+						.withLabel(Names.MANAGED_BY, Names.MANAGER)
+						.runnableInformer(properties.resync().toMillis()),
 					handler(this::podEvent, pod -> podEvent(pod))));
-			slots.add(new Slot<>("Deployment", namespace, ns -> client.apps().deployments().inNamespace(ns)
-				.withLabel(Names.MANAGED_BY, Names.MANAGER).runnableInformer(properties.resync().toMillis()),
+			slots.add(new Slot<>("Deployment", namespace,
+					ns -> client.apps()
+						.deployments()
+						.inNamespace(ns)
+						.withLabel(Names.MANAGED_BY, Names.MANAGER)
+						.runnableInformer(properties.resync().toMillis()),
 					handler(this::deploymentEvent, d -> {
 					})));
 		}
@@ -140,7 +159,8 @@ class ClusterWatch implements AutoCloseable {
 		return object.getMetadata().getNamespace() + "/" + object.getMetadata().getName();
 	}
 
-	private static <T> ResourceEventHandler<T> handler(java.util.function.Consumer<T> changed, java.util.function.Consumer<T> deleted) {
+	private static <T> ResourceEventHandler<T> handler(java.util.function.Consumer<T> changed,
+			java.util.function.Consumer<T> deleted) {
 		return new ResourceEventHandler<>() {
 			@Override
 			public void onAdd(T object) {
@@ -181,7 +201,8 @@ class ClusterWatch implements AutoCloseable {
 
 		volatile String lastError;
 
-		Slot(String kind, String namespace, Function<String, SharedIndexInformer<T>> factory, ResourceEventHandler<T> handler) {
+		Slot(String kind, String namespace, Function<String, SharedIndexInformer<T>> factory,
+				ResourceEventHandler<T> handler) {
 			this.kind = kind;
 			this.namespace = namespace;
 			this.factory = factory;
@@ -194,7 +215,8 @@ class ClusterWatch implements AutoCloseable {
 			}
 			SharedIndexInformer<T> created = factory.apply(namespace);
 			created.addEventHandler(handler);
-			// Keep retrying (with Fabric8's backoff) whatever goes wrong; remember it for readiness.
+			// Keep retrying (with Fabric8's backoff) whatever goes wrong; remember it for
+			// readiness.
 			created.exceptionHandler((started, error) -> {
 				lastError = error.getClass().getSimpleName() + ": " + error.getMessage();
 				log.debug("{} informer of {}: {}", kind, namespace, lastError);
@@ -211,8 +233,8 @@ class ClusterWatch implements AutoCloseable {
 					return;
 				}
 				lastError = "stopped" + (error == null ? "" : ": " + error.getMessage());
-				log.warn("The {} informer of namespace {} stopped ({}); restarting it in {} s", kind, namespace, lastError,
-						RESTART_DELAY.toSeconds());
+				log.warn("The {} informer of namespace {} stopped ({}); restarting it in {} s", kind, namespace,
+						lastError, RESTART_DELAY.toSeconds());
 				restarts.schedule(this::start, RESTART_DELAY.toMillis(), TimeUnit.MILLISECONDS);
 			});
 		}

@@ -27,10 +27,10 @@ import io.fabric8.kubernetes.api.model.networking.v1.IngressSpec;
 import io.fabric8.kubernetes.api.model.networking.v1.IngressTLSBuilder;
 
 /**
- * Turns the {@code objects.yaml} of an environment task into the objects of one environment: each
- * named {@code <environment>-<suffix>}, labelled as the service's and the environment's, with the
- * references between them, the images, replicas, resources, storage and ingress classes, host names
- * and issuer set as typed fields.
+ * Turns the {@code objects.yaml} of an environment task into the objects of one
+ * environment: each named {@code <environment>-<suffix>}, labelled as the service's and
+ * the environment's, with the references between them, the images, replicas, resources,
+ * storage and ingress classes, host names and issuer set as typed fields.
  */
 class EnvironmentFactory {
 
@@ -46,7 +46,10 @@ class EnvironmentFactory {
 		this.templates = templates;
 	}
 
-	/** The objects as named and labelled for the environment, without what only a deploy needs to know. */
+	/**
+	 * The objects as named and labelled for the environment, without what only a deploy
+	 * needs to know.
+	 */
 	List<HasMetadata> named(String templateTask, String environment, String namespace) {
 		List<HasMetadata> objects = templates.objects(templateTask);
 		for (HasMetadata object : objects) {
@@ -106,14 +109,17 @@ class EnvironmentFactory {
 		pod.getVolumes()
 			.stream()
 			.filter(v -> v.getPersistentVolumeClaim() != null)
-			.forEach(v -> v.getPersistentVolumeClaim().setClaimName(environment + "-" + v.getPersistentVolumeClaim().getClaimName()));
+			.forEach(v -> v.getPersistentVolumeClaim()
+				.setClaimName(environment + "-" + v.getPersistentVolumeClaim().getClaimName()));
 		for (Container container : pod.getContainers()) {
 			container.setImage(site ? task.string("image") : properties.databaseImage());
 			container.setResources(JobFactory.resources(properties));
 			List<EnvVar> env = new ArrayList<>(container.getEnv() == null ? List.of() : container.getEnv());
 			env.stream()
 				.filter(e -> e.getValueFrom() != null && e.getValueFrom().getSecretKeyRef() != null)
-				.forEach(e -> e.getValueFrom().getSecretKeyRef().setName(environment + "-" + e.getValueFrom().getSecretKeyRef().getName()));
+				.forEach(e -> e.getValueFrom()
+					.getSecretKeyRef()
+					.setName(environment + "-" + e.getValueFrom().getSecretKeyRef().getName()));
 			if (site) {
 				env.add(new EnvVar("AEGIR_DB_HOST", environment + "-database", null));
 			}

@@ -30,9 +30,10 @@ import io.fabric8.kubernetes.api.model.batch.v1.Job;
 import tools.jackson.databind.json.JsonMapper;
 
 /**
- * Turns a task's Job template into the Job of one task of one attempt, setting every field that
- * depends on the request or the operator as a typed field: name, labels, image, environment,
- * volume claims, deadline, TTL, resources, and a non-root security context.
+ * Turns a task's Job template into the Job of one task of one attempt, setting every
+ * field that depends on the request or the operator as a typed field: name, labels,
+ * image, environment, volume claims, deadline, TTL, resources, and a non-root security
+ * context.
  */
 class JobFactory {
 
@@ -87,7 +88,8 @@ class JobFactory {
 		List<Volume> volumes = pod.getVolumes() == null ? new ArrayList<>() : new ArrayList<>(pod.getVolumes());
 		for (Volume volume : volumes) {
 			if (volume.getPersistentVolumeClaim() != null) {
-				volume.getPersistentVolumeClaim().setClaimName(claim(volume.getPersistentVolumeClaim().getClaimName(), environment));
+				volume.getPersistentVolumeClaim()
+					.setClaimName(claim(volume.getPersistentVolumeClaim().getClaimName(), environment));
 			}
 		}
 		Volume tmp = new Volume();
@@ -106,7 +108,8 @@ class JobFactory {
 		container.setTerminationMessagePolicy("File");
 		container.setResources(resources(properties));
 		container.setSecurityContext(containerSecurity());
-		List<VolumeMount> mounts = container.getVolumeMounts() == null ? new ArrayList<>() : new ArrayList<>(container.getVolumeMounts());
+		List<VolumeMount> mounts = container.getVolumeMounts() == null ? new ArrayList<>()
+				: new ArrayList<>(container.getVolumeMounts());
 		VolumeMount tmpMount = new VolumeMount();
 		tmpMount.setName("tmp");
 		tmpMount.setMountPath("/tmp");
@@ -168,8 +171,9 @@ class JobFactory {
 	}
 
 	/**
-	 * Kubernetes expands {@code $(NAME)} in an environment variable's value into another variable's;
-	 * "$$" is its escape for a "$", so doubling every "$" keeps a client's value exactly as sent.
+	 * Kubernetes expands {@code $(NAME)} in an environment variable's value into another
+	 * variable's; "$$" is its escape for a "$", so doubling every "$" keeps a client's
+	 * value exactly as sent.
 	 */
 	static String literal(String value) {
 		return value.replace("$", "$$");

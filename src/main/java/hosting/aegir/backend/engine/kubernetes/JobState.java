@@ -5,6 +5,7 @@ import io.fabric8.kubernetes.api.model.batch.v1.JobCondition;
 
 /** Where a Job is, read from its conditions as the Job controller sets them. */
 enum JobState {
+
 	RUNNING, SUCCEEDED, FAILED, DELETED;
 
 	static JobState of(Job job) {
@@ -24,7 +25,10 @@ enum JobState {
 		return this != RUNNING;
 	}
 
-	/** The Failed condition's reason and message, e.g. {@code DeadlineExceeded: Job was active longer than ...}. */
+	/**
+	 * The Failed condition's reason and message, e.g.
+	 * {@code DeadlineExceeded: Job was active longer than ...}.
+	 */
 	static String failure(Job job) {
 		JobCondition failed = condition(job, "Failed");
 		if (failed == null) {

@@ -25,10 +25,11 @@ import io.fabric8.kubernetes.client.http.HttpResponse;
 import io.fabric8.kubernetes.client.utils.URLUtils;
 
 /**
- * Waits for one Job, as the informers report it: completes when the Job succeeds, fails or is
- * deleted, and follows the log of each of its pods (found by the {@code batch.kubernetes.io/job-name}
- * label, since a Job's own log follows only its first pod) into the operation's log from the moment
- * the pod's container has started, so the log is kept whatever later happens to the pod.
+ * Waits for one Job, as the informers report it: completes when the Job succeeds, fails
+ * or is deleted, and follows the log of each of its pods (found by the
+ * {@code batch.kubernetes.io/job-name} label, since a Job's own log follows only its
+ * first pod) into the operation's log from the moment the pod's container has started, so
+ * the log is kept whatever later happens to the pod.
  */
 class JobWaiter implements ClusterWatch.JobObserver {
 
@@ -110,7 +111,9 @@ class JobWaiter implements ClusterWatch.JobObserver {
 		return follower;
 	}
 
-	/** Waits, up to the limit, until every followed pod's log has been read to its end. */
+	/**
+	 * Waits, up to the limit, until every followed pod's log has been read to its end.
+	 */
 	void awaitLogs(Duration limit) {
 		long deadline = System.nanoTime() + limit.toNanos();
 		for (Follower follower : followers.values()) {
@@ -146,24 +149,28 @@ class JobWaiter implements ClusterWatch.JobObserver {
 			this.thread.setDaemon(true);
 		}
 
-		// The log API is called directly rather than through Fabric8's watchLog, which first waits for
-		// the pod to be ready with a watch of its own per pod; the informer has told us it started.
+		// The log API is called directly rather than through Fabric8's watchLog, which
+		// first waits for
+		// the pod to be ready with a watch of its own per pod; the informer has told us
+		// it started.
 		private void read() {
 			listener.log(LogStream.SYSTEM, "following the log of pod " + pod);
 			HttpClient http = client.getHttpClient();
-			String url = URLUtils.join(client.getMasterUrl().toString(), "api", "v1", "namespaces", namespace, "pods", pod, "log")
-					+ "?container=" + Names.TASK_CONTAINER + "&follow=true";
+			String url = URLUtils.join(client.getMasterUrl().toString(), "api", "v1", "namespaces", namespace, "pods",
+					pod, "log") + "?container=" + Names.TASK_CONTAINER + "&follow=true";
 			try {
 				HttpResponse<InputStream> response = http
 					.sendAsync(http.newHttpRequestBuilder().uri(url).build(), InputStream.class)
 					.get(CONNECT_WAIT.toSeconds(), TimeUnit.SECONDS);
 				if (!response.isSuccessful()) {
-					listener.log(LogStream.SYSTEM, "the log of pod " + pod + " cannot be read: HTTP " + response.code());
+					listener.log(LogStream.SYSTEM,
+							"the log of pod " + pod + " cannot be read: HTTP " + response.code());
 					response.body().close();
 					return;
 				}
 				try (InputStream body = response.body();
-						BufferedReader reader = new BufferedReader(new InputStreamReader(body, StandardCharsets.UTF_8))) {
+						BufferedReader reader = new BufferedReader(
+								new InputStreamReader(body, StandardCharsets.UTF_8))) {
 					stream = body;
 					String line;
 					while (!stopped && (line = reader.readLine()) != null) {
@@ -176,7 +183,8 @@ class JobWaiter implements ClusterWatch.JobObserver {
 			}
 			catch (IOException | ExecutionException | TimeoutException | RuntimeException ex) {
 				if (!stopped) {
-					listener.log(LogStream.SYSTEM, "the log of pod " + pod + " could not be read to its end: " + ex.getMessage());
+					listener.log(LogStream.SYSTEM,
+							"the log of pod " + pod + " could not be read to its end: " + ex.getMessage());
 				}
 			}
 		}

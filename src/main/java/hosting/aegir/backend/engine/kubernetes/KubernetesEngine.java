@@ -15,10 +15,11 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import tools.jackson.databind.json.JsonMapper;
 
 /**
- * Runs an operation's tasks on Kubernetes, in order, in the namespace named by its {@code hosts}:
- * one-off work as Jobs (followed through the shared informers, their pods' logs streamed into the
- * operation's log, their termination message returned as outputs), environments by applying their
- * objects and waiting for their Deployments. Knows nothing of HTTP or of the database.
+ * Runs an operation's tasks on Kubernetes, in order, in the namespace named by its
+ * {@code hosts}: one-off work as Jobs (followed through the shared informers, their pods'
+ * logs streamed into the operation's log, their termination message returned as outputs),
+ * environments by applying their objects and waiting for their Deployments. Knows nothing
+ * of HTTP or of the database.
  */
 class KubernetesEngine implements Engine {
 
@@ -38,8 +39,8 @@ class KubernetesEngine implements Engine {
 
 	private final JsonMapper json;
 
-	KubernetesEngine(KubernetesClient client, KubernetesProperties properties, TaskTemplates templates, ClusterWatch watch,
-			Applier applier, JsonMapper json) {
+	KubernetesEngine(KubernetesClient client, KubernetesProperties properties, TaskTemplates templates,
+			ClusterWatch watch, Applier applier, JsonMapper json) {
 		this.client = client;
 		this.properties = properties;
 		this.templates = templates;
@@ -65,8 +66,9 @@ class KubernetesEngine implements Engine {
 	}
 
 	/**
-	 * The namespace must be one the operator allows; every value that becomes part of an object's name,
-	 * a label, a host name or an image is checked before anything is stored, let alone created.
+	 * The namespace must be one the operator allows; every value that becomes part of an
+	 * object's name, a label, a host name or an image is checked before anything is
+	 * stored, let alone created.
 	 */
 	@Override
 	public List<Refusal> refusals(String hosts, Map<String, Object> vars, List<EngineTask> tasks) {

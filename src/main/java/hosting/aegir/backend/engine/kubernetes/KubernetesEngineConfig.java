@@ -10,9 +10,9 @@ import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 
 /**
- * The Kubernetes engine's beans, only when {@code aegir.kubernetes.enabled=true}. The client is
- * configured as Fabric8 resolves it: a kubeconfig ({@code KUBECONFIG}, {@code ~/.kube/config}) or,
- * inside a pod, the service account.
+ * The Kubernetes engine's beans, only when {@code aegir.kubernetes.enabled=true}. The
+ * client is configured as Fabric8 resolves it: a kubeconfig ({@code KUBECONFIG},
+ * {@code ~/.kube/config}) or, inside a pod, the service account.
  */
 @Configuration(proxyBeanMethods = false)
 @ConditionalOnProperty(prefix = "aegir.kubernetes", name = "enabled", havingValue = "true")

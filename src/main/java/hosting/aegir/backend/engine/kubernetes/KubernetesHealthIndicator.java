@@ -10,8 +10,9 @@ import org.springframework.boot.health.contributor.Health;
 import org.springframework.boot.health.contributor.HealthIndicator;
 
 /**
- * Readiness of the Kubernetes engine: the API server answers, and the informers the runs depend on
- * are watching. DOWN says why. The check calls the API server, so its result is kept for a while.
+ * Readiness of the Kubernetes engine: the API server answers, and the informers the runs
+ * depend on are watching. DOWN says why. The check calls the API server, so its result is
+ * kept for a while.
  */
 class KubernetesHealthIndicator implements HealthIndicator {
 
@@ -57,7 +58,8 @@ class KubernetesHealthIndicator implements HealthIndicator {
 		}
 		return Health.up()
 			.withDetail("server", server)
-			.withDetail("version", version == null || version.getGitVersion() == null ? "unknown" : version.getGitVersion())
+			.withDetail("version",
+					version == null || version.getGitVersion() == null ? "unknown" : version.getGitVersion())
 			.build();
 	}
 

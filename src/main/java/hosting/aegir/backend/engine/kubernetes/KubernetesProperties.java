@@ -9,19 +9,24 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
 import org.springframework.modulith.NamedInterface;
 
 /**
- * The operator's settings for the Kubernetes engine. None of them can be set from a request: a
- * request names a namespace from {@code namespaces} and an image under one of {@code imagePrefixes},
- * everything else about where and how things run is decided here.
+ * The operator's settings for the Kubernetes engine. None of them can be set from a
+ * request: a request names a namespace from {@code namespaces} and an image under one of
+ * {@code imagePrefixes}, everything else about where and how things run is decided here.
  *
- * @param enabled whether this replica offers the {@code kubernetes} engine (and its catalog); off by
- * default, so the service starts without a cluster
- * @param tasksDirectory the task templates, one folder per task with {@code argument_specs.yml} beside its template
+ * @param enabled whether this replica offers the {@code kubernetes} engine (and its
+ * catalog); off by default, so the service starts without a cluster
+ * @param tasksDirectory the task templates, one folder per task with
+ * {@code argument_specs.yml} beside its template
  * @param namespaces the namespaces operations may use (an operation's {@code hosts})
- * @param imagePrefixes the registries or repositories site images may come from, e.g. {@code registry.example.org/sites/}
- * @param storageClass the storage class of the PVCs environments get (unset: the cluster's default)
- * @param ingressClass the ingress class of environments' Ingresses (unset: the cluster's default)
+ * @param imagePrefixes the registries or repositories site images may come from, e.g.
+ * {@code registry.example.org/sites/}
+ * @param storageClass the storage class of the PVCs environments get (unset: the
+ * cluster's default)
+ * @param ingressClass the ingress class of environments' Ingresses (unset: the cluster's
+ * default)
  * @param issuer the cert-manager issuer named in environments' Ingresses (unset: no TLS)
- * @param issuerKind {@code cluster-issuer} or {@code issuer}: which cert-manager annotation names it
+ * @param issuerKind {@code cluster-issuer} or {@code issuer}: which cert-manager
+ * annotation names it
  * @param databaseImage the stock MariaDB image environments run
  * @param backupClaim the PVC backups are written to, in each namespace
  * @param filesSize the size of a new environment's files PVC
@@ -38,8 +43,8 @@ public record KubernetesProperties(@DefaultValue("false") boolean enabled,
 		@DefaultValue List<String> imagePrefixes, String storageClass, String ingressClass, String issuer,
 		@DefaultValue("cluster-issuer") String issuerKind, @DefaultValue("mariadb:11.4") String databaseImage,
 		@DefaultValue("aegir-backups") String backupClaim, @DefaultValue("10Gi") String filesSize,
-		@DefaultValue("5Gi") String databaseSize, @DefaultValue("33") long runAsUser,
-		@DefaultValue Resources resources, @DefaultValue("1h") Duration jobTtl, @DefaultValue("10m") Duration resync) {
+		@DefaultValue("5Gi") String databaseSize, @DefaultValue("33") long runAsUser, @DefaultValue Resources resources,
+		@DefaultValue("1h") Duration jobTtl, @DefaultValue("10m") Duration resync) {
 
 	/**
 	 * Container requests and limits, in Kubernetes quantities.

@@ -34,10 +34,15 @@ class KubernetesRun implements Execution {
 
 	private static final Logger log = LoggerFactory.getLogger(KubernetesRun.class);
 
-	/** The Job's own deadline trails the operation's timeout, so the queue's timeout ends it first (TIMED_OUT). */
+	/**
+	 * The Job's own deadline trails the operation's timeout, so the queue's timeout ends
+	 * it first (TIMED_OUT).
+	 */
 	static final Duration DEADLINE_MARGIN = Duration.ofSeconds(10);
 
-	/** How long a cancelled Job may take to disappear, and logs to drain after a Job ends. */
+	/**
+	 * How long a cancelled Job may take to disappear, and logs to drain after a Job ends.
+	 */
 	static final Duration STOP_WAIT = Duration.ofSeconds(25);
 
 	private final EngineRequest request;
@@ -88,9 +93,10 @@ class KubernetesRun implements Execution {
 
 	void run() {
 		try {
-			// The operator's settings may have changed since the submission was accepted: check again.
-			List<hosting.aegir.backend.engine.Engine.Refusal> refusals = engine.refusals(request.hosts(), request.vars(),
-					request.tasks());
+			// The operator's settings may have changed since the submission was accepted:
+			// check again.
+			List<hosting.aegir.backend.engine.Engine.Refusal> refusals = engine.refusals(request.hosts(),
+					request.vars(), request.tasks());
 			if (!refusals.isEmpty()) {
 				result.complete(new EngineResult(1, "refused by the Kubernetes engine's current settings: "
 						+ String.join("; ", refusals.stream().map(r -> r.field() + ": " + r.message()).toList())));
@@ -102,8 +108,8 @@ class KubernetesRun implements Execution {
 					return;
 				}
 				Task template = engine.templates().get(engineTask.name());
-				RunTask task = new RunTask(request.operationId(), request.attempt(), engineTask.index(), engineTask.name(),
-						request.hosts(), engineTask.vars(), request.vars(), template.options());
+				RunTask task = new RunTask(request.operationId(), request.attempt(), engineTask.index(),
+						engineTask.name(), request.hosts(), engineTask.vars(), request.vars(), template.options());
 				Outcome outcome = switch (template.kind()) {
 					case JOB -> runJob(task);
 					case APPLY -> runApply(task);
@@ -122,19 +128,21 @@ class KubernetesRun implements Execution {
 		}
 	}
 
-	// ---- Jobs -------------------------------------------------------------------------------------
+	// ---- Jobs
+	// -------------------------------------------------------------------------------------
 
 	private Outcome runJob(RunTask task) {
 		String namespace = task.namespace();
 		long started = System.nanoTime();
 		Job job = earlierAttempt(task);
 		if (job != null && JobState.of(job) == JobState.SUCCEEDED) {
-			listener.log(LogStream.SYSTEM, "Job " + job.getMetadata().getName() + " of an earlier attempt has succeeded; "
-					+ "task " + task.index() + " is not run again");
+			listener.log(LogStream.SYSTEM, "Job " + job.getMetadata().getName()
+					+ " of an earlier attempt has succeeded; " + "task " + task.index() + " is not run again");
 			return finished(task, job, started, null);
 		}
 		if (job != null) {
-			listener.log(LogStream.SYSTEM, "re-attached to Job " + job.getMetadata().getName() + " of an earlier attempt");
+			listener.log(LogStream.SYSTEM,
+					"re-attached to Job " + job.getMetadata().getName() + " of an earlier attempt");
 		}
 		else {
 			job = create(task);
@@ -142,7 +150,8 @@ class KubernetesRun implements Execution {
 		String name = job.getMetadata().getName();
 		JobWaiter waiter = new JobWaiter(client, namespace, name, listener);
 		try (AutoCloseable subscription = engine.watch().observeJob(namespace, name, waiter)) {
-			// The informer tells of changes from now on; what happened before comes from one read.
+			// The informer tells of changes from now on; what happened before comes from
+			// one read.
 			Job current = client.batch().v1().jobs().inNamespace(namespace).withName(name).get();
 			if (current == null) {
 				waiter.jobDeleted();
@@ -163,7 +172,8 @@ class KubernetesRun implements Execution {
 		}
 	}
 
-	// After a restart, or a retry of an attempt whose replica was lost: the Job of an earlier attempt
+	// After a restart, or a retry of an attempt whose replica was lost: the Job of an
+	// earlier attempt
 	// for this task, if it is still running or has succeeded, is the one to follow.
 	private Job earlierAttempt(RunTask task) {
 		if (request.attempt() <= 1) {
@@ -179,7 +189,8 @@ class KubernetesRun implements Execution {
 			.getItems();
 		return found.stream()
 			.filter(j -> JobState.of(j) != JobState.FAILED && j.getMetadata().getDeletionTimestamp() == null)
-			.max(Comparator.comparingInt(j -> Integer.parseInt(j.getMetadata().getLabels().getOrDefault(Names.ATTEMPT, "0"))))
+			.max(Comparator
+				.comparingInt(j -> Integer.parseInt(j.getMetadata().getLabels().getOrDefault(Names.ATTEMPT, "0"))))
 			.orElse(null);
 	}
 
@@ -196,7 +207,8 @@ class KubernetesRun implements Execution {
 			if (ex.getCode() != 409) {
 				throw ex;
 			}
-			// The same attempt was started before (a crash between creating the Job and recording it): adopt it.
+			// The same attempt was started before (a crash between creating the Job and
+			// recording it): adopt it.
 			job = client.batch().v1().jobs().inNamespace(task.namespace()).withName(name).get();
 			if (job == null) {
 				throw ex;
@@ -209,9 +221,15 @@ class KubernetesRun implements Execution {
 			}
 			catch (KubernetesClientException ex) {
 				if (ex.getCode() != 409) {
-					// Without its Secret the pod cannot start: do not leave the Job waiting for its deadline.
-					client.batch().v1().jobs().inNamespace(task.namespace()).withName(name)
-						.withPropagationPolicy(DeletionPropagation.FOREGROUND).delete();
+					// Without its Secret the pod cannot start: do not leave the Job
+					// waiting for its deadline.
+					client.batch()
+						.v1()
+						.jobs()
+						.inNamespace(task.namespace())
+						.withName(name)
+						.withPropagationPolicy(DeletionPropagation.FOREGROUND)
+						.delete();
 					throw ex;
 				}
 			}
@@ -221,14 +239,20 @@ class KubernetesRun implements Execution {
 
 	private Outcome cancelJob(String namespace, String name, JobWaiter waiter) {
 		listener.log(LogStream.SYSTEM, "deleting Job " + name + " (foreground propagation)");
-		client.batch().v1().jobs().inNamespace(namespace).withName(name)
-			.withPropagationPolicy(DeletionPropagation.FOREGROUND).delete();
+		client.batch()
+			.v1()
+			.jobs()
+			.inNamespace(namespace)
+			.withName(name)
+			.withPropagationPolicy(DeletionPropagation.FOREGROUND)
+			.delete();
 		try {
 			waiter.deleted().get(STOP_WAIT.toSeconds(), TimeUnit.SECONDS);
 			listener.log(LogStream.SYSTEM, "Job " + name + " is gone");
 		}
 		catch (TimeoutException ex) {
-			listener.log(LogStream.SYSTEM, "Job " + name + " is still being deleted after " + STOP_WAIT.toSeconds() + " s");
+			listener.log(LogStream.SYSTEM,
+					"Job " + name + " is still being deleted after " + STOP_WAIT.toSeconds() + " s");
 		}
 		catch (Exception ex) {
 			Thread.currentThread().interrupt();
@@ -263,12 +287,14 @@ class KubernetesRun implements Execution {
 		String why = state == JobState.DELETED ? "was deleted before it finished" : "failed: " + JobState.failure(job);
 		String failure = "Job " + name + " of task " + task.name() + " " + why
 				+ (podProblem == null ? "" : "; " + podProblem);
-		listener.event(new EngineEvent(task.index(), "Job " + name, task.name(), namespace, "failed", true, ms, failure));
+		listener
+			.event(new EngineEvent(task.index(), "Job " + name, task.name(), namespace, "failed", true, ms, failure));
 		Integer exit = PodStatuses.exitCode(pods);
 		return new Outcome(false, exit == null || exit == 0 ? 1 : exit, failure);
 	}
 
-	// ---- environments -----------------------------------------------------------------------------
+	// ---- environments
+	// -----------------------------------------------------------------------------
 
 	private Outcome runApply(RunTask task) {
 		List<HasMetadata> objects = engine.environments().build(task);
@@ -326,13 +352,13 @@ class KubernetesRun implements Execution {
 			long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started);
 			if (failure != null) {
 				String reason = "Deployment/" + name + " did not become available: " + failure;
-				listener.event(new EngineEvent(task.index(), "wait Deployment/" + name, task.name(), task.namespace(), "failed",
-						false, ms, reason));
+				listener.event(new EngineEvent(task.index(), "wait Deployment/" + name, task.name(), task.namespace(),
+						"failed", false, ms, reason));
 				return Outcome.failed(reason);
 			}
 			listener.log(LogStream.SYSTEM, "Deployment/" + name + " is available");
-			listener.event(new EngineEvent(task.index(), "wait Deployment/" + name, task.name(), task.namespace(), "ok", false,
-					ms, "available"));
+			listener.event(new EngineEvent(task.index(), "wait Deployment/" + name, task.name(), task.namespace(), "ok",
+					false, ms, "available"));
 			return Outcome.OK;
 		}
 		catch (Exception ex) {
@@ -354,21 +380,24 @@ class KubernetesRun implements Execution {
 			long started = System.nanoTime();
 			HasMetadata existing = client.resource(object).get();
 			if (existing == null) {
-				listener.event(new EngineEvent(task.index(), "delete " + what, task.name(), task.namespace(), "ok", false,
-						TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started), "absent"));
+				listener.event(new EngineEvent(task.index(), "delete " + what, task.name(), task.namespace(), "ok",
+						false, TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started), "absent"));
 				continue;
 			}
-			Map<String, String> labels = existing.getMetadata().getLabels() == null ? Map.of() : existing.getMetadata().getLabels();
-			if (!Names.MANAGER.equals(labels.get(Names.MANAGED_BY)) || !environment.equals(labels.get(Names.ENVIRONMENT))) {
-				String failure = what + " was not made by aegir-backend for environment " + environment + "; left alone";
-				listener.event(new EngineEvent(task.index(), "delete " + what, task.name(), task.namespace(), "failed", false,
-						TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started), failure));
+			Map<String, String> labels = existing.getMetadata().getLabels() == null ? Map.of()
+					: existing.getMetadata().getLabels();
+			if (!Names.MANAGER.equals(labels.get(Names.MANAGED_BY))
+					|| !environment.equals(labels.get(Names.ENVIRONMENT))) {
+				String failure = what + " was not made by aegir-backend for environment " + environment
+						+ "; left alone";
+				listener.event(new EngineEvent(task.index(), "delete " + what, task.name(), task.namespace(), "failed",
+						false, TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started), failure));
 				return Outcome.failed(failure);
 			}
 			client.resource(existing).withPropagationPolicy(DeletionPropagation.FOREGROUND).delete();
 			listener.log(LogStream.SYSTEM, what + " deleted");
-			listener.event(new EngineEvent(task.index(), "delete " + what, task.name(), task.namespace(), "changed", true,
-					TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started), "deleted"));
+			listener.event(new EngineEvent(task.index(), "delete " + what, task.name(), task.namespace(), "changed",
+					true, TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started), "deleted"));
 		}
 		return Outcome.OK;
 	}

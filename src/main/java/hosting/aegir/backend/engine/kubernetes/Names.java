@@ -5,8 +5,8 @@ import java.util.UUID;
 import java.util.regex.Pattern;
 
 /**
- * The names and labels the engine gives objects, and the checks a name from a request must pass
- * before it becomes part of one.
+ * The names and labels the engine gives objects, and the checks a name from a request
+ * must pass before it becomes part of one.
  */
 final class Names {
 
@@ -29,18 +29,23 @@ final class Names {
 	/** The container of a task Job whose log and termination message are the task's. */
 	static final String TASK_CONTAINER = "task";
 
-	// RFC 1123 label: what a namespace, a Service and a label value built from it must be.
+	// RFC 1123 label: what a namespace, a Service and a label value built from it must
+	// be.
 	private static final Pattern LABEL = Pattern.compile("[a-z0-9]([-a-z0-9]*[a-z0-9])?");
 
 	// RFC 1123 subdomain: a host name in an Ingress.
 	private static final Pattern SUBDOMAIN = Pattern
 		.compile("[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*");
 
-	// An image reference: [registry[:port]/]path[:tag][@digest], no whitespace, no empty or dot-only segments.
+	// An image reference: [registry[:port]/]path[:tag][@digest], no whitespace, no empty
+	// or dot-only segments.
 	private static final Pattern IMAGE = Pattern.compile(
 			"[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]+)?(/[a-z0-9]+([._-]{1,2}[a-z0-9]+)*)*(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(@sha256:[a-f0-9]{64})?");
 
-	/** The longest environment name: its objects add suffixes up to 9 characters to it, within 63. */
+	/**
+	 * The longest environment name: its objects add suffixes up to 9 characters to it,
+	 * within 63.
+	 */
 	static final int MAX_ENVIRONMENT = 40;
 
 	private Names() {
@@ -54,7 +59,10 @@ final class Names {
 		return value != null && value.length() <= 253 && SUBDOMAIN.matcher(value).matches();
 	}
 
-	/** Whether the image is a plain reference under one of the prefixes (each taken to end at a '/'). */
+	/**
+	 * Whether the image is a plain reference under one of the prefixes (each taken to end
+	 * at a '/').
+	 */
 	static boolean isAllowedImage(String image, List<String> prefixes) {
 		if (image == null || image.length() > 255 || !IMAGE.matcher(image).matches()) {
 			return false;
@@ -65,8 +73,9 @@ final class Names {
 	}
 
 	/**
-	 * The Job of one task of one attempt: the same on every replica and after every restart, so a
-	 * second start of the same attempt finds the first one's Job instead of making another.
+	 * The Job of one task of one attempt: the same on every replica and after every
+	 * restart, so a second start of the same attempt finds the first one's Job instead of
+	 * making another.
 	 */
 	static String job(UUID operation, int attempt, int taskIndex) {
 		return "aegir-" + operation + "-" + attempt + "-" + taskIndex;

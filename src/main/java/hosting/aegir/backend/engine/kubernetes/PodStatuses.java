@@ -14,13 +14,17 @@ import io.fabric8.kubernetes.api.model.Pod;
 import tools.jackson.core.type.TypeReference;
 import tools.jackson.databind.json.JsonMapper;
 
-/** What a task's pods say: why one failed, its exit code, the outputs in its termination message. */
+/**
+ * What a task's pods say: why one failed, its exit code, the outputs in its termination
+ * message.
+ */
 final class PodStatuses {
 
 	/** Kubernetes keeps at most this much of a termination message. */
 	static final int MAX_MESSAGE_BYTES = 4096;
 
-	// Waiting reasons that mean the container will not start without someone changing something.
+	// Waiting reasons that mean the container will not start without someone changing
+	// something.
 	private static final Set<String> STUCK = Set.of("ImagePullBackOff", "ErrImagePull", "InvalidImageName",
 			"CreateContainerConfigError", "CreateContainerError", "CrashLoopBackOff", "ErrImageNeverPull");
 
@@ -44,14 +48,18 @@ final class PodStatuses {
 			.orElse(null);
 	}
 
-	/** Why this pod is failing or failed, as the kubelet put it (e.g. ImagePullBackOff, OOMKilled), or null. */
+	/**
+	 * Why this pod is failing or failed, as the kubelet put it (e.g. ImagePullBackOff,
+	 * OOMKilled), or null.
+	 */
 	static String problem(Pod pod) {
 		String name = pod.getMetadata().getName();
 		ContainerState state = taskState(pod);
 		if (state != null && state.getTerminated() != null && nonZero(state.getTerminated().getExitCode())) {
 			var terminated = state.getTerminated();
-			return "pod " + name + ": " + (terminated.getReason() == null ? "Error" : terminated.getReason()) + " (exit code "
-					+ terminated.getExitCode() + ")" + (terminated.getMessage() == null ? "" : ": " + terminated.getMessage());
+			return "pod " + name + ": " + (terminated.getReason() == null ? "Error" : terminated.getReason())
+					+ " (exit code " + terminated.getExitCode() + ")"
+					+ (terminated.getMessage() == null ? "" : ": " + terminated.getMessage());
 		}
 		if (state != null && state.getWaiting() != null && STUCK.contains(state.getWaiting().getReason())) {
 			return "pod " + name + ": " + state.getWaiting().getReason()
@@ -77,7 +85,10 @@ final class PodStatuses {
 			.orElse(null);
 	}
 
-	/** The JSON object in the termination message of the pod that succeeded; empty when there is none. */
+	/**
+	 * The JSON object in the termination message of the pod that succeeded; empty when
+	 * there is none.
+	 */
 	static Map<String, Object> outputs(List<Pod> pods, JsonMapper json, ExecutionListener listener) {
 		for (Pod pod : pods) {
 			ContainerState state = taskState(pod);
@@ -88,7 +99,8 @@ final class PodStatuses {
 			if (message == null || message.isBlank()) {
 				return Map.of();
 			}
-			if (message.getBytes(StandardCharsets.UTF_8).length > MAX_MESSAGE_BYTES || !message.strip().startsWith("{")) {
+			if (message.getBytes(StandardCharsets.UTF_8).length > MAX_MESSAGE_BYTES
+					|| !message.strip().startsWith("{")) {
 				listener.log(LogStream.SYSTEM, "the termination message of pod " + pod.getMetadata().getName()
 						+ " is not a JSON object of at most 4 KiB: no outputs taken from it");
 				return Map.of();

@@ -3,19 +3,26 @@ package hosting.aegir.backend.engine.kubernetes;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.apps.DeploymentCondition;
 
-/** Whether a Deployment's rollout is done, read from its status as the Deployment controller sets it. */
+/**
+ * Whether a Deployment's rollout is done, read from its status as the Deployment
+ * controller sets it.
+ */
 final class Rollout {
 
 	private Rollout() {
 	}
 
-	/** The controller has seen the current spec and every wanted replica is updated and available. */
+	/**
+	 * The controller has seen the current spec and every wanted replica is updated and
+	 * available.
+	 */
 	static boolean available(Deployment deployment) {
 		var status = deployment.getStatus();
 		if (status == null) {
 			return false;
 		}
-		long generation = deployment.getMetadata().getGeneration() == null ? 0 : deployment.getMetadata().getGeneration();
+		long generation = deployment.getMetadata().getGeneration() == null ? 0
+				: deployment.getMetadata().getGeneration();
 		long observed = status.getObservedGeneration() == null ? -1 : status.getObservedGeneration();
 		int wanted = deployment.getSpec().getReplicas() == null ? 1 : deployment.getSpec().getReplicas();
 		DeploymentCondition available = condition(deployment, "Available");
@@ -40,7 +47,12 @@ final class Rollout {
 		if (deployment.getStatus() == null || deployment.getStatus().getConditions() == null) {
 			return null;
 		}
-		return deployment.getStatus().getConditions().stream().filter(c -> type.equals(c.getType())).findFirst().orElse(null);
+		return deployment.getStatus()
+			.getConditions()
+			.stream()
+			.filter(c -> type.equals(c.getType()))
+			.findFirst()
+			.orElse(null);
 	}
 
 }

@@ -6,8 +6,8 @@ import java.util.UUID;
 import hosting.aegir.backend.engine.kubernetes.TaskTemplates.Option;
 
 /**
- * One task of a run with its variables resolved: the task's own, else the operation's, else the
- * spec's default.
+ * One task of a run with its variables resolved: the task's own, else the operation's,
+ * else the spec's default.
  */
 record RunTask(UUID operationId, int attempt, int index, String name, String namespace, Map<String, Object> taskVars,
 		Map<String, Object> operationVars, Map<String, Option> options) {

@@ -6,9 +6,10 @@ import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.client.KubernetesClient;
 
 /**
- * Server-side apply with field manager {@code aegir-backend}, forcing conflicts: the fields this
- * service sets are its own, whoever touched them last. A second apply of the same object leaves its
- * resourceVersion alone, which is how "unchanged" is told from "changed".
+ * Server-side apply with field manager {@code aegir-backend}, forcing conflicts: the
+ * fields this service sets are its own, whoever touched them last. A second apply of the
+ * same object leaves its resourceVersion alone, which is how "unchanged" is told from
+ * "changed".
  */
 class ServerSideApplier implements Applier {
 

@@ -21,9 +21,10 @@ import org.yaml.snakeyaml.Yaml;
 import org.yaml.snakeyaml.constructor.SafeConstructor;
 
 /**
- * The Kubernetes tasks under {@code k8s/tasks/}: per task folder an {@code argument_specs.yml} (the
- * shape of an Ansible role's) and one template, parsed into Fabric8's typed objects. Each use gets
- * fresh copies, which the engine then fills field by field.
+ * The Kubernetes tasks under {@code k8s/tasks/}: per task folder an
+ * {@code argument_specs.yml} (the shape of an Ansible role's) and one template, parsed
+ * into Fabric8's typed objects. Each use gets fresh copies, which the engine then fills
+ * field by field.
  */
 final class TaskTemplates {
 
@@ -31,12 +32,14 @@ final class TaskTemplates {
 
 	/** What a task does with its template. */
 	enum Kind {
+
 		/** {@code job.yaml}: one Job per run. */
 		JOB,
 		/** {@code objects.yaml}: objects applied and waited for. */
 		APPLY,
 		/** {@code deletes.yaml}: deletes what another task's objects made. */
 		DELETE
+
 	}
 
 	/** One option of a task's argument spec, as far as the engine cares. */
@@ -55,7 +58,10 @@ final class TaskTemplates {
 		this.tasks = tasks;
 	}
 
-	/** Reads every task folder under the directory; a folder without a spec or template fails the start. */
+	/**
+	 * Reads every task folder under the directory; a folder without a spec or template
+	 * fails the start.
+	 */
 	static TaskTemplates read(Path directory) {
 		if (!Files.isDirectory(directory)) {
 			throw new IllegalStateException("no Kubernetes task templates at " + directory
@@ -69,7 +75,8 @@ final class TaskTemplates {
 			}
 		}
 		catch (IOException ex) {
-			throw new IllegalStateException("cannot read the Kubernetes tasks in " + directory + ": " + ex.getMessage(), ex);
+			throw new IllegalStateException("cannot read the Kubernetes tasks in " + directory + ": " + ex.getMessage(),
+					ex);
 		}
 		TaskTemplates templates = new TaskTemplates(tasks);
 		templates.checkParses();
@@ -87,7 +94,8 @@ final class TaskTemplates {
 		try (Reader reader = Files.newBufferedReader(spec, StandardCharsets.UTF_8)) {
 			document = new Yaml(new SafeConstructor(new LoaderOptions())).load(reader);
 		}
-		Map<String, Object> main = (Map<String, Object>) ((Map<String, Object>) document.get("argument_specs")).get("main");
+		Map<String, Object> main = (Map<String, Object>) ((Map<String, Object>) document.get("argument_specs"))
+			.get("main");
 		Map<String, Option> options = new LinkedHashMap<>();
 		((Map<String, Object>) main.getOrDefault("options", Map.of())).forEach((option, value) -> {
 			Map<String, Object> o = (Map<String, Object>) value;
@@ -157,7 +165,10 @@ final class TaskTemplates {
 		return objectsOf(serialization.unmarshal(task.template()));
 	}
 
-	/** The objects of a parsed manifest: one object, a YAML stream of them, or a {@code List} kind. */
+	/**
+	 * The objects of a parsed manifest: one object, a YAML stream of them, or a
+	 * {@code List} kind.
+	 */
 	static List<HasMetadata> objectsOf(Object parsed) {
 		List<HasMetadata> objects = new ArrayList<>();
 		if (parsed instanceof List<?> list) {

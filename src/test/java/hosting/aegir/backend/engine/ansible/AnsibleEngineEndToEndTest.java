@@ -35,14 +35,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 /**
- * The Ansible engine through the HTTP API, with the real ansible-playbook against localhost and
- * the real aegir.* roles and an operator inventory whose group_vars set the roots and drush; drush is a
- * script the test writes, since Drupal cannot run here.
+ * The Ansible engine through the HTTP API, with the real ansible-playbook against
+ * localhost and the real aegir.* roles and an operator inventory whose group_vars set the
+ * roots and drush; drush is a script the test writes, since Drupal cannot run here.
  */
 @PostgresTest
-@SpringBootTest(webEnvironment = WebEnvironment.RANDOM_PORT,
-		properties = { "aegir.ansible.enabled=true", "aegir.executor.concurrency=2",
-				"aegir.executor.heartbeat-interval=500ms", "aegir.log.flush-interval=100ms" })
+@SpringBootTest(webEnvironment = WebEnvironment.RANDOM_PORT, properties = { "aegir.ansible.enabled=true",
+		"aegir.executor.concurrency=2", "aegir.executor.heartbeat-interval=500ms", "aegir.log.flush-interval=100ms" })
 class AnsibleEngineEndToEndTest {
 
 	private static final Duration RUN = Duration.ofSeconds(90);
@@ -74,10 +73,11 @@ class AnsibleEngineEndToEndTest {
 
 	@Test
 	void aBackupSucceedsReturnsItsPathAndIsListed() {
-		OPERATOR.drush("""
-				for a in "$@"; do case "$a" in --destination=*) echo "archive of $*" > "${a#--destination=}";; esac; done
-				echo "drush $1 done"
-				""");
+		OPERATOR
+			.drush("""
+					for a in "$@"; do case "$a" in --destination=*) echo "archive of $*" > "${a#--destination=}";; esac; done
+					echo "drush $1 done"
+					""");
 		String target = "site-" + UUID.randomUUID();
 		JsonNode op = finished(submit(target, Map.of("site_uri", "example.org", "site_root", siteRoot),
 				List.of(task("aegir.GenerateDrupalSiteBackup", Map.of()))));
@@ -97,10 +97,12 @@ class AnsibleEngineEndToEndTest {
 		assertThat(backups.get(0).get("sha256").asString()).isEqualTo(sha256(path));
 		assertThat(backups.get(0).get("description").asString()).isEqualTo("Generated on request");
 		assertThat(backups.get(0).get("taskIndex").asInt()).isZero();
-		assertThat(api.json(api.get("/api/v1/backups/" + backups.get(0).get("id").asLong(), VIEWER)).get("path").asString())
-			.isEqualTo(path);
+		assertThat(api.json(api.get("/api/v1/backups/" + backups.get(0).get("id").asLong(), VIEWER))
+			.get("path")
+			.asString()).isEqualTo(path);
 
-		JsonNode events = api.json(api.get("/api/v1/operations/" + op.get("id").asString() + "/events", VIEWER)).get("events");
+		JsonNode events = api.json(api.get("/api/v1/operations/" + op.get("id").asString() + "/events", VIEWER))
+			.get("events");
 		assertThat(events.valueStream().map(e -> e.get("task").asString())).contains("Run drush archive:dump",
 				"Return the backup's path and size");
 		assertThat(events.valueStream().filter(e -> "Run drush archive:dump".equals(e.get("task").asString())))
@@ -127,15 +129,16 @@ class AnsibleEngineEndToEndTest {
 
 		// Paths the submit-time check can judge are refused before anything is stored.
 		Path outside = Files.writeString(dir.resolve("outside.tar.gz"), "not a backup");
-		for (String path : List.of(OPERATOR.backups() + "/../" + dir.relativize(outside), outside.toString(), "/etc/passwd",
-				OPERATOR.backups() + "/./x.tar.gz")) {
-			HttpResponse<String> refused = api.post("/api/v1/operations", SUBMITTER, body("site-" + UUID.randomUUID(), site,
-					List.of(task("aegir.RestoreDrupalSiteBackup", Map.of("backup_path", path)))));
+		for (String path : List.of(OPERATOR.backups() + "/../" + dir.relativize(outside), outside.toString(),
+				"/etc/passwd", OPERATOR.backups() + "/./x.tar.gz")) {
+			HttpResponse<String> refused = api.post("/api/v1/operations", SUBMITTER, body("site-" + UUID.randomUUID(),
+					site, List.of(task("aegir.RestoreDrupalSiteBackup", Map.of("backup_path", path)))));
 			assertThat(refused.statusCode()).as(path + ": " + refused.body()).isEqualTo(422);
 			assertThat(field(refused)).isEqualTo("tasks[0].vars.backup_path");
 		}
 
-		// A link inside the root that leads out of it looks fine at submit; the host resolves it and refuses.
+		// A link inside the root that leads out of it looks fine at submit; the host
+		// resolves it and refuses.
 		Files.deleteIfExists(record);
 		Path link = Files.createSymbolicLink(OPERATOR.backups().resolve("linked.tar.gz"), outside);
 		JsonNode refused = finished(submit("site-" + UUID.randomUUID(), site,
@@ -152,7 +155,8 @@ class AnsibleEngineEndToEndTest {
 				for a in "$@"; do case "$a" in --destination=*) echo "archive" > "${a#--destination=}";; esac; done
 				if [ "$1" = archive:restore ]; then printf '%s\\n' "$@" > RECORD; fi
 				""".replace("RECORD", record.toString()));
-		JsonNode op = finished(submit("site-" + UUID.randomUUID(), Map.of("site_uri", "example.org", "site_root", siteRoot),
+		JsonNode op = finished(submit("site-" + UUID.randomUUID(),
+				Map.of("site_uri", "example.org", "site_root", siteRoot),
 				List.of(task("aegir.GenerateDrupalSiteBackup", Map.of()), task("aegir.RestoreDrupalSiteBackup",
 						Map.of("backup_path", Map.of("fromOutput", Map.of("task", 0, "name", "backup_path")))))));
 
@@ -164,11 +168,16 @@ class AnsibleEngineEndToEndTest {
 	@Test
 	void aReferenceToAMissingLaterOrMistypedOutputIsRefusedAtSubmit() {
 		Map<String, Object> site = Map.of("site_uri", "example.org", "site_root", siteRoot);
-		Map<String, Object> missing = Map.of("backup_path", Map.of("fromOutput", Map.of("task", 0, "name", "no_such_output")));
-		Map<String, Object> later = Map.of("backup_path", Map.of("fromOutput", Map.of("task", 1, "name", "backup_path")));
-		for (var tasks : List.of(List.of(task("aegir.GenerateDrupalSiteBackup", Map.of()), task("aegir.RestoreDrupalSiteBackup", missing)),
+		Map<String, Object> missing = Map.of("backup_path",
+				Map.of("fromOutput", Map.of("task", 0, "name", "no_such_output")));
+		Map<String, Object> later = Map.of("backup_path",
+				Map.of("fromOutput", Map.of("task", 1, "name", "backup_path")));
+		for (var tasks : List.of(
+				List.of(task("aegir.GenerateDrupalSiteBackup", Map.of()),
+						task("aegir.RestoreDrupalSiteBackup", missing)),
 				List.of(task("aegir.RunDrupalCron", Map.of()), task("aegir.RestoreDrupalSiteBackup", later)))) {
-			HttpResponse<String> refused = api.post("/api/v1/operations", SUBMITTER, body("site-" + UUID.randomUUID(), site, tasks));
+			HttpResponse<String> refused = api.post("/api/v1/operations", SUBMITTER,
+					body("site-" + UUID.randomUUID(), site, tasks));
 			assertThat(refused.statusCode()).as(refused.body()).isEqualTo(422);
 			assertThat(field(refused)).isEqualTo("tasks[1].vars.backup_path");
 		}
@@ -177,24 +186,29 @@ class AnsibleEngineEndToEndTest {
 	@Test
 	void aPlatformIsDeployedFromGit() throws Exception {
 		Path repo = Files.createDirectories(dir.resolve("repo"));
-		for (List<String> command : List.of(List.of("git", "init", "-q", "-b", "main"), List.of("git", "config", "user.email", "t@example.org"),
-				List.of("git", "config", "user.name", "t"))) {
+		for (List<String> command : List.of(List.of("git", "init", "-q", "-b", "main"),
+				List.of("git", "config", "user.email", "t@example.org"), List.of("git", "config", "user.name", "t"))) {
 			assertThat(new ProcessBuilder(command).directory(repo.toFile()).start().waitFor()).isZero();
 		}
 		Files.writeString(repo.resolve("index.php"), "<?php // platform\n");
 		assertThat(new ProcessBuilder("git", "add", ".").directory(repo.toFile()).start().waitFor()).isZero();
-		assertThat(new ProcessBuilder("git", "commit", "-q", "-m", "platform").directory(repo.toFile()).start().waitFor()).isZero();
+		assertThat(
+				new ProcessBuilder("git", "commit", "-q", "-m", "platform").directory(repo.toFile()).start().waitFor())
+			.isZero();
 		Path platform = OPERATOR.platforms().resolve("d10-" + UUID.randomUUID());
-		// Which repositories may reach the fleet is the operator's: only this one is allowed.
+		// Which repositories may reach the fleet is the operator's: only this one is
+		// allowed.
 		OPERATOR.set("git_repo_prefixes", List.of("file://" + repo + "/"));
 
-		JsonNode refused = finished(submit("platform-" + UUID.randomUUID(), Map.of(), List.of(task("aegir.DeployDrupalGitPlatform",
-				Map.of("git_repo", "file:///etc/", "git_ref", "main", "platform_root", platform.toString())))));
+		JsonNode refused = finished(
+				submit("platform-" + UUID.randomUUID(), Map.of(), List.of(task("aegir.DeployDrupalGitPlatform",
+						Map.of("git_repo", "file:///etc/", "git_ref", "main", "platform_root", platform.toString())))));
 		assertThatOperation(refused).isFailed();
 		assertThat(refused.get("reason").asString()).contains("git_repo_prefixes");
 		assertThat(platform).doesNotExist();
 
-		JsonNode op = finished(submit("platform-" + UUID.randomUUID(), Map.of(), List.of(task("aegir.DeployDrupalGitPlatform",
+		JsonNode op = finished(submit("platform-" + UUID.randomUUID(), Map.of(), List.of(task(
+				"aegir.DeployDrupalGitPlatform",
 				Map.of("git_repo", "file://" + repo + "/", "git_ref", "main", "platform_root", platform.toString())))));
 		assertThatOperation(op).isSucceeded();
 		assertThat(platform.resolve("index.php")).hasContent("<?php // platform");
@@ -222,21 +236,26 @@ class AnsibleEngineEndToEndTest {
 		JsonNode op = finished(id);
 		assertThatOperation(op).isSucceeded();
 		JsonNode rest = api.json(api.get("/api/v1/operations/" + id + "/log?after=" + cursor[0], VIEWER));
-		assertThat(rest.get("lines").valueStream().map(l -> l.get("text").asString())).anyMatch(t -> t.startsWith("PLAY RECAP"));
+		assertThat(rest.get("lines").valueStream().map(l -> l.get("text").asString()))
+			.anyMatch(t -> t.startsWith("PLAY RECAP"));
 		assertThat(rest.get("complete").asBoolean()).isTrue();
-		assertThat(op.get("tasks").valueStream().map(t -> t.get("status").asString())).containsExactly("SUCCEEDED", "SUCCEEDED");
+		assertThat(op.get("tasks").valueStream().map(t -> t.get("status").asString())).containsExactly("SUCCEEDED",
+				"SUCCEEDED");
 	}
 
 	@Test
 	void aFailingTaskFailsTheOperationNamingTheTask() {
 		OPERATOR.drush("echo 'site not found' >&2; exit 1\n");
-		JsonNode op = finished(submit("site-" + UUID.randomUUID(), Map.of("site_uri", "example.org", "site_root", siteRoot),
-				List.of(task("aegir.RunDrupalCron", Map.of()), task("aegir.RunDrupalCron", Map.of()))));
+		JsonNode op = finished(
+				submit("site-" + UUID.randomUUID(), Map.of("site_uri", "example.org", "site_root", siteRoot),
+						List.of(task("aegir.RunDrupalCron", Map.of()), task("aegir.RunDrupalCron", Map.of()))));
 		assertThatOperation(op).isFailed();
 		assertThat(op.get("exitCode").asInt()).isEqualTo(2);
-		assertThat(op.get("reason").asString()).startsWith("task 'Run drush cron' of aegir.RunDrupalCron failed on localhost")
+		assertThat(op.get("reason").asString())
+			.startsWith("task 'Run drush cron' of aegir.RunDrupalCron failed on localhost")
 			.contains("site not found");
-		assertThat(op.get("tasks").valueStream().map(t -> t.get("status").asString())).containsExactly("FAILED", "NOT_RUN");
+		assertThat(op.get("tasks").valueStream().map(t -> t.get("status").asString())).containsExactly("FAILED",
+				"NOT_RUN");
 	}
 
 	@Test
@@ -261,10 +280,12 @@ class AnsibleEngineEndToEndTest {
 				body("site-x", Map.of(), List.of(task("aegir.DoesNotExist", Map.of()))));
 		HttpResponse<String> missing = api.post("/api/v1/operations", SUBMITTER,
 				body("site-x", Map.of("site_uri", "example.org"), List.of(task("aegir.RunDrupalCron", Map.of()))));
-		HttpResponse<String> mistyped = api.post("/api/v1/operations", SUBMITTER, body("site-x",
-				Map.of("site_uri", "example.org", "site_root", siteRoot), List.of(task("aegir.WriteNginxVhost", Map.of("site_aliases", "www")))));
-		HttpResponse<String> unknownVar = api.post("/api/v1/operations", SUBMITTER, body("site-x",
-				Map.of("site_uri", "example.org", "site_root", siteRoot, "colour", "blue"), List.of(task("aegir.RunDrupalCron", Map.of()))));
+		HttpResponse<String> mistyped = api.post("/api/v1/operations", SUBMITTER,
+				body("site-x", Map.of("site_uri", "example.org", "site_root", siteRoot),
+						List.of(task("aegir.WriteNginxVhost", Map.of("site_aliases", "www")))));
+		HttpResponse<String> unknownVar = api.post("/api/v1/operations", SUBMITTER,
+				body("site-x", Map.of("site_uri", "example.org", "site_root", siteRoot, "colour", "blue"),
+						List.of(task("aegir.RunDrupalCron", Map.of()))));
 		for (var response : List.of(unknown, missing, mistyped, unknownVar)) {
 			assertThat(response.statusCode()).as(response.body()).isEqualTo(422);
 			assertThat(api.json(response).get("type").asString()).endsWith("/task-invalid");
@@ -272,7 +293,8 @@ class AnsibleEngineEndToEndTest {
 		assertThat(field(unknown)).isEqualTo("tasks[0].name");
 		assertThat(field(missing)).isEqualTo("tasks[0].vars.site_root");
 		assertThat(field(mistyped)).isEqualTo("tasks[0].vars.site_aliases");
-		assertThat(api.json(mistyped).get("detail").asString()).contains("must be a list").contains("aegir.WriteNginxVhost");
+		assertThat(api.json(mistyped).get("detail").asString()).contains("must be a list")
+			.contains("aegir.WriteNginxVhost");
 		assertThat(field(unknownVar)).isEqualTo("vars.colour");
 		assertThat(count()).isEqualTo(before);
 	}
@@ -281,7 +303,8 @@ class AnsibleEngineEndToEndTest {
 	void secretVariablesNeverAppearInTheLogEventsOrApi() {
 		String password = "S3cret-" + UUID.randomUUID();
 		String dbUrl = "mysql://drupal:" + password + "@db/drupal";
-		// drush gets the secrets in its --config file; this one prints them back, everywhere it can, and fails.
+		// drush gets the secrets in its --config file; this one prints them back,
+		// everywhere it can, and fails.
 		OPERATOR.drush("""
 				for a in "$@"; do case "$a" in --config=*) cat "${a#--config=}"; cat "${a#--config=}" >&2;; esac; done
 				echo "installing with $*"; exit 1
@@ -297,7 +320,9 @@ class AnsibleEngineEndToEndTest {
 		assertThat(op.get("tasks").get(0).get("vars").get("account_pass").asString()).isEqualTo("********");
 		assertThat(op.get("tasks").get(0).get("vars").get("db_url").asString()).isEqualTo("********");
 		assertThat(jdbc.sql("SELECT vars::text || tasks::text || coalesce(reason, '') FROM operation WHERE id = :id")
-			.param("id", UUID.fromString(id)).query(String.class).single()).doesNotContain(password);
+			.param("id", UUID.fromString(id))
+			.query(String.class)
+			.single()).doesNotContain(password);
 	}
 
 	@Test
@@ -313,21 +338,22 @@ class AnsibleEngineEndToEndTest {
 		JsonNode op = finished(id);
 		assertThatOperation(op).isCancelled();
 		assertThat(op.get("reason").asString()).isEqualTo("cancelled by test-frontend");
-		await("no process of the run is left").atMost(Duration.ofSeconds(15)).until(() -> !Scripts.processRunningWith(marker)
-				&& !Scripts.processRunningWith("aegir-" + id));
+		await("no process of the run is left").atMost(Duration.ofSeconds(15))
+			.until(() -> !Scripts.processRunningWith(marker) && !Scripts.processRunningWith("aegir-" + id));
 	}
 
 	@Test
 	void aTimeoutKillsTheRunAndEndsTimedOut() {
 		String marker = "aegir-timeout-marker-" + UUID.randomUUID();
 		OPERATOR.drush("sleep 300\n");
-		Map<String, Object> body = new HashMap<>(request("site-" + UUID.randomUUID(), Map.of("site_uri", marker, "site_root", siteRoot),
-				List.of(task("aegir.RunDrupalCron", Map.of()))));
+		Map<String, Object> body = new HashMap<>(request("site-" + UUID.randomUUID(),
+				Map.of("site_uri", marker, "site_root", siteRoot), List.of(task("aegir.RunDrupalCron", Map.of()))));
 		body.put("timeoutSeconds", 5);
 		String id = api.json(api.post("/api/v1/operations", SUBMITTER, api.write(body))).get("id").asString();
 		JsonNode op = finished(id);
 		assertThatOperation(op).isTimedOut();
-		await("no process of the run is left").atMost(Duration.ofSeconds(15)).until(() -> !Scripts.processRunningWith(marker));
+		await("no process of the run is left").atMost(Duration.ofSeconds(15))
+			.until(() -> !Scripts.processRunningWith(marker));
 	}
 
 	@Test
@@ -337,9 +363,12 @@ class AnsibleEngineEndToEndTest {
 		assertThat(health.get("components").get("ansible").get("status").asString()).isEqualTo("UP");
 		JsonNode tasks = api.json(api.get("/api/v1/tasks", VIEWER));
 		assertThat(tasks.valueStream().map(t -> t.get("name").asString())).contains("aegir.GenerateDrupalSiteBackup",
-				"aegir.RestoreDrupalSiteBackup", "aegir.WriteNginxVhost", "aegir.DeleteNginxVhost", "aegir.DeployDrupalGitPlatform",
-				"aegir.InstallDrupalSite", "aegir.RunDrupalCron");
-		JsonNode install = tasks.valueStream().filter(t -> t.get("name").asString().equals("aegir.InstallDrupalSite")).findFirst().orElseThrow();
+				"aegir.RestoreDrupalSiteBackup", "aegir.WriteNginxVhost", "aegir.DeleteNginxVhost",
+				"aegir.DeployDrupalGitPlatform", "aegir.InstallDrupalSite", "aegir.RunDrupalCron");
+		JsonNode install = tasks.valueStream()
+			.filter(t -> t.get("name").asString().equals("aegir.InstallDrupalSite"))
+			.findFirst()
+			.orElseThrow();
 		assertThat(install.get("variables").valueStream().filter(v -> v.get("name").asString().equals("account_pass")))
 			.singleElement()
 			.satisfies(v -> {
@@ -357,8 +386,10 @@ class AnsibleEngineEndToEndTest {
 		return api.write(request(target, vars, tasks));
 	}
 
-	private static Map<String, Object> request(String target, Map<String, Object> vars, List<Map<String, Object>> tasks) {
-		return Map.of("type", "site.test", "engine", "ansible", "target", target, "hosts", "localhost", "vars", vars, "tasks", tasks);
+	private static Map<String, Object> request(String target, Map<String, Object> vars,
+			List<Map<String, Object>> tasks) {
+		return Map.of("type", "site.test", "engine", "ansible", "target", target, "hosts", "localhost", "vars", vars,
+				"tasks", tasks);
 	}
 
 	private static Map<String, Object> task(String name, Map<String, Object> vars) {
@@ -402,7 +433,8 @@ class AnsibleEngineEndToEndTest {
 	private static String sha256(String path) {
 		try {
 			return java.util.HexFormat.of()
-				.formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(Path.of(path))));
+				.formatHex(
+						java.security.MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(Path.of(path))));
 		}
 		catch (Exception ex) {
 			throw new IllegalStateException(ex);

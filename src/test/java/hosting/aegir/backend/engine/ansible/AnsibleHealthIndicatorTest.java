@@ -22,20 +22,24 @@ class AnsibleHealthIndicatorTest {
 
 	@Test
 	void downWhenAnsiblePlaybookCannotRun() {
-		var health = new AnsibleHealthIndicator(properties(List.of("/nonexistent/ansible-playbook"), Path.of("ansible"))).health();
+		var health = new AnsibleHealthIndicator(
+				properties(List.of("/nonexistent/ansible-playbook"), Path.of("ansible")))
+			.health();
 		assertThat(health.getStatus()).isEqualTo(Status.DOWN);
 		assertThat(health.getDetails().get("reason").toString()).startsWith("cannot run /nonexistent/ansible-playbook");
 	}
 
 	@Test
 	void downWithoutTheAnsibleDirectory() {
-		var health = new AnsibleHealthIndicator(properties(List.of("ansible-playbook"), Path.of("/nonexistent"))).health();
+		var health = new AnsibleHealthIndicator(properties(List.of("ansible-playbook"), Path.of("/nonexistent")))
+			.health();
 		assertThat(health.getStatus()).isEqualTo(Status.DOWN);
 		assertThat(health.getDetails().get("reason").toString()).contains("no ansible.cfg");
 	}
 
 	private static AnsibleProperties properties(List<String> command, Path directory) {
-		return new AnsibleProperties(true, directory, directory.resolve("inventory/hosts.yml"), command, null, Duration.ofSeconds(5));
+		return new AnsibleProperties(true, directory, directory.resolve("inventory/hosts.yml"), command, null,
+				Duration.ofSeconds(5));
 	}
 
 }

@@ -24,9 +24,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 /**
- * kill -9 of a replica running real ansible-playbook operations: every process of its runs is gone
- * within 10 s (the launcher sees the JVM's pipe close and ends the group), and the operation
- * submitted with retry is re-run by the other replica only after the first run has ended.
+ * kill -9 of a replica running real ansible-playbook operations: every process of its
+ * runs is gone within 10 s (the launcher sees the JVM's pipe close and ends the group),
+ * and the operation submitted with retry is re-run by the other replica only after the
+ * first run has ended.
  */
 class AnsibleReplicaKillTest {
 
@@ -39,7 +40,8 @@ class AnsibleReplicaKillTest {
 		String schema = TestDatabase.get().newSchema();
 		JdbcClient db = SchemaJdbc.on(schema);
 		String[] common = { "aegir.ansible.enabled=true", "aegir.ansible.directory=" + ansible,
-				"aegir.ansible.kill-grace=2s", "aegir.executor.heartbeat-interval=500ms", "aegir.executor.stale-after=15s" };
+				"aegir.ansible.kill-grace=2s", "aegir.executor.heartbeat-interval=500ms",
+				"aegir.executor.stale-after=15s" };
 		try (ChildReplica doomed = ChildReplica.start(AegirBackendApplication.class, "ansible-kill-doomed", schema,
 				concat(common, "aegir.executor.replica-id=doomed"))) {
 			ApiClient api = doomed.api();
@@ -52,25 +54,33 @@ class AnsibleReplicaKillTest {
 			assertThat(runProcesses).as("the doomed replica's run processes")
 				.anySatisfy(p -> assertThat(p.info().commandLine().orElse("")).contains("ansible-playbook"));
 
-			try (ChildReplica survivor = ChildReplica.start(AegirBackendApplication.class, "ansible-kill-survivor", schema,
-					concat(common, "aegir.executor.replica-id=survivor"))) {
+			try (ChildReplica survivor = ChildReplica.start(AegirBackendApplication.class, "ansible-kill-survivor",
+					schema, concat(common, "aegir.executor.replica-id=survivor"))) {
 				doomed.kill();
 				long killedAt = System.nanoTime();
 
 				await("no process of the killed replica's runs is left").atMost(Duration.ofSeconds(10))
-					.until(() -> runProcesses.stream().noneMatch(ProcessHandle::isAlive) && !runningFor(retried) && !runningFor(failed));
+					.until(() -> runProcesses.stream().noneMatch(ProcessHandle::isAlive) && !runningFor(retried)
+							&& !runningFor(failed));
 				long goneAtEpochNanos = System.currentTimeMillis() * 1_000_000;
-				System.out.printf("the killed replica's %d run processes were gone %d ms after SIGKILL%n", runProcesses.size(),
-						(System.nanoTime() - killedAt) / 1_000_000);
+				System.out.printf("the killed replica's %d run processes were gone %d ms after SIGKILL%n",
+						runProcesses.size(), (System.nanoTime() - killedAt) / 1_000_000);
 
 				await("the survivor settled both").atMost(Duration.ofSeconds(120))
 					.until(() -> db.sql("SELECT count(*) FROM operation WHERE status IN ('SUCCEEDED', 'FAILED')")
-						.query(Long.class).single() == 2);
-				assertThat(db.sql("SELECT status, attempt, claimed_by FROM operation WHERE id = ?").param(retried).query().singleRow())
-					.containsEntry("status", "SUCCEEDED").containsEntry("attempt", 2).containsEntry("claimed_by", "survivor");
-				assertThat(db.sql("SELECT status, reason FROM operation WHERE id = ?").param(failed).query().singleRow())
+						.query(Long.class)
+						.single() == 2);
+				assertThat(db.sql("SELECT status, attempt, claimed_by FROM operation WHERE id = ?")
+					.param(retried)
+					.query()
+					.singleRow()).containsEntry("status", "SUCCEEDED")
+					.containsEntry("attempt", 2)
+					.containsEntry("claimed_by", "survivor");
+				assertThat(
+						db.sql("SELECT status, reason FROM operation WHERE id = ?").param(failed).query().singleRow())
 					.containsEntry("status", "FAILED")
-					.hasEntrySatisfying("reason", r -> assertThat((String) r).startsWith("executor lost: replica doomed"));
+					.hasEntrySatisfying("reason",
+							r -> assertThat((String) r).startsWith("executor lost: replica doomed"));
 				List<String> starts = Files.readAllLines(retriedMarker);
 				assertThat(starts).hasSize(2);
 				long rerunStartedAt = Long.parseLong(starts.get(1).substring("start ".length()));
@@ -81,15 +91,17 @@ class AnsibleReplicaKillTest {
 	}
 
 	private static UUID submit(ApiClient api, String target, Path marker, boolean retry) {
-		Map<String, Object> body = Map.of("type", "test.sleep", "engine", "ansible", "target", target, "hosts", "localhost",
-				"vars", Map.of(), "tasks", List.of(Map.of("name", "aegir.TestSleep", "vars", Map.of("marker", marker.toString(),
-						"seconds", 300))), "retry", retry, "maxAttempts", 2);
+		Map<String, Object> body = Map.of("type", "test.sleep", "engine", "ansible", "target", target, "hosts",
+				"localhost", "vars", Map.of(), "tasks",
+				List.of(Map.of("name", "aegir.TestSleep", "vars", Map.of("marker", marker.toString(), "seconds", 300))),
+				"retry", retry, "maxAttempts", 2);
 		var response = api.post("/api/v1/operations", SUBMITTER, api.write(body));
 		assertThat(response.statusCode()).as(response.body()).isEqualTo(202);
 		return UUID.fromString(api.json(response).get("id").asString());
 	}
 
-	// The run's private directory (named after the operation) is on its ansible-playbook command line.
+	// The run's private directory (named after the operation) is on its ansible-playbook
+	// command line.
 	private static boolean runningFor(UUID id) {
 		return ProcessHandle.allProcesses()
 			.anyMatch(p -> p.info().commandLine().map(c -> c.contains("aegir-" + id)).orElse(false));
@@ -102,7 +114,8 @@ class AnsibleReplicaKillTest {
 		Files.copy(real.resolve("ansible.cfg"), ansible.resolve("ansible.cfg"));
 		Files.createSymbolicLink(ansible.resolve("callback_plugins"), real.resolve("callback_plugins"));
 		Files.createSymbolicLink(ansible.resolve("inventory"), real.resolve("inventory"));
-		Files.createSymbolicLink(ansible.resolve("roles"), Path.of("src/test/resources/ansible-faults/roles").toAbsolutePath());
+		Files.createSymbolicLink(ansible.resolve("roles"),
+				Path.of("src/test/resources/ansible-faults/roles").toAbsolutePath());
 		return ansible;
 	}
 

@@ -33,8 +33,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 /**
- * Backups with real data, through HTTP: real ansible-playbook, the real roles, and a drush stand-in
- * that dumps and loads a real MariaDB database and the site's files.
+ * Backups with real data, through HTTP: real ansible-playbook, the real roles, and a
+ * drush stand-in that dumps and loads a real MariaDB database and the site's files.
  */
 @PostgresTest
 @SpringBootTest(webEnvironment = WebEnvironment.RANDOM_PORT,
@@ -71,7 +71,8 @@ class BackupRoundTripEndToEndTest {
 	void aRowAndAFileChangedAfterABackupAreBackAfterTheRestore() throws Exception {
 		String uri = "rt" + UUID.randomUUID().toString().substring(0, 8) + ".example.org";
 		String database = site(uri);
-		MariaDb.sql(database, "CREATE TABLE node (id int PRIMARY KEY, title varchar(100)); INSERT INTO node VALUES (1, 'original')");
+		MariaDb.sql(database,
+				"CREATE TABLE node (id int PRIMARY KEY, title varchar(100)); INSERT INTO node VALUES (1, 'original')");
 		Path file = Files.writeString(Path.of(siteRoot, "sites", uri, "files", "hello.txt"), "original file");
 		String target = "site-" + uri;
 		Map<String, Object> site = Map.of("site_uri", uri, "site_root", siteRoot);
@@ -88,8 +89,8 @@ class BackupRoundTripEndToEndTest {
 		MariaDb.sql(database, "UPDATE node SET title = 'changed' WHERE id = 1; INSERT INTO node VALUES (2, 'added')");
 		Files.writeString(file, "changed file");
 
-		JsonNode restore = finished(submit(target, site,
-				List.of(task("aegir.RestoreDrupalSiteBackup", Map.of("backup_path", path)))));
+		JsonNode restore = finished(
+				submit(target, site, List.of(task("aegir.RestoreDrupalSiteBackup", Map.of("backup_path", path)))));
 		assertThatOperation(restore).isSucceeded();
 		assertThat(MariaDb.sql(database, "SELECT id, title FROM node ORDER BY id")).isEqualTo("1\toriginal\n");
 		assertThat(Files.readString(file)).isEqualTo("original file");
@@ -99,18 +100,23 @@ class BackupRoundTripEndToEndTest {
 	void aFailingUpdateRestoresThePreUpdateBackupAndTheOperationSaysSo() throws Exception {
 		String uri = "up" + UUID.randomUUID().toString().substring(0, 8) + ".example.org";
 		String database = site(uri);
-		MariaDb.sql(database, "CREATE TABLE node (id int PRIMARY KEY, title varchar(100)); INSERT INTO node VALUES (1, 'before')");
+		MariaDb.sql(database,
+				"CREATE TABLE node (id int PRIMARY KEY, title varchar(100)); INSERT INTO node VALUES (1, 'before')");
 		Path updates = Files.createDirectories(Path.of(siteRoot, "sites", uri, "updates"));
 		// The update changes a row, then fails half-way.
-		Files.writeString(updates.resolve("001.sql"), "UPDATE node SET title = 'half-updated'; INSERT INTO nosuchtable VALUES (1);");
+		Files.writeString(updates.resolve("001.sql"),
+				"UPDATE node SET title = 'half-updated'; INSERT INTO nosuchtable VALUES (1);");
 		Map<String, Object> site = Map.of("site_uri", uri, "site_root", siteRoot);
 
 		JsonNode op = finished(submit("site-" + uri, site, List.of(task("aegir.UpdateDrupalSite", Map.of()))));
 		assertThatOperation(op).isFailed();
-		assertThat(op.get("reason").asString()).contains("restored the pre-update backup " + OPERATOR.backups() + "/" + uri + "-");
+		assertThat(op.get("reason").asString())
+			.contains("restored the pre-update backup " + OPERATOR.backups() + "/" + uri + "-");
 		assertThat(MariaDb.sql(database, "SELECT id, title FROM node ORDER BY id")).isEqualTo("1\tbefore\n");
-		assertThat(MariaDb.sql(database, "SELECT value FROM key_value WHERE name = 'system.maintenance_mode'")).isEqualTo("0\n");
-		// The pre-update backup stays usable: indexed although the operation failed, and its file is whole.
+		assertThat(MariaDb.sql(database, "SELECT value FROM key_value WHERE name = 'system.maintenance_mode'"))
+			.isEqualTo("0\n");
+		// The pre-update backup stays usable: indexed although the operation failed, and
+		// its file is whole.
 		JsonNode backup = api.json(api.get("/api/v1/backups?target=site-" + uri, VIEWER)).get(0);
 		assertThat(backup.get("description").asString()).isEqualTo("Before update");
 		assertThat(op.get("reason").asString()).contains(backup.get("path").asString());
@@ -121,7 +127,8 @@ class BackupRoundTripEndToEndTest {
 	void aSucceedingUpdateAppliesAndLeavesMaintenanceModeOffWithABeforeUpdateBackup() throws Exception {
 		String uri = "ok" + UUID.randomUUID().toString().substring(0, 8) + ".example.org";
 		String database = site(uri);
-		MariaDb.sql(database, "CREATE TABLE node (id int PRIMARY KEY, title varchar(100)); INSERT INTO node VALUES (1, 'before')");
+		MariaDb.sql(database,
+				"CREATE TABLE node (id int PRIMARY KEY, title varchar(100)); INSERT INTO node VALUES (1, 'before')");
 		Path updates = Files.createDirectories(Path.of(siteRoot, "sites", uri, "updates"));
 		Files.writeString(updates.resolve("001.sql"), "UPDATE node SET title = 'updated';");
 		String target = "site-" + uri;
@@ -130,7 +137,8 @@ class BackupRoundTripEndToEndTest {
 				List.of(task("aegir.UpdateDrupalSite", Map.of()))));
 		assertThatOperation(op).isSucceeded();
 		assertThat(MariaDb.sql(database, "SELECT title FROM node")).isEqualTo("updated\n");
-		assertThat(MariaDb.sql(database, "SELECT value FROM key_value WHERE name = 'system.maintenance_mode'")).isEqualTo("0\n");
+		assertThat(MariaDb.sql(database, "SELECT value FROM key_value WHERE name = 'system.maintenance_mode'"))
+			.isEqualTo("0\n");
 		JsonNode backup = api.json(api.get("/api/v1/backups?target=" + target, VIEWER)).get(0);
 		assertThat(backup.get("description").asString()).isEqualTo("Before update");
 		assertThat(backup.get("sha256").asString()).isEqualTo(sha256(Path.of(backup.get("path").asString())));
@@ -143,17 +151,19 @@ class BackupRoundTripEndToEndTest {
 		String target = "site-" + uri;
 		Map<String, Object> site = Map.of("site_uri", uri, "site_root", siteRoot);
 		String path = finished(submit(target, site, List.of(task("aegir.GenerateDrupalSiteBackup", Map.of()))))
-			.get("outputs").get("backup_path").asString();
+			.get("outputs")
+			.get("backup_path")
+			.asString();
 		Path outside = Files.writeString(Files.createTempFile("not-a-backup", ".tar.gz"), "keep me");
 
-		JsonNode refused = finished(submit(target, Map.of(), List.of(task("aegir.DeleteDrupalSiteBackups",
-				Map.of("backup_paths", List.of(path, outside.toString()))))));
+		JsonNode refused = finished(submit(target, Map.of(), List
+			.of(task("aegir.DeleteDrupalSiteBackups", Map.of("backup_paths", List.of(path, outside.toString()))))));
 		assertThatOperation(refused).isFailed();
 		assertThat(Path.of(path)).exists();
 		assertThat(outside).exists();
 
-		JsonNode deleted = finished(submit(target, Map.of(), List.of(task("aegir.DeleteDrupalSiteBackups",
-				Map.of("backup_paths", List.of(path))))));
+		JsonNode deleted = finished(submit(target, Map.of(),
+				List.of(task("aegir.DeleteDrupalSiteBackups", Map.of("backup_paths", List.of(path))))));
 		assertThatOperation(deleted).isSucceeded();
 		assertThat(Path.of(path)).doesNotExist();
 		assertThat(api.json(api.get("/api/v1/backups?target=" + target, VIEWER)).get(0).get("deletedAt")).isNotNull();
@@ -167,26 +177,38 @@ class BackupRoundTripEndToEndTest {
 				List.of(task("aegir.GenerateDrupalLoginLink", Map.of())));
 		assertThat(finished(id).get("status").asString()).isEqualTo("SUCCEEDED");
 
-		String link = api.json(api.get("/api/v1/operations/" + id, SUBMITTER)).get("outputs").get("login_link").asString();
+		String link = api.json(api.get("/api/v1/operations/" + id, SUBMITTER))
+			.get("outputs")
+			.get("login_link")
+			.asString();
 		assertThat(link).startsWith("http://" + uri + "/user/reset/1/").endsWith("/login");
 		assertThat(api.json(api.get("/api/v1/operations/" + id, VIEWER)).get("outputs").get("login_link").asString())
 			.isEqualTo("********");
 		String secretPart = link.substring(link.lastIndexOf('/', link.length() - "/login".length() - 1) + 1);
-		await("the log is complete").atMost(RUN).until(() -> api.json(api.get("/api/v1/operations/" + id + "/log", SUBMITTER)).get("complete").asBoolean());
-		assertThat(api.get("/api/v1/operations/" + id + "/log", SUBMITTER).body()).contains("user:login").doesNotContain(secretPart);
+		await("the log is complete").atMost(RUN)
+			.until(() -> api.json(api.get("/api/v1/operations/" + id + "/log", SUBMITTER)).get("complete").asBoolean());
+		assertThat(api.get("/api/v1/operations/" + id + "/log", SUBMITTER).body()).contains("user:login")
+			.doesNotContain(secretPart);
 		assertThat(api.get("/api/v1/operations/" + id + "/events", SUBMITTER).body()).doesNotContain(secretPart);
 		// A stream serves viewers too: it shows that the link exists, never what it is.
 		StringBuilder streamed = new StringBuilder();
-		try (var stream = hosting.aegir.backend.support.EventStream.open(hosting.aegir.backend.support.EventStream.client(),
-				port, "/api/v1/operations/" + id + "/stream", VIEWER, null)) {
+		try (var stream = hosting.aegir.backend.support.EventStream.open(
+				hosting.aegir.backend.support.EventStream.client(), port, "/api/v1/operations/" + id + "/stream",
+				VIEWER, null)) {
 			for (var event = stream.next(); event != null; event = stream.next()) {
 				streamed.append(event.data()).append('\n');
 			}
 		}
 		assertThat(streamed.toString()).contains("\"login_link\":\"********\"").doesNotContain(secretPart);
-		assertThat(api.json(api.get("/api/v1/tasks", VIEWER)).valueStream()
+		assertThat(api.json(api.get("/api/v1/tasks", VIEWER))
+			.valueStream()
 			.filter(t -> t.get("name").asString().equals("aegir.GenerateDrupalLoginLink"))
-			.findFirst().orElseThrow().get("outputs").get(0).get("secret").asBoolean()).isTrue();
+			.findFirst()
+			.orElseThrow()
+			.get("outputs")
+			.get(0)
+			.get("secret")
+			.asBoolean()).isTrue();
 	}
 
 	@Test
@@ -195,13 +217,14 @@ class BackupRoundTripEndToEndTest {
 		String copy = "copy-" + uri;
 		String database = site(uri);
 		String copyDatabase = site(copy);
-		MariaDb.sql(database, "CREATE TABLE node (id int PRIMARY KEY, title varchar(100)); INSERT INTO node VALUES (1, 'source')");
+		MariaDb.sql(database,
+				"CREATE TABLE node (id int PRIMARY KEY, title varchar(100)); INSERT INTO node VALUES (1, 'source')");
 		Files.writeString(Path.of(siteRoot, "sites", uri, "files", "a.txt"), "source file");
 
-		JsonNode op = finished(submit("site-" + copy, Map.of("site_root", siteRoot), List.of(
-				task("aegir.GenerateDrupalSiteBackup", Map.of("site_uri", uri)),
-				task("aegir.RestoreDrupalSiteBackup", Map.of("site_uri", copy,
-						"backup_path", Map.of("fromOutput", Map.of("task", 0, "name", "backup_path")))))));
+		JsonNode op = finished(submit("site-" + copy, Map.of("site_root", siteRoot),
+				List.of(task("aegir.GenerateDrupalSiteBackup", Map.of("site_uri", uri)),
+						task("aegir.RestoreDrupalSiteBackup", Map.of("site_uri", copy, "backup_path",
+								Map.of("fromOutput", Map.of("task", 0, "name", "backup_path")))))));
 		assertThatOperation(op).isSucceeded();
 		assertThat(MariaDb.sql(copyDatabase, "SELECT title FROM node")).isEqualTo("source\n");
 		assertThat(Files.readString(Path.of(siteRoot, "sites", copy, "files", "a.txt"))).isEqualTo("source file");
@@ -232,7 +255,8 @@ class BackupRoundTripEndToEndTest {
 	void deleteLeavesAPreDeleteBackupAndRemovesTheDataTheDirectoryAndTheVhost() throws Exception {
 		String uri = "gone" + UUID.randomUUID().toString().substring(0, 8) + ".example.org";
 		String database = site(uri);
-		MariaDb.sql(database, "CREATE TABLE node (id int PRIMARY KEY, title varchar(100)); INSERT INTO node VALUES (1, 'last words')");
+		MariaDb.sql(database,
+				"CREATE TABLE node (id int PRIMARY KEY, title varchar(100)); INSERT INTO node VALUES (1, 'last words')");
 		Path vhost = Files.writeString(OPERATOR.vhosts().resolve(uri + ".conf"), "server { }\n");
 		String target = "site-" + uri;
 
@@ -247,7 +271,10 @@ class BackupRoundTripEndToEndTest {
 		assertThat(backup.get("sha256").asString()).isEqualTo(sha256(Path.of(backup.get("path").asString())));
 	}
 
-	/** A site directory (sites/<uri> with files/ and the name of its database) and an empty database. */
+	/**
+	 * A site directory (sites/<uri> with files/ and the name of its database) and an
+	 * empty database.
+	 */
 	private String site(String uri) throws Exception {
 		String database = "aegir_" + uri.replaceAll("[^A-Za-z0-9]", "_");
 		Path dir = Files.createDirectories(Path.of(siteRoot, "sites", uri, "files"));

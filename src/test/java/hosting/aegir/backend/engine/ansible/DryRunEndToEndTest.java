@@ -40,10 +40,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 /**
- * Dry runs ({@code check: true}, ansible-playbook --check --diff) of every role of the catalog through
- * HTTP, on a real site (the drush stand-in on a real MariaDB): the site's files, its database, the
- * backups, the vhosts and the backup index are the same after as before, and the events say what a
- * real run would change. And verbosity: stored, shown, passed as -v..-vvvv, refused outside 0..4.
+ * Dry runs ({@code check: true}, ansible-playbook --check --diff) of every role of the
+ * catalog through HTTP, on a real site (the drush stand-in on a real MariaDB): the site's
+ * files, its database, the backups, the vhosts and the backup index are the same after as
+ * before, and the events say what a real run would change. And verbosity: stored, shown,
+ * passed as -v..-vvvv, refused outside 0..4.
  */
 @PostgresTest
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
@@ -91,11 +92,13 @@ class DryRunEndToEndTest {
 		Files.createDirectories(site.getParent().resolve("updates"));
 		Files.writeString(site.getParent().resolve("updates/001.sql"), "UPDATE node SET title = 'updated';");
 		MariaDb.sql(null, "CREATE DATABASE `" + database + "`");
-		MariaDb.sql(database, "CREATE TABLE node (id int PRIMARY KEY, title varchar(100)); INSERT INTO node VALUES (1, 'as it was')");
+		MariaDb.sql(database,
+				"CREATE TABLE node (id int PRIMARY KEY, title varchar(100)); INSERT INTO node VALUES (1, 'as it was')");
 		JsonNode made = finished(submit(false, null, "aegir.GenerateDrupalSiteBackup", site()));
 		assertThat(made.get("status").asString()).as(made.toString()).isEqualTo("SUCCEEDED");
 		backup = made.get("outputs").get("backup_path").asString();
-		assertThat(finished(submit(false, null, "aegir.WriteNginxVhost", site())).get("status").asString()).isEqualTo("SUCCEEDED");
+		assertThat(finished(submit(false, null, "aegir.WriteNginxVhost", site())).get("status").asString())
+			.isEqualTo("SUCCEEDED");
 	}
 
 	@AfterAll
@@ -123,11 +126,12 @@ class DryRunEndToEndTest {
 					"aegir.VerifyDrupalSite", "aegir.GenerateDrupalLoginLink", "aegir.RunDrupalCron",
 					"aegir.DisableDrupalSite" ->
 				site();
-			case "aegir.RestoreDrupalSiteBackup" -> Map.of("site_uri", other, "site_root", platform, "backup_path", backup,
-					"db_name", newDatabase);
+			case "aegir.RestoreDrupalSiteBackup" ->
+				Map.of("site_uri", other, "site_root", platform, "backup_path", backup, "db_name", newDatabase);
 			case "aegir.DeleteDrupalSiteBackups" -> Map.of("backup_paths", List.of(backup));
 			case "aegir.InstallDrupalSite" -> Map.of("site_uri", other, "site_root", platform, "db_url",
-					"mysql://" + newDatabase + ":secret-password@127.0.0.1/" + newDatabase, "account_pass", "admin-password");
+					"mysql://" + newDatabase + ":secret-password@127.0.0.1/" + newDatabase, "account_pass",
+					"admin-password");
 			case "aegir.DeployDrupalGitPlatform" -> Map.of("git_repo", "file://" + REPOSITORY, "platform_root",
 					OPERATOR.platforms() + "/git-" + UUID.randomUUID());
 			case "aegir.WriteNginxVhost", "aegir.EnableDrupalSite" -> Map.of("site_uri", other, "site_root", platform);
@@ -150,17 +154,22 @@ class DryRunEndToEndTest {
 		assertThat(api.get("/api/v1/backups?target=site-" + uri, VIEWER).body()).isEqualTo(backupsBefore);
 		assertThat(MariaDb.sql(null, "SHOW DATABASES LIKE '" + newDatabase + "'")).isEmpty();
 		assertThat(MariaDb.sql(null, "SELECT host FROM mysql.user WHERE user = '" + newDatabase + "'")).isEmpty();
-		JsonNode events = api.json(api.get("/api/v1/operations/" + op.get("id").asString() + "/events", VIEWER)).get("events");
-		// A login link changes nothing, so its dry run has nothing to report; every other task would change something.
+		JsonNode events = api.json(api.get("/api/v1/operations/" + op.get("id").asString() + "/events", VIEWER))
+			.get("events");
+		// A login link changes nothing, so its dry run has nothing to report; every other
+		// task would change something.
 		if (!task.equals("aegir.GenerateDrupalLoginLink")) {
-			assertThat(events.valueStream().filter(e -> e.get("changed").asBoolean()
-					|| String.valueOf(e.get("message")).contains("check mode")).toList())
-				.as(events.toString())
-				.isNotEmpty();
+			assertThat(events.valueStream()
+				.filter(e -> e.get("changed").asBoolean() || String.valueOf(e.get("message")).contains("check mode"))
+				.toList()).as(events.toString()).isNotEmpty();
 		}
 		if (task.equals("aegir.WriteNginxVhost")) {
-			assertThat(events.valueStream().filter(e -> e.get("task").asString().equals("Write the vhost")).findFirst()
-				.orElseThrow().get("message").asString()).contains("+    server_name new-" + uri);
+			assertThat(events.valueStream()
+				.filter(e -> e.get("task").asString().equals("Write the vhost"))
+				.findFirst()
+				.orElseThrow()
+				.get("message")
+				.asString()).contains("+    server_name new-" + uri);
 		}
 	}
 
@@ -171,7 +180,8 @@ class DryRunEndToEndTest {
 		assertThat(loud.get("verbosity").asInt()).isEqualTo(3);
 		assertThat(quiet.get("verbosity").asInt()).isZero();
 		assertThat(quiet.get("check").asBoolean()).isFalse();
-		// -vvv: ansible-playbook names its connection for every task; quiet, it never does.
+		// -vvv: ansible-playbook names its connection for every task; quiet, it never
+		// does.
 		assertThat(log(loud)).contains("ESTABLISH LOCAL CONNECTION");
 		assertThat(log(quiet)).doesNotContain("ESTABLISH LOCAL CONNECTION");
 	}
@@ -192,11 +202,15 @@ class DryRunEndToEndTest {
 
 	private String log(JsonNode op) {
 		String id = op.get("id").asString();
-		await("the log is complete").atMost(RUN).until(() -> api.json(api.get("/api/v1/operations/" + id + "/log", SUBMITTER)).get("complete").asBoolean());
+		await("the log is complete").atMost(RUN)
+			.until(() -> api.json(api.get("/api/v1/operations/" + id + "/log", SUBMITTER)).get("complete").asBoolean());
 		return api.get("/api/v1/operations/" + id + "/log?limit=10000", SUBMITTER).body();
 	}
 
-	/** A digest of everything a role could change: the operator's roots (files, modes) and the site's database. */
+	/**
+	 * A digest of everything a role could change: the operator's roots (files, modes) and
+	 * the site's database.
+	 */
 	private String state() {
 		StringBuilder all = new StringBuilder();
 		for (Path root : List.of(OPERATOR.platforms(), OPERATOR.backups(), OPERATOR.vhosts())) {
@@ -216,7 +230,8 @@ class DryRunEndToEndTest {
 	private static String describe(Path path) {
 		try {
 			Object mode = Files.getAttribute(path, "unix:mode", LinkOption.NOFOLLOW_LINKS);
-			String content = Files.isRegularFile(path, LinkOption.NOFOLLOW_LINKS) ? sha256(Files.readAllBytes(path)) : "";
+			String content = Files.isRegularFile(path, LinkOption.NOFOLLOW_LINKS) ? sha256(Files.readAllBytes(path))
+					: "";
 			return path + " " + mode + " " + content;
 		}
 		catch (IOException ex) {
@@ -225,8 +240,9 @@ class DryRunEndToEndTest {
 	}
 
 	private Map<String, Object> body(boolean check, Integer verbosity, String task, Map<String, Object> vars) {
-		Map<String, Object> body = new LinkedHashMap<>(Map.of("type", "site.dry", "engine", "ansible", "target", "site-" + uri,
-				"hosts", "localhost", "tasks", List.of(Map.of("name", task, "vars", vars)), "check", check));
+		Map<String, Object> body = new LinkedHashMap<>(
+				Map.of("type", "site.dry", "engine", "ansible", "target", "site-" + uri, "hosts", "localhost", "tasks",
+						List.of(Map.of("name", task, "vars", vars)), "check", check));
 		if (verbosity != null) {
 			body.put("verbosity", verbosity);
 		}
@@ -234,14 +250,16 @@ class DryRunEndToEndTest {
 	}
 
 	private String submit(boolean check, Integer verbosity, String task, Map<String, Object> vars) {
-		HttpResponse<String> response = api.post("/api/v1/operations", SUBMITTER, api.write(body(check, verbosity, task, vars)));
+		HttpResponse<String> response = api.post("/api/v1/operations", SUBMITTER,
+				api.write(body(check, verbosity, task, vars)));
 		assertThat(response.statusCode()).as(response.body()).isEqualTo(202);
 		return api.json(response).get("id").asString();
 	}
 
 	private JsonNode finished(String id) {
-		await(id + " finishes").atMost(RUN).until(() -> List.of("SUCCEEDED", "FAILED", "CANCELLED", "TIMED_OUT")
-			.contains(api.json(api.get("/api/v1/operations/" + id, VIEWER)).get("status").asString()));
+		await(id + " finishes").atMost(RUN)
+			.until(() -> List.of("SUCCEEDED", "FAILED", "CANCELLED", "TIMED_OUT")
+				.contains(api.json(api.get("/api/v1/operations/" + id, VIEWER)).get("status").asString()));
 		return api.json(api.get("/api/v1/operations/" + id, VIEWER));
 	}
 
@@ -259,8 +277,11 @@ class DryRunEndToEndTest {
 			Path repo = Files.createTempDirectory("aegir-platform-repo-");
 			Files.writeString(repo.resolve("index.php"), "<?php // a platform\n");
 			for (List<String> command : List.of(List.of("git", "init", "-q", "-b", "main"), List.of("git", "add", "."),
-					List.of("git", "-c", "user.name=t", "-c", "user.email=t@example.org", "commit", "-q", "-m", "platform"))) {
-				Process process = new ProcessBuilder(command).directory(repo.toFile()).redirectErrorStream(true).start();
+					List.of("git", "-c", "user.name=t", "-c", "user.email=t@example.org", "commit", "-q", "-m",
+							"platform"))) {
+				Process process = new ProcessBuilder(command).directory(repo.toFile())
+					.redirectErrorStream(true)
+					.start();
 				String output = new String(process.getInputStream().readAllBytes());
 				if (process.waitFor() != 0) {
 					throw new IllegalStateException(command + ": " + output);

@@ -31,14 +31,15 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 /**
- * aegir.WriteNginxVhost and aegir.DeleteNginxVhost against a real nginx (Debian's nginx-light),
- * started by the test on loopback ports with a prefix of its own.
+ * aegir.WriteNginxVhost and aegir.DeleteNginxVhost against a real nginx (Debian's
+ * nginx-light), started by the test on loopback ports with a prefix of its own.
  */
 @PostgresTest
 @SpringBootTest(webEnvironment = WebEnvironment.RANDOM_PORT, properties = "aegir.ansible.enabled=true")
 class NginxVhostRoleTest {
 
-	// One nginx prefix for the class: the operator's inventory names its directories and commands.
+	// One nginx prefix for the class: the operator's inventory names its directories and
+	// commands.
 	static final Path prefix;
 
 	static final Path conf;
@@ -50,7 +51,8 @@ class NginxVhostRoleTest {
 	static {
 		try {
 			// World-readable, so nginx's unprivileged workers can serve from it.
-			prefix = Files.createTempDirectory("aegir-nginx-", PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwxr-xr-x")));
+			prefix = Files.createTempDirectory("aegir-nginx-",
+					PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwxr-xr-x")));
 			Files.createDirectories(prefix.resolve("sites"));
 			Files.createDirectories(prefix.resolve("tmp"));
 			Files.createDirectories(prefix.resolve("www"));
@@ -108,8 +110,10 @@ class NginxVhostRoleTest {
 		List<String> quit = new java.util.ArrayList<>(nginx());
 		quit.addAll(List.of("-s", "quit"));
 		run(quit);
-		// The next test starts an nginx on the same prefix and port: this one must be gone first.
-		await("nginx has quit").atMost(Duration.ofSeconds(30)).until(() -> ProcessHandle.of(pid).map(p -> !p.isAlive()).orElse(true));
+		// The next test starts an nginx on the same prefix and port: this one must be
+		// gone first.
+		await("nginx has quit").atMost(Duration.ofSeconds(30))
+			.until(() -> ProcessHandle.of(pid).map(p -> !p.isAlive()).orElse(true));
 	}
 
 	@Test
@@ -120,7 +124,8 @@ class NginxVhostRoleTest {
 		JsonNode first = run("aegir.WriteNginxVhost", vars);
 		assertThat(first.get("status").asString()).as(first.toString()).isEqualTo("SUCCEEDED");
 		assertThat(events(first).valueStream().map(e -> e.get("task").asString())).contains("Reload nginx");
-		await("nginx serves the new vhost").atMost(Duration.ofSeconds(10)).until(() -> get(site, "/index.html").statusCode() == 200);
+		await("nginx serves the new vhost").atMost(Duration.ofSeconds(10))
+			.until(() -> get(site, "/index.html").statusCode() == 200);
 		assertThat(get(site, "/index.html").body()).isEqualTo("served by the aegir vhost\n");
 		assertThat(get("other.example", "/index.html").statusCode()).isEqualTo(404);
 
@@ -131,7 +136,8 @@ class NginxVhostRoleTest {
 
 		JsonNode deleted = run("aegir.DeleteNginxVhost", Map.of("site_uri", site));
 		assertThat(deleted.get("status").asString()).isEqualTo("SUCCEEDED");
-		await("nginx no longer serves the vhost").atMost(Duration.ofSeconds(10)).until(() -> get(site, "/index.html").statusCode() == 404);
+		await("nginx no longer serves the vhost").atMost(Duration.ofSeconds(10))
+			.until(() -> get(site, "/index.html").statusCode() == 404);
 		assertThat(prefix.resolve("sites/" + site + ".conf")).doesNotExist();
 	}
 
@@ -139,9 +145,10 @@ class NginxVhostRoleTest {
 	void aVhostNginxRejectsIsRolledBackAndFails() {
 		String site = "broken-" + UUID.randomUUID().toString().substring(0, 8) + ".example";
 		// A certificate that does not exist (inside the TLS root) makes nginx -t fail.
-		JsonNode op = run("aegir.WriteNginxVhost", Map.of("site_uri", site, "site_root", prefix.resolve("www").toString(),
-				"tls_certificate", prefix.resolve("tls/missing-cert.pem").toString(), "tls_certificate_key",
-				prefix.resolve("tls/missing-key.pem").toString()));
+		JsonNode op = run("aegir.WriteNginxVhost",
+				Map.of("site_uri", site, "site_root", prefix.resolve("www").toString(), "tls_certificate",
+						prefix.resolve("tls/missing-cert.pem").toString(), "tls_certificate_key",
+						prefix.resolve("tls/missing-key.pem").toString()));
 		assertThat(op.get("status").asString()).isEqualTo("FAILED");
 		assertThat(op.get("reason").asString()).contains("nginx rejected the vhost of " + site);
 		assertThat(prefix.resolve("sites/" + site + ".conf")).doesNotExist();
@@ -149,8 +156,8 @@ class NginxVhostRoleTest {
 
 	@Test
 	void hostileServerNamesNeverReachTheConfiguration() {
-		JsonNode op = run("aegir.WriteNginxVhost", Map.of("site_uri", "evil.example; include /etc/passwd", "site_root",
-				prefix.resolve("www").toString()));
+		JsonNode op = run("aegir.WriteNginxVhost",
+				Map.of("site_uri", "evil.example; include /etc/passwd", "site_root", prefix.resolve("www").toString()));
 		assertThat(op.get("status").asString()).isEqualTo("FAILED");
 		assertThat(op.get("reason").asString()).contains("Check the inputs");
 		try (var files = Files.list(prefix.resolve("sites"))) {
@@ -162,12 +169,14 @@ class NginxVhostRoleTest {
 	}
 
 	private JsonNode run(String task, Map<String, Object> vars) {
-		var response = api.post("/api/v1/operations", SUBMITTER, api.write(Map.of("type", "site.vhost", "engine", "ansible",
-				"target", "vhost-" + UUID.randomUUID(), "hosts", "localhost", "tasks", List.of(Map.of("name", task, "vars", vars)))));
+		var response = api.post("/api/v1/operations", SUBMITTER,
+				api.write(Map.of("type", "site.vhost", "engine", "ansible", "target", "vhost-" + UUID.randomUUID(),
+						"hosts", "localhost", "tasks", List.of(Map.of("name", task, "vars", vars)))));
 		assertThat(response.statusCode()).as(response.body()).isEqualTo(202);
 		String id = api.json(response).get("id").asString();
-		await(id + " finishes").atMost(Duration.ofSeconds(90)).until(() -> List.of("SUCCEEDED", "FAILED")
-			.contains(api.json(api.get("/api/v1/operations/" + id, VIEWER)).get("status").asString()));
+		await(id + " finishes").atMost(Duration.ofSeconds(90))
+			.until(() -> List.of("SUCCEEDED", "FAILED")
+				.contains(api.json(api.get("/api/v1/operations/" + id, VIEWER)).get("status").asString()));
 		return api.json(api.get("/api/v1/operations/" + id, VIEWER));
 	}
 
@@ -175,13 +184,18 @@ class NginxVhostRoleTest {
 		return api.json(api.get("/api/v1/operations/" + op.get("id").asString() + "/events", VIEWER)).get("events");
 	}
 
-	/** A plain HTTP/1.0 request with the given Host header, as a browser of that site would send. */
+	/**
+	 * A plain HTTP/1.0 request with the given Host header, as a browser of that site
+	 * would send.
+	 */
 	private Page get(String host, String path) {
 		try (java.net.Socket socket = new java.net.Socket("127.0.0.1", sitePort)) {
 			socket.setSoTimeout(5_000);
-			socket.getOutputStream().write(("GET " + path + " HTTP/1.0\r\nHost: " + host + "\r\n\r\n")
-				.getBytes(java.nio.charset.StandardCharsets.US_ASCII));
-			String response = new String(socket.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+			socket.getOutputStream()
+				.write(("GET " + path + " HTTP/1.0\r\nHost: " + host + "\r\n\r\n")
+					.getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+			String response = new String(socket.getInputStream().readAllBytes(),
+					java.nio.charset.StandardCharsets.UTF_8);
 			int status = Integer.parseInt(response.substring(9, 12));
 			int bodyAt = response.indexOf("\r\n\r\n");
 			return new Page(status, bodyAt < 0 ? "" : response.substring(bodyAt + 4));
@@ -195,7 +209,8 @@ class NginxVhostRoleTest {
 	}
 
 	private static List<String> nginx() {
-		return List.of("nginx", "-p", prefix.toString(), "-c", conf.toString(), "-e", prefix.resolve("error.log").toString());
+		return List.of("nginx", "-p", prefix.toString(), "-c", conf.toString(), "-e",
+				prefix.resolve("error.log").toString());
 	}
 
 	private static List<String> with(List<String> base, String... more) {
@@ -207,7 +222,8 @@ class NginxVhostRoleTest {
 	private static void run(List<String> command) throws Exception {
 		Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
 		if (!process.waitFor(20, TimeUnit.SECONDS) || process.exitValue() != 0) {
-			throw new IllegalStateException(command + " failed: " + new String(process.getInputStream().readAllBytes()));
+			throw new IllegalStateException(
+					command + " failed: " + new String(process.getInputStream().readAllBytes()));
 		}
 	}
 

@@ -15,8 +15,9 @@ import org.junit.jupiter.api.io.TempDir;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * Run directories and the replicas that own them: a replica that starts removes what a dead
- * predecessor left (its vars files hold secrets), and never touches a live replica's.
+ * Run directories and the replicas that own them: a replica that starts removes what a
+ * dead predecessor left (its vars files hold secrets), and never touches a live
+ * replica's.
  */
 class RunDirectoriesTest {
 
@@ -25,7 +26,8 @@ class RunDirectoriesTest {
 
 	@Test
 	void aStartingReplicaRemovesOnlyWhatDeadReplicasLeft() throws Exception {
-		// A predecessor still alive: another process holds its lock (an fcntl lock, as the JVM takes).
+		// A predecessor still alive: another process holds its lock (an fcntl lock, as
+		// the JVM takes).
 		Path predecessor = runDirectory("aegir-runs-predecessor");
 		Process holder = new ProcessBuilder("python3", "-c", """
 				import fcntl, sys, time
@@ -35,7 +37,8 @@ class RunDirectoriesTest {
 				time.sleep(300)
 				""", predecessor.resolve(".lock").toString()).start();
 		try {
-			assertThat(new BufferedReader(new InputStreamReader(holder.getInputStream())).readLine()).isEqualTo("locked");
+			assertThat(new BufferedReader(new InputStreamReader(holder.getInputStream())).readLine())
+				.isEqualTo("locked");
 			Path dead = runDirectory("aegir-runs-dead");
 			Path beingCreated = Files.createDirectories(work.resolve("aegir-runs-new"));
 			Path abandonedUnlocked = Files.createDirectories(work.resolve("aegir-runs-old"));
@@ -50,20 +53,23 @@ class RunDirectoriesTest {
 			assertThat(unrelated).exists();
 			assertThat(first.root()).isDirectory().hasParent(work);
 
-			// The predecessor dies (SIGKILL: nothing of it runs any more, its lock goes with it).
+			// The predecessor dies (SIGKILL: nothing of it runs any more, its lock goes
+			// with it).
 			holder.destroyForcibly();
 			assertThat(holder.waitFor(30, TimeUnit.SECONDS)).isTrue();
 			Files.createDirectories(first.root().resolve("aegir-op-running"));
 
 			RunDirectories second = new RunDirectories(properties());
 			assertThat(predecessor).doesNotExist();
-			// The first replica is alive (in this JVM): its directory stays, with its run.
+			// The first replica is alive (in this JVM): its directory stays, with its
+			// run.
 			assertThat(first.root().resolve("aegir-op-running")).isDirectory();
 
 			second.destroy();
 			assertThat(second.root()).doesNotExist();
 			first.destroy();
-			// A run outlived the first replica's shutdown: left for the next start to remove.
+			// A run outlived the first replica's shutdown: left for the next start to
+			// remove.
 			assertThat(first.root()).exists();
 			new RunDirectories(properties()).destroy();
 			assertThat(first.root()).doesNotExist();

@@ -30,10 +30,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 /**
- * A role that is careless with a secret: it prints a {@code no_log} value, returns it as an output and
- * fails with it in its message. Run with the real ansible-playbook (the project's roles plus this one,
- * in a copy of {@code ansible/}), the value shows nowhere: not in the reason, the log, the events or
- * the outputs; and once the operation has ended it is gone from the stored row.
+ * A role that is careless with a secret: it prints a {@code no_log} value, returns it as
+ * an output and fails with it in its message. Run with the real ansible-playbook (the
+ * project's roles plus this one, in a copy of {@code ansible/}), the value shows nowhere:
+ * not in the reason, the log, the events or the outputs; and once the operation has ended
+ * it is gone from the stored row.
  */
 @PostgresTest
 @SpringBootTest(webEnvironment = WebEnvironment.RANDOM_PORT,
@@ -60,13 +61,15 @@ class SecretMaskingEndToEndTest {
 	void aFailureMessageQuotingASecretShowsItNowhere() {
 		ApiClient api = new ApiClient(port);
 		String secret = "tok-" + UUID.randomUUID();
-		HttpResponse<String> response = api.post("/api/v1/operations", SUBMITTER, api.write(Map.of("type", "site.test",
-				"engine", "ansible", "target", "site-" + UUID.randomUUID(), "hosts", "localhost",
-				"vars", Map.of("api_token", secret),
-				"tasks", List.of(Map.of("name", "aegir.TestLeakySecret", "vars", Map.of("label", "plain text"))))));
+		HttpResponse<String> response = api.post("/api/v1/operations", SUBMITTER,
+				api.write(Map.of("type", "site.test", "engine", "ansible", "target", "site-" + UUID.randomUUID(),
+						"hosts", "localhost", "vars", Map.of("api_token", secret), "tasks",
+						List.of(Map.of("name", "aegir.TestLeakySecret", "vars", Map.of("label", "plain text"))))));
 		assertThat(response.statusCode()).as(response.body()).isEqualTo(202);
 		String id = api.json(response).get("id").asString();
-		await(id + " finishes").atMost(Duration.ofSeconds(90)).until(() -> "FAILED".equals(api.json(api.get("/api/v1/operations/" + id, VIEWER)).get("status").asString()));
+		await(id + " finishes").atMost(Duration.ofSeconds(90))
+			.until(() -> "FAILED"
+				.equals(api.json(api.get("/api/v1/operations/" + id, VIEWER)).get("status").asString()));
 
 		JsonNode op = api.json(api.get("/api/v1/operations/" + id, VIEWER));
 		assertThat(op.get("reason").asString()).contains("could not use ********");
@@ -77,16 +80,28 @@ class SecretMaskingEndToEndTest {
 				+ api.get("/api/v1/operations?target=" + op.get("target").asString(), VIEWER).body();
 		assertThat(everything).doesNotContain(secret);
 
-		// The stored row: the secret variable's value is scrubbed; the log, events and reason never had it.
+		// The stored row: the secret variable's value is scrubbed; the log, events and
+		// reason never had it.
 		UUID uuid = UUID.fromString(id);
-		assertThat(jdbc.sql("SELECT vars::text || tasks::text || outputs::text || coalesce(reason, '') FROM operation WHERE id = :id")
-			.param("id", uuid).query(String.class).single()).doesNotContain(secret);
+		assertThat(jdbc.sql(
+				"SELECT vars::text || tasks::text || outputs::text || coalesce(reason, '') FROM operation WHERE id = :id")
+			.param("id", uuid)
+			.query(String.class)
+			.single()).doesNotContain(secret);
 		assertThat(jdbc.sql("SELECT count(*) FROM operation_log WHERE operation_id = :id AND text LIKE :s")
-			.param("id", uuid).param("s", "%" + secret + "%").query(Integer.class).single()).isZero();
+			.param("id", uuid)
+			.param("s", "%" + secret + "%")
+			.query(Integer.class)
+			.single()).isZero();
 		assertThat(jdbc.sql("SELECT count(*) FROM operation_event WHERE operation_id = :id AND message LIKE :s")
-			.param("id", uuid).param("s", "%" + secret + "%").query(Integer.class).single()).isZero();
-		assertThat(jdbc.sql("SELECT vars ->> 'api_token' FROM operation WHERE id = :id").param("id", uuid)
-			.query(String.class).single()).isEqualTo("********");
+			.param("id", uuid)
+			.param("s", "%" + secret + "%")
+			.query(Integer.class)
+			.single()).isZero();
+		assertThat(jdbc.sql("SELECT vars ->> 'api_token' FROM operation WHERE id = :id")
+			.param("id", uuid)
+			.query(String.class)
+			.single()).isEqualTo("********");
 	}
 
 	private static Path copyWithLeakyRole() {

@@ -32,9 +32,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 /**
- * A site's life past its install, through HTTP: delete, disable and enable, clone and migrate, with
- * real ansible-playbook, the real roles, the drush stand-in on a real MariaDB and a real nginx that
- * serves what the roles configure. What nginx serves of a site is its files (nginx-light runs no PHP).
+ * A site's life past its install, through HTTP: delete, disable and enable, clone and
+ * migrate, with real ansible-playbook, the real roles, the drush stand-in on a real
+ * MariaDB and a real nginx that serves what the roles configure. What nginx serves of a
+ * site is its files (nginx-light runs no PHP).
  */
 @PostgresTest
 @SpringBootTest(webEnvironment = WebEnvironment.RANDOM_PORT,
@@ -94,19 +95,24 @@ class SiteLifeEndToEndTest {
 	void deleteDropsTheDatabaseAndItsUserKeepsThePreDeleteBackupAndNginxNoLongerServesTheSite() throws Exception {
 		String uri = unique("gone");
 		String database = site(platform, uri, "last words");
-		assertThat(finished(submit(uri, List.of(task("aegir.WriteNginxVhost", Map.of("site_uri", uri, "site_root", platform)))))
-			.get("status").asString()).isEqualTo("SUCCEEDED");
-		await("nginx serves the site").atMost(RUN).until(() -> NGINX.get(uri, "/sites/" + uri + "/files/a.txt").status() == 200);
+		assertThat(finished(
+				submit(uri, List.of(task("aegir.WriteNginxVhost", Map.of("site_uri", uri, "site_root", platform)))))
+			.get("status")
+			.asString()).isEqualTo("SUCCEEDED");
+		await("nginx serves the site").atMost(RUN)
+			.until(() -> NGINX.get(uri, "/sites/" + uri + "/files/a.txt").status() == 200);
 		assertThat(NGINX.get(uri, "/sites/" + uri + "/files/a.txt").body()).isEqualTo("last words");
 
-		JsonNode op = finished(submit(uri, List.of(task("aegir.DeleteDrupalSite", Map.of("site_uri", uri, "site_root", platform)))));
+		JsonNode op = finished(
+				submit(uri, List.of(task("aegir.DeleteDrupalSite", Map.of("site_uri", uri, "site_root", platform)))));
 
 		assertThat(op.get("status").asString()).as(op.toString()).isEqualTo("SUCCEEDED");
 		assertThat(MariaDb.sql(null, "SHOW DATABASES LIKE '" + database + "'")).isEmpty();
 		assertThat(MariaDb.sql(null, "SELECT host FROM mysql.user WHERE user = '" + database + "'")).isEmpty();
 		assertThat(Path.of(platform, "sites", uri)).doesNotExist();
 		assertThat(NGINX.vhosts().resolve(uri + ".conf")).doesNotExist();
-		await("nginx no longer serves the site").atMost(RUN).until(() -> NGINX.get(uri, "/sites/" + uri + "/files/a.txt").status() == 404);
+		await("nginx no longer serves the site").atMost(RUN)
+			.until(() -> NGINX.get(uri, "/sites/" + uri + "/files/a.txt").status() == 404);
 		assertThat(NGINX.get(uri, "/sites/" + uri + "/files/a.txt").body()).doesNotContain("last words");
 		// What was deleted can come back: the pre-delete archive is indexed and whole.
 		JsonNode backup = api.json(api.get("/api/v1/backups?target=site-" + uri, VIEWER)).get(0);
@@ -145,8 +151,9 @@ class SiteLifeEndToEndTest {
 	@Test
 	void theDisabledPageIsTheOperatorsNeverTheRequests() {
 		String uri = unique("page");
-		HttpResponse<String> response = api.post("/api/v1/operations", SUBMITTER, body(uri, List.of(task(
-				"aegir.DisableDrupalSite", Map.of("site_uri", uri, "site_root", platform, "site_disabled_url", "https://evil.example/")))));
+		HttpResponse<String> response = api
+			.post("/api/v1/operations", SUBMITTER, body(uri, List.of(task("aegir.DisableDrupalSite",
+					Map.of("site_uri", uri, "site_root", platform, "site_disabled_url", "https://evil.example/")))));
 		assertThat(response.statusCode()).isEqualTo(422);
 		assertThat(response.body()).contains("tasks[0].vars.site_disabled_url");
 	}
@@ -162,15 +169,18 @@ class SiteLifeEndToEndTest {
 		JsonNode op = finished(submit(copy, cloneTasks(uri, platform, copy, platform, copyDatabase)));
 
 		assertThat(op.get("status").asString()).as(op.toString()).isEqualTo("SUCCEEDED");
-		assertThat(MariaDb.sql(copyDatabase, "SELECT title FROM node WHERE id = 2")).isEqualTo("written before the clone\n");
-		assertThat(MariaDb.sql(null, "SELECT host FROM mysql.user WHERE user = '" + copyDatabase + "'")).isEqualTo("localhost\n");
+		assertThat(MariaDb.sql(copyDatabase, "SELECT title FROM node WHERE id = 2"))
+			.isEqualTo("written before the clone\n");
+		assertThat(MariaDb.sql(null, "SELECT host FROM mysql.user WHERE user = '" + copyDatabase + "'"))
+			.isEqualTo("localhost\n");
 		assertThat(Files.readString(Path.of(platform, "sites", copy, "database")).strip()).isEqualTo(copyDatabase);
 		String file = "/sites/" + copy + "/files/a.txt";
 		await("nginx serves the copy").atMost(RUN).until(() -> NGINX.get(copy, file).status() == 200);
 		assertThat(NGINX.get(copy, file).body()).isEqualTo("source file");
 		// Two sites now: a change to the copy stays in the copy.
 		MariaDb.sql(copyDatabase, "UPDATE node SET title = 'copy'");
-		assertThat(MariaDb.sql(database, "SELECT title FROM node WHERE id = 2")).isEqualTo("written before the clone\n");
+		assertThat(MariaDb.sql(database, "SELECT title FROM node WHERE id = 2"))
+			.isEqualTo("written before the clone\n");
 	}
 
 	@Test
@@ -183,7 +193,8 @@ class SiteLifeEndToEndTest {
 
 		assertThat(op.get("status").asString()).as(op.toString()).isEqualTo("SUCCEEDED");
 		assertThat(MariaDb.sql(newDatabase, "SELECT title FROM node WHERE id = 1")).isEqualTo("moving file\n");
-		await("nginx serves the site from the other platform").atMost(RUN).until(() -> NGINX.get(uri, "/platform.txt").body().equals("platform d11\n"));
+		await("nginx serves the site from the other platform").atMost(RUN)
+			.until(() -> NGINX.get(uri, "/platform.txt").body().equals("platform d11\n"));
 		assertThat(NGINX.get(uri, "/sites/" + uri + "/files/a.txt").body()).isEqualTo("moving file");
 	}
 
@@ -213,34 +224,43 @@ class SiteLifeEndToEndTest {
 	@Test
 	void aReferenceToAnOutputTheEarlierTaskDoesNotHaveIsA422() {
 		String uri = unique("ref");
-		HttpResponse<String> response = api.post("/api/v1/operations", SUBMITTER, body(uri, List.of(
-				task("aegir.GenerateDrupalSiteBackup", Map.of("site_uri", uri, "site_root", platform)),
-				task("aegir.RestoreDrupalSiteBackup", Map.of("site_uri", "copy-" + uri, "site_root", platform,
-						"backup_path", Map.of("fromOutput", Map.of("task", 0, "name", "no_such_output")))))));
+		HttpResponse<String> response = api.post("/api/v1/operations", SUBMITTER, body(uri,
+				List.of(task("aegir.GenerateDrupalSiteBackup", Map.of("site_uri", uri, "site_root", platform)),
+						task("aegir.RestoreDrupalSiteBackup", Map.of("site_uri", "copy-" + uri, "site_root", platform,
+								"backup_path", Map.of("fromOutput", Map.of("task", 0, "name", "no_such_output")))))));
 		assertThat(response.statusCode()).as(response.body()).isEqualTo(422);
 		assertThat(response.body()).contains("tasks[1].vars.backup_path");
 	}
 
-	/** Backup, restore under {@code toUri} in {@code toRoot} into a new database, and the vhost: a clone, or a migration. */
+	/**
+	 * Backup, restore under {@code toUri} in {@code toRoot} into a new database, and the
+	 * vhost: a clone, or a migration.
+	 */
 	private static List<Map<String, Object>> cloneTasks(String fromUri, String fromRoot, String toUri, String toRoot,
 			String database) {
 		return List.of(task("aegir.GenerateDrupalSiteBackup", Map.of("site_uri", fromUri, "site_root", fromRoot)),
-				task("aegir.RestoreDrupalSiteBackup", Map.of("site_uri", toUri, "site_root", toRoot, "db_name", database,
-						"backup_path", Map.of("fromOutput", Map.of("task", 0, "name", "backup_path")))),
+				task("aegir.RestoreDrupalSiteBackup",
+						Map.of("site_uri", toUri, "site_root", toRoot, "db_name", database, "backup_path",
+								Map.of("fromOutput", Map.of("task", 0, "name", "backup_path")))),
 				task("aegir.WriteNginxVhost", Map.of("site_uri", toUri, "site_root", toRoot)));
 	}
 
-	/** A site: sites/<uri> with files/a.txt, a database with a node row and the site's own database user. */
+	/**
+	 * A site: sites/<uri> with files/a.txt, a database with a node row and the site's own
+	 * database user.
+	 */
 	private String site(String root, String uri, String content) throws Exception {
 		String database = made("a" + UUID.randomUUID().toString().replace("-", "").substring(0, 20));
 		Path dir = Files.createDirectories(Path.of(root, "sites", uri, "files"));
 		Files.writeString(dir.resolve("a.txt"), content);
 		Files.writeString(dir.getParent().resolve("database"), database + "\n");
 		Files.writeString(dir.getParent().resolve("database_user"), database + "\n");
-		MariaDb.sql(null, "CREATE DATABASE `" + database + "`; CREATE USER '" + database + "'@'localhost' IDENTIFIED BY 'x"
-				+ UUID.randomUUID() + "'; GRANT ALL ON `" + database + "`.* TO '" + database + "'@'localhost'");
-		MariaDb.sql(database, "CREATE TABLE node (id int PRIMARY KEY, title varchar(100)); INSERT INTO node VALUES (1, '"
-				+ content + "')");
+		MariaDb.sql(null,
+				"CREATE DATABASE `" + database + "`; CREATE USER '" + database + "'@'localhost' IDENTIFIED BY 'x"
+						+ UUID.randomUUID() + "'; GRANT ALL ON `" + database + "`.* TO '" + database + "'@'localhost'");
+		MariaDb.sql(database,
+				"CREATE TABLE node (id int PRIMARY KEY, title varchar(100)); INSERT INTO node VALUES (1, '" + content
+						+ "')");
 		return database;
 	}
 
@@ -269,8 +289,9 @@ class SiteLifeEndToEndTest {
 	}
 
 	private JsonNode finished(String id) {
-		await(id + " finishes").atMost(RUN).until(() -> List.of("SUCCEEDED", "FAILED", "CANCELLED", "TIMED_OUT")
-			.contains(api.json(api.get("/api/v1/operations/" + id, VIEWER)).get("status").asString()));
+		await(id + " finishes").atMost(RUN)
+			.until(() -> List.of("SUCCEEDED", "FAILED", "CANCELLED", "TIMED_OUT")
+				.contains(api.json(api.get("/api/v1/operations/" + id, VIEWER)).get("status").asString()));
 		return api.json(api.get("/api/v1/operations/" + id, VIEWER));
 	}
 

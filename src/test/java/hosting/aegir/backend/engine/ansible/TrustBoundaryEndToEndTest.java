@@ -36,9 +36,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 /**
- * The holes a submitter token used to open, each tried again through HTTP against the real Ansible
- * engine and roles with an operator inventory: every one is refused (422, nothing stored) or
- * harmless, and the canary file the attack would create never exists.
+ * The holes a submitter token used to open, each tried again through HTTP against the
+ * real Ansible engine and roles with an operator inventory: every one is refused (422,
+ * nothing stored) or harmless, and the canary file the attack would create never exists.
  */
 @PostgresTest
 @SpringBootTest(webEnvironment = WebEnvironment.RANDOM_PORT,
@@ -76,7 +76,8 @@ class TrustBoundaryEndToEndTest {
 	@Test
 	void commandsAndExecutablesInARequestAreRefusedAndNeverRun() {
 		List<String> attack = List.of("/bin/sh", "-c", "id > " + canary);
-		Path evil = hosting.aegir.backend.support.Scripts.write(OPERATOR.dir(), "evil-" + UUID.randomUUID(), "id > " + canary + "\n");
+		Path evil = hosting.aegir.backend.support.Scripts.write(OPERATOR.dir(), "evil-" + UUID.randomUUID(),
+				"id > " + canary + "\n");
 		Map<String, Object> site = Map.of("site_uri", "example.org", "site_root", siteRoot);
 		record Attempt(String task, Map<String, Object> vars, String field) {
 		}
@@ -87,10 +88,13 @@ class TrustBoundaryEndToEndTest {
 				new Attempt("aegir.WriteNginxVhost", Map.of("listen_port", 22), "listen_port"),
 				new Attempt("aegir.RunDrupalCron", Map.of("drush", evil.toString()), "drush"),
 				new Attempt("aegir.GenerateDrupalSiteBackup", Map.of("drush", evil.toString()), "drush"),
-				new Attempt("aegir.RestoreDrupalSiteBackup", Map.of("drush", evil.toString(), "backup_path", OPERATOR.backups() + "/a.tar.gz"), "drush"),
-				new Attempt("aegir.InstallDrupalSite", Map.of("drush", evil.toString(), "db_url", "mysql://u:p@h/d", "account_pass", "pw"), "drush"),
+				new Attempt("aegir.RestoreDrupalSiteBackup",
+						Map.of("drush", evil.toString(), "backup_path", OPERATOR.backups() + "/a.tar.gz"), "drush"),
+				new Attempt("aegir.InstallDrupalSite",
+						Map.of("drush", evil.toString(), "db_url", "mysql://u:p@h/d", "account_pass", "pw"), "drush"),
 				new Attempt("aegir.DeleteNginxVhost", Map.of("nginx_vhost_dir", "/etc"), "nginx_vhost_dir"),
-				new Attempt("aegir.RestoreDrupalSiteBackup", Map.of("backup_root", "/", "backup_path", "/etc/passwd"), "backup_root"),
+				new Attempt("aegir.RestoreDrupalSiteBackup", Map.of("backup_root", "/", "backup_path", "/etc/passwd"),
+						"backup_root"),
 				new Attempt("aegir.GenerateDrupalSiteBackup", Map.of("platforms_root", "/"), "platforms_root"));
 		int before = count();
 		for (Attempt attempt : attempts) {
@@ -98,19 +102,19 @@ class TrustBoundaryEndToEndTest {
 			if (attempt.task().equals("aegir.DeleteNginxVhost")) {
 				vars.remove("site_root");
 			}
-			HttpResponse<String> response = api.post("/api/v1/operations", SUBMITTER,
-					body("site-" + UUID.randomUUID(), "localhost", vars, List.of(task(attempt.task(), attempt.vars()))));
+			HttpResponse<String> response = api.post("/api/v1/operations", SUBMITTER, body("site-" + UUID.randomUUID(),
+					"localhost", vars, List.of(task(attempt.task(), attempt.vars()))));
 			assertThat(response.statusCode()).as(attempt + " -> " + response.body()).isEqualTo(422);
 			JsonNode problem = api.json(response);
 			assertThat(problem.get("type").asString()).endsWith("/task-invalid");
-			assertThat(problem.get("errors").valueStream().map(e -> e.get("field").asString()))
-				.as(attempt.toString()).contains("tasks[0].vars." + attempt.field());
+			assertThat(problem.get("errors").valueStream().map(e -> e.get("field").asString())).as(attempt.toString())
+				.contains("tasks[0].vars." + attempt.field());
 		}
 		// An operator setting in the operation's own vars is refused the same way.
 		Map<String, Object> withDrush = new HashMap<>(site);
 		withDrush.put("drush", evil.toString());
-		HttpResponse<String> shared = api.post("/api/v1/operations", SUBMITTER,
-				body("site-" + UUID.randomUUID(), "localhost", withDrush, List.of(task("aegir.RunDrupalCron", Map.of()))));
+		HttpResponse<String> shared = api.post("/api/v1/operations", SUBMITTER, body("site-" + UUID.randomUUID(),
+				"localhost", withDrush, List.of(task("aegir.RunDrupalCron", Map.of()))));
 		assertThat(shared.statusCode()).isEqualTo(422);
 		assertThat(api.json(shared).get("errors").get(0).get("field").asString()).isEqualTo("vars.drush");
 
@@ -122,20 +126,24 @@ class TrustBoundaryEndToEndTest {
 	void theCatalogShowsOnlyWhatAClientMaySend() {
 		JsonNode tasks = api.json(api.get("/api/v1/tasks", SUBMITTER));
 		List<String> variables = tasks.valueStream()
-			.flatMap(t -> t.get("variables").valueStream().map(v -> t.get("name").asString() + "." + v.get("name").asString()))
+			.flatMap(t -> t.get("variables")
+				.valueStream()
+				.map(v -> t.get("name").asString() + "." + v.get("name").asString()))
 			.toList();
 		assertThat(variables).contains("aegir.WriteNginxVhost.site_uri", "aegir.RestoreDrupalSiteBackup.backup_path")
-			.noneMatch(v -> v.endsWith(".drush") || v.endsWith("_command") || v.endsWith("_root") && !v.endsWith(".site_root")
-					&& !v.endsWith(".platform_root") || v.endsWith(".nginx_vhost_dir") || v.endsWith(".listen_port"));
+			.noneMatch(v -> v.endsWith(".drush") || v.endsWith("_command")
+					|| v.endsWith("_root") && !v.endsWith(".site_root") && !v.endsWith(".platform_root")
+					|| v.endsWith(".nginx_vhost_dir") || v.endsWith(".listen_port"));
 		assertThat(tasks.valueStream().map(t -> t.get("name").asString())).doesNotContain("aegir_path_check");
 	}
 
 	@Test
 	void aVhostOutsideTheVhostDirectoryIsNeverDeleted() throws IOException {
 		Path victim = Files.writeString(OPERATOR.dir().resolve("victim.conf"), "keep me");
-		for (String uri : List.of("../victim", "../../" + OPERATOR.dir().getFileName() + "/victim", "/" + OPERATOR.dir() + "/victim")) {
-			HttpResponse<String> response = api.post("/api/v1/operations", SUBMITTER,
-					body("site-" + UUID.randomUUID(), "localhost", Map.of("site_uri", uri), List.of(task("aegir.DeleteNginxVhost", Map.of()))));
+		for (String uri : List.of("../victim", "../../" + OPERATOR.dir().getFileName() + "/victim",
+				"/" + OPERATOR.dir() + "/victim")) {
+			HttpResponse<String> response = api.post("/api/v1/operations", SUBMITTER, body("site-" + UUID.randomUUID(),
+					"localhost", Map.of("site_uri", uri), List.of(task("aegir.DeleteNginxVhost", Map.of()))));
 			if (response.statusCode() == 202) {
 				JsonNode op = finished(api.json(response).get("id").asString());
 				assertThat(op.get("status").asString()).as(uri).isEqualTo("FAILED");
@@ -151,15 +159,19 @@ class TrustBoundaryEndToEndTest {
 	@Test
 	void siteRootsOutsideThePlatformsRootAreRefusedAtSubmitOrOnTheHost() throws IOException {
 		OPERATOR.drush("touch " + canary + "\n");
-		for (String root : List.of("/etc", OPERATOR.platforms() + "/../inventory", OPERATOR.platforms() + "/d10/../../x",
-				"relative/path", OPERATOR.platforms() + "/{{ lookup('pipe','id') }}")) {
-			HttpResponse<String> response = api.post("/api/v1/operations", SUBMITTER, body("site-" + UUID.randomUUID(), "localhost",
-					Map.of("site_uri", "example.org", "site_root", root), List.of(task("aegir.RunDrupalCron", Map.of()))));
+		for (String root : List.of("/etc", OPERATOR.platforms() + "/../inventory",
+				OPERATOR.platforms() + "/d10/../../x", "relative/path",
+				OPERATOR.platforms() + "/{{ lookup('pipe','id') }}")) {
+			HttpResponse<String> response = api.post("/api/v1/operations", SUBMITTER,
+					body("site-" + UUID.randomUUID(), "localhost", Map.of("site_uri", "example.org", "site_root", root),
+							List.of(task("aegir.RunDrupalCron", Map.of()))));
 			assertThat(response.statusCode()).as(root + " -> " + response.body()).isEqualTo(422);
 			assertThat(api.json(response).get("errors").get(0).get("field").asString()).isEqualTo("vars.site_root");
 		}
-		// A link inside the platforms root that leads out: only the host can tell, and it refuses before drush runs.
-		Path link = Files.createSymbolicLink(OPERATOR.platforms().resolve("escape-" + UUID.randomUUID()), Path.of("/etc"));
+		// A link inside the platforms root that leads out: only the host can tell, and it
+		// refuses before drush runs.
+		Path link = Files.createSymbolicLink(OPERATOR.platforms().resolve("escape-" + UUID.randomUUID()),
+				Path.of("/etc"));
 		String id = submit("localhost", Map.of("site_uri", "example.org", "site_root", link + "/web"),
 				List.of(task("aegir.RunDrupalCron", Map.of())));
 		JsonNode op = finished(id);
@@ -171,10 +183,11 @@ class TrustBoundaryEndToEndTest {
 	@Test
 	void hostsAreInventoryNamesNeverPatterns() {
 		int before = count();
-		for (String hosts : List.of("all", "ungrouped", "*", "local*", "localhost:&webservers", "!localhost", "webservers[0:1]",
-				"localhost,all", "nosuchhost", "localhost,nosuchgroup")) {
-			HttpResponse<String> response = api.post("/api/v1/operations", SUBMITTER, body("site-" + UUID.randomUUID(), hosts,
-					Map.of("site_uri", "example.org", "site_root", siteRoot), List.of(task("aegir.RunDrupalCron", Map.of()))));
+		for (String hosts : List.of("all", "ungrouped", "*", "local*", "localhost:&webservers", "!localhost",
+				"webservers[0:1]", "localhost,all", "nosuchhost", "localhost,nosuchgroup")) {
+			HttpResponse<String> response = api.post("/api/v1/operations", SUBMITTER,
+					body("site-" + UUID.randomUUID(), hosts, Map.of("site_uri", "example.org", "site_root", siteRoot),
+							List.of(task("aegir.RunDrupalCron", Map.of()))));
 			assertThat(response.statusCode()).as(hosts + " -> " + response.body()).isEqualTo(422);
 			JsonNode problem = api.json(response);
 			assertThat(problem.get("type").asString()).as(hosts).endsWith("/hosts-invalid");
@@ -193,14 +206,17 @@ class TrustBoundaryEndToEndTest {
 		String adminPassword = "admin-" + UUID.randomUUID();
 		String marker = "install-" + UUID.randomUUID().toString().substring(0, 8) + ".example";
 		Path received = OPERATOR.dir().resolve("received-" + marker);
-		// The fake drush keeps what it was given and how, then stays alive a while so the test can look.
-		OPERATOR.drush("""
-				for a in "$@"; do case "$a" in --config=*) f="${a#--config=}"; stat -c '%%a' "$f" > %1$s.mode; cat "$f" > %1$s;; esac; done
-				sleep 4
-				""".formatted(received));
+		// The fake drush keeps what it was given and how, then stays alive a while so the
+		// test can look.
+		OPERATOR
+			.drush("""
+					for a in "$@"; do case "$a" in --config=*) f="${a#--config=}"; stat -c '%%a' "$f" > %1$s.mode; cat "$f" > %1$s;; esac; done
+					sleep 4
+					"""
+				.formatted(received));
 		String id = submit("localhost", Map.of("site_uri", marker, "site_root", siteRoot),
-				List.of(task("aegir.InstallDrupalSite", Map.of("db_url", "mysql://drupal:" + dbPassword + "@127.0.0.1/drupal",
-						"account_pass", adminPassword))));
+				List.of(task("aegir.InstallDrupalSite", Map.of("db_url",
+						"mysql://drupal:" + dbPassword + "@127.0.0.1/drupal", "account_pass", adminPassword))));
 		List<String> leaks = new ArrayList<>();
 		boolean[] sawDrush = { false };
 		await(id + " finishes while every command line is read").atMost(RUN).until(() -> {
@@ -217,7 +233,8 @@ class TrustBoundaryEndToEndTest {
 		assertThat(status(id)).isEqualTo("SUCCEEDED");
 		assertThat(sawDrush[0]).as("drush was seen running").isTrue();
 		assertThat(leaks).isEmpty();
-		// drush did get both secrets, from a file only its owner could read, which is gone now.
+		// drush did get both secrets, from a file only its owner could read, which is
+		// gone now.
 		assertThat(Files.readString(received)).contains(dbPassword).contains(adminPassword);
 		assertThat(Files.readString(Path.of(received + ".mode")).trim()).isEqualTo("600");
 		try (Stream<Path> files = Files.list(Path.of(System.getProperty("java.io.tmpdir")))) {
@@ -225,25 +242,29 @@ class TrustBoundaryEndToEndTest {
 				.filter(f -> read(f).contains(adminPassword))).isEmpty();
 		}
 		// And once it ended, the stored operation no longer holds them.
-		String row = jdbc.sql("SELECT vars::text || tasks::text FROM operation WHERE id = :id").param("id", UUID.fromString(id))
-			.query(String.class).single();
+		String row = jdbc.sql("SELECT vars::text || tasks::text FROM operation WHERE id = :id")
+			.param("id", UUID.fromString(id))
+			.query(String.class)
+			.single();
 		assertThat(row).doesNotContain(dbPassword).doesNotContain(adminPassword).contains("********");
 	}
 
 	@Test
 	void valuesPostgresqlCannotStoreAreA400NamingTheField() {
 		int before = count();
-		HttpResponse<String> inVars = api.post("/api/v1/operations", SUBMITTER, body("site-" + UUID.randomUUID(), "localhost",
-				Map.of("site_uri", "a\u0000b", "site_root", siteRoot), List.of(task("aegir.RunDrupalCron", Map.of()))));
-		HttpResponse<String> nested = api.post("/api/v1/operations", SUBMITTER, body("site-" + UUID.randomUUID(), "localhost",
-				Map.of("site_uri", "example.org", "site_root", siteRoot),
+		HttpResponse<String> inVars = api.post("/api/v1/operations", SUBMITTER,
+				body("site-" + UUID.randomUUID(), "localhost", Map.of("site_uri", "a\u0000b", "site_root", siteRoot),
+						List.of(task("aegir.RunDrupalCron", Map.of()))));
+		HttpResponse<String> nested = api.post("/api/v1/operations", SUBMITTER, body("site-" + UUID.randomUUID(),
+				"localhost", Map.of("site_uri", "example.org", "site_root", siteRoot),
 				List.of(task("aegir.WriteNginxVhost", Map.of("site_aliases", List.of("www.example.org", "x\u0000"))))));
 		for (var response : List.of(inVars, nested)) {
 			assertThat(response.statusCode()).as(response.body()).isEqualTo(400);
 			assertThat(api.json(response).get("type").asString()).endsWith("/validation-failed");
 		}
 		assertThat(api.json(inVars).get("errors").get(0).get("field").asString()).isEqualTo("vars.site_uri");
-		assertThat(api.json(nested).get("errors").get(0).get("field").asString()).isEqualTo("tasks[0].vars.site_aliases[1]");
+		assertThat(api.json(nested).get("errors").get(0).get("field").asString())
+			.isEqualTo("tasks[0].vars.site_aliases[1]");
 		assertThat(count()).isEqualTo(before);
 	}
 
@@ -251,7 +272,8 @@ class TrustBoundaryEndToEndTest {
 	void eventsArePagedAndMetricsAreTaggedByCatalogTaskNotByFreeText() {
 		String freeText = "site.x" + UUID.randomUUID().toString().substring(0, 8);
 		Map<String, Object> request = new HashMap<>(request("site-" + UUID.randomUUID(), "localhost",
-				Map.of("site_uri", "example.org", "site_root", siteRoot), List.of(task("aegir.RunDrupalCron", Map.of()))));
+				Map.of("site_uri", "example.org", "site_root", siteRoot),
+				List.of(task("aegir.RunDrupalCron", Map.of()))));
 		request.put("type", freeText);
 		HttpResponse<String> response = api.post("/api/v1/operations", SUBMITTER, api.write(request));
 		assertThat(response.statusCode()).isEqualTo(202);
@@ -265,13 +287,15 @@ class TrustBoundaryEndToEndTest {
 		JsonNode first = api.json(api.get("/api/v1/operations/" + id + "/events?limit=2", VIEWER));
 		assertThat(first.get("events")).hasSize(2);
 		assertThat(first.get("complete").asBoolean()).isFalse();
-		JsonNode rest = api.json(api.get("/api/v1/operations/" + id + "/events?after=" + first.get("next").asLong() + "&limit=10000", VIEWER));
+		JsonNode rest = api.json(api
+			.get("/api/v1/operations/" + id + "/events?after=" + first.get("next").asLong() + "&limit=10000", VIEWER));
 		assertThat(rest.get("events")).hasSize(total - 2);
 		assertThat(rest.get("events").get(0).get("seq").asLong()).isGreaterThan(first.get("next").asLong());
 
 		String metrics = api.get("/actuator/prometheus", VIEWER).body();
 		assertThat(metrics).contains("task=\"aegir.RunDrupalCron\"").doesNotContain(freeText);
-		assertThat(metrics.lines().filter(l -> l.startsWith("aegir_operations_"))).isNotEmpty().noneMatch(l -> l.contains("type=\""));
+		assertThat(metrics.lines().filter(l -> l.startsWith("aegir_operations_"))).isNotEmpty()
+			.noneMatch(l -> l.contains("type=\""));
 	}
 
 	private List<String> commandLines() {
@@ -279,7 +303,8 @@ class TrustBoundaryEndToEndTest {
 		try (Stream<Path> processes = Files.list(Path.of("/proc"))) {
 			processes.filter(p -> p.getFileName().toString().chars().allMatch(Character::isDigit)).forEach(p -> {
 				try {
-					lines.add(new String(Files.readAllBytes(p.resolve("cmdline")), StandardCharsets.UTF_8).replace('\0', ' '));
+					lines.add(new String(Files.readAllBytes(p.resolve("cmdline")), StandardCharsets.UTF_8).replace('\0',
+							' '));
 				}
 				catch (IOException ex) {
 					// The process ended while the list was read.
@@ -300,8 +325,10 @@ class TrustBoundaryEndToEndTest {
 		return api.write(request(target, hosts, vars, tasks));
 	}
 
-	private static Map<String, Object> request(String target, String hosts, Map<String, Object> vars, List<Map<String, Object>> tasks) {
-		return Map.of("type", "site.test", "engine", "ansible", "target", target, "hosts", hosts, "vars", vars, "tasks", tasks);
+	private static Map<String, Object> request(String target, String hosts, Map<String, Object> vars,
+			List<Map<String, Object>> tasks) {
+		return Map.of("type", "site.test", "engine", "ansible", "target", target, "hosts", hosts, "vars", vars, "tasks",
+				tasks);
 	}
 
 	private static Map<String, Object> task(String name, Map<String, Object> vars) {

@@ -7,9 +7,10 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
 
 /**
- * The applier the tests configure, because Fabric8's mock server cannot do server-side apply: create
- * when absent, replace when any field the desired object sets differs, and leave the object alone
- * otherwise — the outcome server-side apply has for a sole field manager.
+ * The applier the tests configure, because Fabric8's mock server cannot do server-side
+ * apply: create when absent, replace when any field the desired object sets differs, and
+ * leave the object alone otherwise — the outcome server-side apply has for a sole field
+ * manager.
  */
 class CreateOrReplaceApplier implements Applier {
 
@@ -32,7 +33,8 @@ class CreateOrReplaceApplier implements Applier {
 		return serialization.unmarshal(serialization.asJson(object), Object.class);
 	}
 
-	// Whether every field set in 'desired' has the same value in 'actual' (lists compared whole).
+	// Whether every field set in 'desired' has the same value in 'actual' (lists compared
+	// whole).
 	private static boolean contains(Object actual, Object desired) {
 		if (desired instanceof Map<?, ?> wanted) {
 			if (!(actual instanceof Map<?, ?> have)) {

@@ -24,36 +24,43 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 /**
- * The same attempt started twice (its first start crashed after creating the Job, before anything
- * recorded it): the second start gets a 409 for the Job's deterministic name and follows that Job
- * instead of making another.
+ * The same attempt started twice (its first start crashed after creating the Job, before
+ * anything recorded it): the second start gets a 409 for the Job's deterministic name and
+ * follows that Job instead of making another.
  */
 class JobAdoptionTest {
 
 	@Test
 	void aSecondStartOfTheSameAttemptAdoptsItsJob() throws Exception {
-		KubernetesProperties properties = new KubernetesProperties(true, Path.of("k8s/tasks"), List.of(MockCluster.NAMESPACE),
-				List.of("registry.example.org/sites/"), null, null, null, "cluster-issuer", "mariadb:11.4", "aegir-backups", "1Gi",
-				"1Gi", 33, new KubernetesProperties.Resources("100m", "256Mi", "1", "1Gi"), Duration.ofHours(1),
+		KubernetesProperties properties = new KubernetesProperties(true, Path.of("k8s/tasks"),
+				List.of(MockCluster.NAMESPACE), List.of("registry.example.org/sites/"), null, null, null,
+				"cluster-issuer", "mariadb:11.4", "aegir-backups", "1Gi", "1Gi", 33,
+				new KubernetesProperties.Resources("100m", "256Mi", "1", "1Gi"), Duration.ofHours(1),
 				Duration.ofMinutes(10));
-		try (MockCluster cluster = new MockCluster(); KubernetesClient client = cluster.newClient();
+		try (MockCluster cluster = new MockCluster();
+				KubernetesClient client = cluster.newClient();
 				ClusterWatch watch = new ClusterWatch(client, properties)) {
 			watch.start();
 			TaskTemplates templates = TaskTemplates.read(properties.tasks());
-			KubernetesEngine engine = new KubernetesEngine(client, properties, templates, watch, new CreateOrReplaceApplier(),
-					JsonMapper.builder().build());
+			KubernetesEngine engine = new KubernetesEngine(client, properties, templates, watch,
+					new CreateOrReplaceApplier(), JsonMapper.builder().build());
 			EngineRequest request = new EngineRequest(UUID.randomUUID(), 1, MockCluster.NAMESPACE,
-					Map.of("environment_name", "adopted", "image", "registry.example.org/sites/drupal:10", "site_uri", "adopted.example.org"),
+					Map.of("environment_name", "adopted", "image", "registry.example.org/sites/drupal:10", "site_uri",
+							"adopted.example.org"),
 					List.of(new EngineTask(0, "aegir.k8s.RunDrupalCron", Map.of(), null)), Duration.ofMinutes(5));
 			// What the crashed first start left behind.
-			Job first = client.resource(new JobFactory(properties, templates, JsonMapper.builder().build())
-				.build(new RunTask(request.operationId(), 1, 0, "aegir.k8s.RunDrupalCron", MockCluster.NAMESPACE, Map.of(),
-						request.vars(), templates.get("aegir.k8s.RunDrupalCron").options()), 300)
-				.job()).create();
+			Job first = client
+				.resource(new JobFactory(properties, templates, JsonMapper.builder().build())
+					.build(new RunTask(request.operationId(), 1, 0, "aegir.k8s.RunDrupalCron", MockCluster.NAMESPACE,
+							Map.of(), request.vars(), templates.get("aegir.k8s.RunDrupalCron").options()), 300)
+					.job())
+				.create();
 
 			Recorder recorder = new Recorder();
 			Execution execution = engine.start(request, recorder);
-			await("the engine follows the existing Job").atMost(Duration.ofSeconds(30)).until(() -> recorder.lines.stream().anyMatch(l -> l.equals("Job " + first.getMetadata().getName() + " exists already: following it")));
+			await("the engine follows the existing Job").atMost(Duration.ofSeconds(30))
+				.until(() -> recorder.lines.stream()
+					.anyMatch(l -> l.equals("Job " + first.getMetadata().getName() + " exists already: following it")));
 			cluster.terminated(cluster.createPod(first), 0, "Completed", null);
 			cluster.complete(first);
 

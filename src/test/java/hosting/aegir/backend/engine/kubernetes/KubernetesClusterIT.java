@@ -34,15 +34,17 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 /**
- * The engine against a real cluster, with real controllers and server-side apply: only with
- * {@code ./mvnw -Pkube-it verify}, using the kubeconfig Fabric8 finds ({@code KUBECONFIG} or
- * {@code ~/.kube/config}). The namespace ({@code AEGIR_IT_NAMESPACE}, default {@code aegir-it}) must
- * exist; {@code AEGIR_IT_IMAGE} is any image with a POSIX shell, {@code AEGIR_IT_SITE_IMAGE} one that
- * serves HTTP on port 8080 as a non-root user (the Drupal Deployment's readiness probe).
+ * The engine against a real cluster, with real controllers and server-side apply: only
+ * with {@code ./mvnw -Pkube-it verify}, using the kubeconfig Fabric8 finds
+ * ({@code KUBECONFIG} or {@code ~/.kube/config}). The namespace
+ * ({@code AEGIR_IT_NAMESPACE}, default {@code aegir-it}) must exist;
+ * {@code AEGIR_IT_IMAGE} is any image with a POSIX shell, {@code AEGIR_IT_SITE_IMAGE} one
+ * that serves HTTP on port 8080 as a non-root user (the Drupal Deployment's readiness
+ * probe).
  */
 @PostgresTest
-@SpringBootTest(webEnvironment = WebEnvironment.RANDOM_PORT,
-		properties = { "aegir.kubernetes.enabled=true", "aegir.executor.heartbeat-interval=1s", "aegir.log.flush-interval=100ms" })
+@SpringBootTest(webEnvironment = WebEnvironment.RANDOM_PORT, properties = { "aegir.kubernetes.enabled=true",
+		"aegir.executor.heartbeat-interval=1s", "aegir.log.flush-interval=100ms" })
 class KubernetesClusterIT {
 
 	static final String NAMESPACE = env("AEGIR_IT_NAMESPACE", "aegir-it");
@@ -96,8 +98,15 @@ class KubernetesClusterIT {
 		await("the Job's pod runs").atMost(RUN).until(() -> log(id).contains("kube-it line one"));
 		api.post("/api/v1/operations/" + id + "/cancel", SUBMITTER, null);
 		assertThat(finished(id).get("status").asString()).isEqualTo("CANCELLED");
-		assertThat(k8s.batch().v1().jobs().inNamespace(NAMESPACE).withLabel(Names.OPERATION, id.toString()).list().getItems()).isEmpty();
-		assertThat(k8s.pods().inNamespace(NAMESPACE).withLabel(Names.OPERATION, id.toString()).list().getItems()).isEmpty();
+		assertThat(k8s.batch()
+			.v1()
+			.jobs()
+			.inNamespace(NAMESPACE)
+			.withLabel(Names.OPERATION, id.toString())
+			.list()
+			.getItems()).isEmpty();
+		assertThat(k8s.pods().inNamespace(NAMESPACE).withLabel(Names.OPERATION, id.toString()).list().getItems())
+			.isEmpty();
 	}
 
 	@Test
@@ -121,15 +130,18 @@ class KubernetesClusterIT {
 			JsonNode second = finished(submit(operation(vars, "aegir.k8s.DeployEnvironment")));
 			assertThat(second.get("status").asString()).isEqualTo("SUCCEEDED");
 			List<JsonNode> applied = new ArrayList<>();
-			api.json(api.get("/api/v1/operations/" + second.get("id").asString() + "/events", VIEWER)).get("events").forEach(e -> {
-				if (e.get("task").asString().startsWith("apply ")) {
-					applied.add(e);
-				}
-			});
+			api.json(api.get("/api/v1/operations/" + second.get("id").asString() + "/events", VIEWER))
+				.get("events")
+				.forEach(e -> {
+					if (e.get("task").asString().startsWith("apply ")) {
+						applied.add(e);
+					}
+				});
 			assertThat(applied).hasSize(8).allSatisfy(e -> assertThat(e.get("changed").asBoolean()).isFalse());
 		}
 		finally {
-			finished(submit(operation(Map.of("environment_name", environment, "delete_volumes", true), "aegir.k8s.DeleteEnvironment")));
+			finished(submit(operation(Map.of("environment_name", environment, "delete_volumes", true),
+					"aegir.k8s.DeleteEnvironment")));
 		}
 	}
 
@@ -155,14 +167,16 @@ class KubernetesClusterIT {
 	}
 
 	private JsonNode finished(UUID id) {
-		await(id + " finishes").atMost(RUN).until(() -> List.of("SUCCEEDED", "FAILED", "CANCELLED", "TIMED_OUT")
-			.contains(api.json(api.get("/api/v1/operations/" + id, VIEWER)).get("status").asString()));
+		await(id + " finishes").atMost(RUN)
+			.until(() -> List.of("SUCCEEDED", "FAILED", "CANCELLED", "TIMED_OUT")
+				.contains(api.json(api.get("/api/v1/operations/" + id, VIEWER)).get("status").asString()));
 		return api.json(api.get("/api/v1/operations/" + id, VIEWER));
 	}
 
 	private String log(UUID id) {
 		StringBuilder text = new StringBuilder();
-		api.json(api.get("/api/v1/operations/" + id + "/log?limit=10000", VIEWER)).get("lines")
+		api.json(api.get("/api/v1/operations/" + id + "/log?limit=10000", VIEWER))
+			.get("lines")
 			.forEach(l -> text.append(l.get("text").asString()).append('\n'));
 		return text.toString();
 	}

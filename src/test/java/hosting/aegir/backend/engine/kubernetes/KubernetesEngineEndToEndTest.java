@@ -41,21 +41,23 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 /**
- * The Kubernetes engine through the HTTP API, on Fabric8's mock API server in CRUD mode, the test
- * playing the Job and Deployment controllers. Environments are applied by create-or-replace here
- * (the mock cannot do server-side apply); everything else is the production path.
+ * The Kubernetes engine through the HTTP API, on Fabric8's mock API server in CRUD mode,
+ * the test playing the Job and Deployment controllers. Environments are applied by
+ * create-or-replace here (the mock cannot do server-side apply); everything else is the
+ * production path.
  */
 @PostgresTest
 @Import(MockClusterConfig.class)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
-// Its own mock cluster and engine: no other test can share the context, so free its connections after.
+// Its own mock cluster and engine: no other test can share the context, so free its
+// connections after.
 @DirtiesContext
 @SpringBootTest(webEnvironment = WebEnvironment.RANDOM_PORT,
 		properties = { "aegir.kubernetes.enabled=true", "aegir.kubernetes.namespaces=" + MockCluster.NAMESPACE,
 				"aegir.kubernetes.image-prefixes=registry.example.org/sites/", "aegir.kubernetes.issuer=letsencrypt",
 				"aegir.kubernetes.ingress-class=nginx", "aegir.kubernetes.storage-class=fast",
-				"aegir.kubernetes.job-ttl=30m", "aegir.executor.concurrency=4", "aegir.executor.heartbeat-interval=500ms",
-				"aegir.log.flush-interval=100ms" })
+				"aegir.kubernetes.job-ttl=30m", "aegir.executor.concurrency=4",
+				"aegir.executor.heartbeat-interval=500ms", "aegir.log.flush-interval=100ms" })
 class KubernetesEngineEndToEndTest {
 
 	static final Duration RUN = Duration.ofSeconds(60);
@@ -81,9 +83,10 @@ class KubernetesEngineEndToEndTest {
 	@Test
 	void anInstallJobSucceedsAndItsPodLogIsInTheOperationLog() {
 		String password = "S3cret-" + UUID.randomUUID();
-		UUID id = submit(operation("site-" + UUID.randomUUID(), site("mysite"), task("aegir.k8s.InstallDrupalSite",
-				Map.of("db_url", "mysql://drupal:" + password + "@mysite-database/drupal", "account_pass", password,
-						"site_name", "$(AEGIR_DB_URL) $$ `id` {{ x }}"))));
+		UUID id = submit(operation("site-" + UUID.randomUUID(), site("mysite"),
+				task("aegir.k8s.InstallDrupalSite",
+						Map.of("db_url", "mysql://drupal:" + password + "@mysite-database/drupal", "account_pass",
+								password, "site_name", "$(AEGIR_DB_URL) $$ `id` {{ x }}"))));
 		Job job = cluster.awaitJob(id);
 
 		assertThat(job.getMetadata().getName()).isEqualTo("aegir-" + id + "-1-0");
@@ -100,13 +103,16 @@ class KubernetesEngineEndToEndTest {
 		assertThat(container.getSecurityContext().getAllowPrivilegeEscalation()).isFalse();
 		assertThat(container.getResources().getLimits()).containsKeys("cpu", "memory");
 		assertThat(container.getResources().getRequests()).containsKeys("cpu", "memory");
-		assertThat(podSpec.getVolumes().stream().filter(v -> v.getPersistentVolumeClaim() != null)
+		assertThat(podSpec.getVolumes()
+			.stream()
+			.filter(v -> v.getPersistentVolumeClaim() != null)
 			.map(v -> v.getPersistentVolumeClaim().getClaimName())).containsExactly("mysite-files");
 		assertThat(container.getEnv()).anySatisfy(e -> {
 			assertThat(e.getName()).isEqualTo("AEGIR_SITE_URI");
 			assertThat(e.getValue()).isEqualTo("mysite.example.org");
 		});
-		// Kubernetes would expand $(AEGIR_DB_URL) in a value into the secret; "$$" keeps it literal.
+		// Kubernetes would expand $(AEGIR_DB_URL) in a value into the secret; "$$" keeps
+		// it literal.
 		assertThat(container.getEnv()).anySatisfy(e -> {
 			assertThat(e.getName()).isEqualTo("AEGIR_SITE_NAME");
 			assertThat(e.getValue()).isEqualTo("$$(AEGIR_DB_URL) $$$$ `id` {{ x }}");
@@ -116,10 +122,15 @@ class KubernetesEngineEndToEndTest {
 			assertThat(e.getValueFrom().getSecretKeyRef().getName()).isEqualTo(job.getMetadata().getName());
 		});
 		assertThat(k8s.getKubernetesSerialization().asJson(job)).doesNotContain(password);
-		// Expanded by the shell, an option would put the secret on drush's command line (/proc/<pid>/cmdline).
+		// Expanded by the shell, an option would put the secret on drush's command line
+		// (/proc/<pid>/cmdline).
 		assertThat(String.join(" ", container.getCommand())).doesNotContain("$AEGIR_DB_URL", "$AEGIR_ACCOUNT_PASS",
 				"--db-url=", "--account-pass=");
-		await("the Job's Secret exists").atMost(RUN).until(() -> k8s.secrets().inNamespace(MockCluster.NAMESPACE).withName(job.getMetadata().getName()).get() != null);
+		await("the Job's Secret exists").atMost(RUN)
+			.until(() -> k8s.secrets()
+				.inNamespace(MockCluster.NAMESPACE)
+				.withName(job.getMetadata().getName())
+				.get() != null);
 		Secret secret = k8s.secrets().inNamespace(MockCluster.NAMESPACE).withName(job.getMetadata().getName()).get();
 		assertThat(k8s.getKubernetesSerialization().asJson(secret)).doesNotContain(password);
 		assertThat(secret.getMetadata().getOwnerReferences()).singleElement()
@@ -128,7 +139,8 @@ class KubernetesEngineEndToEndTest {
 		Pod pod = cluster.createPod(job);
 		cluster.serveLog(pod, "Installing Drupal\nInstallation complete.\n");
 		cluster.running(pod);
-		await("the pod's log is in the operation's log while it runs").atMost(RUN).until(() -> log(id).contains("Installation complete.") && "RUNNING".equals(status(id)));
+		await("the pod's log is in the operation's log while it runs").atMost(RUN)
+			.until(() -> log(id).contains("Installation complete.") && "RUNNING".equals(status(id)));
 		cluster.terminated(pod, 0, "Completed", null);
 		cluster.complete(job);
 
@@ -137,7 +149,8 @@ class KubernetesEngineEndToEndTest {
 		assertThat(op.get("exitCode").asInt()).isZero();
 		assertThat(log(id)).contains("Installing Drupal\nInstallation complete.");
 		JsonNode events = api.json(api.get("/api/v1/operations/" + id + "/events", VIEWER)).get("events");
-		assertThat(events.valueStream().map(e -> e.get("task").asString())).contains("Job " + job.getMetadata().getName());
+		assertThat(events.valueStream().map(e -> e.get("task").asString()))
+			.contains("Job " + job.getMetadata().getName());
 		assertThat(op.get("tasks").get(0).get("status").asString()).isEqualTo("SUCCEEDED");
 		String everything = op + log(id) + events;
 		assertThat(everything).doesNotContain(password);
@@ -148,7 +161,12 @@ class KubernetesEngineEndToEndTest {
 		String target = "site-" + UUID.randomUUID();
 		UUID id = submit(operation(target, site("backedup"), task("aegir.k8s.GenerateDrupalSiteBackup", Map.of())));
 		Job job = cluster.awaitJob(id);
-		assertThat(job.getSpec().getTemplate().getSpec().getVolumes().stream().filter(v -> v.getPersistentVolumeClaim() != null)
+		assertThat(job.getSpec()
+			.getTemplate()
+			.getSpec()
+			.getVolumes()
+			.stream()
+			.filter(v -> v.getPersistentVolumeClaim() != null)
 			.map(v -> v.getPersistentVolumeClaim().getClaimName())).containsExactly("backedup-files", "aegir-backups");
 		Pod pod = cluster.createPod(job);
 		cluster.serveLog(pod, "Archive saved\n");
@@ -170,7 +188,8 @@ class KubernetesEngineEndToEndTest {
 
 	@Test
 	void aFailingJobFailsTheOperationWithThePodsReason() {
-		UUID pulling = submit(operation("site-" + UUID.randomUUID(), site("pulling"), task("aegir.k8s.RunDrupalCron", Map.of())));
+		UUID pulling = submit(
+				operation("site-" + UUID.randomUUID(), site("pulling"), task("aegir.k8s.RunDrupalCron", Map.of())));
 		Job job = cluster.awaitJob(pulling);
 		Pod pod = cluster.createPod(job);
 		cluster.waiting(pod, "ImagePullBackOff", "Back-off pulling image \"" + IMAGE + "\"");
@@ -179,7 +198,8 @@ class KubernetesEngineEndToEndTest {
 		assertThat(op.get("status").asString()).isEqualTo("FAILED");
 		assertThat(op.get("reason").asString()).contains("DeadlineExceeded").contains("ImagePullBackOff");
 
-		UUID oom = submit(operation("site-" + UUID.randomUUID(), site("oom"), task("aegir.k8s.RunDrupalCron", Map.of())));
+		UUID oom = submit(
+				operation("site-" + UUID.randomUUID(), site("oom"), task("aegir.k8s.RunDrupalCron", Map.of())));
 		Job oomJob = cluster.awaitJob(oom);
 		Pod oomPod = cluster.createPod(oomJob);
 		cluster.serveLog(oomPod, "running cron\n");
@@ -195,7 +215,8 @@ class KubernetesEngineEndToEndTest {
 
 	@Test
 	void cancelDeletesTheJob() {
-		UUID id = submit(operation("site-" + UUID.randomUUID(), site("cancelled"), task("aegir.k8s.RunDrupalCron", Map.of())));
+		UUID id = submit(
+				operation("site-" + UUID.randomUUID(), site("cancelled"), task("aegir.k8s.RunDrupalCron", Map.of())));
 		Job job = cluster.awaitJob(id);
 		Pod pod = cluster.createPod(job);
 		cluster.running(pod);
@@ -209,7 +230,8 @@ class KubernetesEngineEndToEndTest {
 
 	@Test
 	void aDeadlineEndsTheOperationTimedOutAndDeletesTheJob() {
-		Map<String, Object> body = operation("site-" + UUID.randomUUID(), site("slow"), task("aegir.k8s.RunDrupalCron", Map.of()));
+		Map<String, Object> body = operation("site-" + UUID.randomUUID(), site("slow"),
+				task("aegir.k8s.RunDrupalCron", Map.of()));
 		body.put("timeoutSeconds", 3);
 		UUID id = submit(body);
 		Job job = cluster.awaitJob(id);
@@ -223,7 +245,8 @@ class KubernetesEngineEndToEndTest {
 	@Test
 	void aResubmittedOperationNeverCreatesASecondJob() {
 		String key = "k8s-" + UUID.randomUUID();
-		String body = api.write(operation("site-" + UUID.randomUUID(), site("once"), task("aegir.k8s.RunDrupalCron", Map.of())));
+		String body = api
+			.write(operation("site-" + UUID.randomUUID(), site("once"), task("aegir.k8s.RunDrupalCron", Map.of())));
 		HttpResponse<String> first = api.post("/api/v1/operations", SUBMITTER, body, "Idempotency-Key", key);
 		UUID id = UUID.fromString(api.json(first).get("id").asString());
 		Job job = cluster.awaitJob(id);
@@ -247,7 +270,8 @@ class KubernetesEngineEndToEndTest {
 		vars.put("replicas", 2);
 		vars.put("db_password", "db-" + UUID.randomUUID());
 		UUID first = submit(operation(target, vars, task("aegir.k8s.DeployEnvironment", Map.of())));
-		await("both Deployments exist").atMost(RUN).until(() -> deployment("envone-drupal") != null && deployment("envone-database") != null);
+		await("both Deployments exist").atMost(RUN)
+			.until(() -> deployment("envone-drupal") != null && deployment("envone-database") != null);
 		cluster.available("envone-database");
 		cluster.available("envone-drupal");
 		JsonNode op = finished(first);
@@ -267,16 +291,27 @@ class KubernetesEngineEndToEndTest {
 		assertThat(drupal.getSpec().getTemplate().getSpec().getSecurityContext().getRunAsNonRoot()).isTrue();
 		assertThat(deployment("envone-database").getSpec().getTemplate().getSpec().getContainers().get(0).getImage())
 			.isEqualTo("mariadb:11.4");
-		assertThat(k8s.persistentVolumeClaims().inNamespace(MockCluster.NAMESPACE).withName("envone-files").get()
-			.getSpec().getStorageClassName()).isEqualTo("fast");
-		Ingress ingress = k8s.network().v1().ingresses().inNamespace(MockCluster.NAMESPACE).withName("envone-drupal").get();
+		assertThat(k8s.persistentVolumeClaims()
+			.inNamespace(MockCluster.NAMESPACE)
+			.withName("envone-files")
+			.get()
+			.getSpec()
+			.getStorageClassName()).isEqualTo("fast");
+		Ingress ingress = k8s.network()
+			.v1()
+			.ingresses()
+			.inNamespace(MockCluster.NAMESPACE)
+			.withName("envone-drupal")
+			.get();
 		assertThat(ingress.getSpec().getIngressClassName()).isEqualTo("nginx");
-		assertThat(ingress.getMetadata().getAnnotations()).containsEntry("cert-manager.io/cluster-issuer", "letsencrypt");
+		assertThat(ingress.getMetadata().getAnnotations()).containsEntry("cert-manager.io/cluster-issuer",
+				"letsencrypt");
 		assertThat(ingress.getSpec().getRules()).extracting(r -> r.getHost())
 			.containsExactly("envone.example.org", "www.envone.example.org");
 		assertThat(ingress.getSpec().getRules().get(0).getHttp().getPaths().get(0).getBackend().getService().getName())
 			.isEqualTo("envone-drupal");
-		assertThat(ingress.getSpec().getTls().get(0).getHosts()).containsExactly("envone.example.org", "www.envone.example.org");
+		assertThat(ingress.getSpec().getTls().get(0).getHosts()).containsExactly("envone.example.org",
+				"www.envone.example.org");
 		Service service = k8s.services().inNamespace(MockCluster.NAMESPACE).withName("envone-drupal").get();
 		assertThat(service.getSpec().getSelector()).isEqualTo(drupal.getSpec().getSelector().getMatchLabels());
 		assertThat(applyEvents(first)).hasSize(8).allSatisfy(e -> {
@@ -293,7 +328,8 @@ class KubernetesEngineEndToEndTest {
 		});
 		assertThat(versions(environmentObjects("envone"))).isEqualTo(versions);
 
-		UUID deleted = submit(operation(target, Map.of("environment_name", "envone"), task("aegir.k8s.DeleteEnvironment", Map.of())));
+		UUID deleted = submit(
+				operation(target, Map.of("environment_name", "envone"), task("aegir.k8s.DeleteEnvironment", Map.of())));
 		assertThat(finished(deleted).get("status").asString()).isEqualTo("SUCCEEDED");
 		assertThat(environmentObjects("envone")).extracting(o -> o.getKind() + "/" + o.getMetadata().getName())
 			.containsExactlyInAnyOrder("PersistentVolumeClaim/envone-files", "PersistentVolumeClaim/envone-database");
@@ -306,9 +342,19 @@ class KubernetesEngineEndToEndTest {
 
 	@Test
 	void deleteEnvironmentLeavesAloneWhatTheServiceDidNotMake() {
-		k8s.services().inNamespace(MockCluster.NAMESPACE).resource(new io.fabric8.kubernetes.api.model.ServiceBuilder()
-			.withNewMetadata().withName("foreign-drupal").withLabels(Map.of("app", "someone-else")).endMetadata()
-			.withNewSpec().addNewPort().withPort(80).endPort().endSpec().build()).create();
+		k8s.services()
+			.inNamespace(MockCluster.NAMESPACE)
+			.resource(new io.fabric8.kubernetes.api.model.ServiceBuilder().withNewMetadata()
+				.withName("foreign-drupal")
+				.withLabels(Map.of("app", "someone-else"))
+				.endMetadata()
+				.withNewSpec()
+				.addNewPort()
+				.withPort(80)
+				.endPort()
+				.endSpec()
+				.build())
+			.create();
 		UUID id = submit(operation("site-" + UUID.randomUUID(), Map.of("environment_name", "foreign"),
 				task("aegir.k8s.DeleteEnvironment", Map.of())));
 		JsonNode op = finished(id);
@@ -326,7 +372,8 @@ class KubernetesEngineEndToEndTest {
 		hostile.put("hosts", withHosts("kube-system"));
 		hostile.put("hosts ", withHosts("Aegir_Sites"));
 		for (String environment : List.of("../etc", "a;rm -rf /", "UPPER", "-lead", "x".repeat(41), "a.b", "ev il")) {
-			hostile.put("vars.environment_name " + environment, operation("site-x", site(environment), task("aegir.k8s.RunDrupalCron", Map.of())));
+			hostile.put("vars.environment_name " + environment,
+					operation("site-x", site(environment), task("aegir.k8s.RunDrupalCron", Map.of())));
 		}
 		for (String uri : List.of("evil.org\nHost: x", "evil.org/../x", "$(touch /tmp/x)", "EVIL.ORG")) {
 			Map<String, Object> vars = new HashMap<>(site("evil"));
@@ -336,8 +383,9 @@ class KubernetesEngineEndToEndTest {
 		for (String image : List.of("docker.io/evil/drupal:1", "registry.example.org/sitesevil/drupal:1",
 				"registry.example.org/sites/../evil:1", "registry.example.org/sites/drupal:1 --privileged",
 				"registry.example.org/sites/", "registry.example.org.evil.com/sites/drupal")) {
-			hostile.put("tasks[0].vars.image " + image, operation("site-x", Map.of("environment_name", "evil", "site_uri", "evil.org"),
-					task("aegir.k8s.RunDrupalCron", Map.of("image", image))));
+			hostile.put("tasks[0].vars.image " + image,
+					operation("site-x", Map.of("environment_name", "evil", "site_uri", "evil.org"),
+							task("aegir.k8s.RunDrupalCron", Map.of("image", image))));
 		}
 		Map<String, Object> hosts = new LinkedHashMap<>(site("evil"));
 		hosts.remove("site_uri");
@@ -345,15 +393,16 @@ class KubernetesEngineEndToEndTest {
 		hosts.put("db_password", "x");
 		hostile.put("vars.host_names", operation("site-x", hosts, task("aegir.k8s.DeployEnvironment", Map.of())));
 		for (String profile : List.of("--existing-config", "standard --root=/x")) {
-			hostile.put("tasks[0].vars.install_profile " + profile, operation("site-x", site("evil"),
-					task("aegir.k8s.InstallDrupalSite", Map.of("install_profile", profile, "db_url", "mysql://a:b@c/d",
-							"account_pass", "x", "image", IMAGE))));
+			hostile.put("tasks[0].vars.install_profile " + profile,
+					operation("site-x", site("evil"), task("aegir.k8s.InstallDrupalSite", Map.of("install_profile",
+							profile, "db_url", "mysql://a:b@c/d", "account_pass", "x", "image", IMAGE))));
 		}
 		for (Object replicas : List.of(100000, 0, -1, 11)) {
 			Map<String, Object> many = new LinkedHashMap<>(hosts);
 			many.put("host_names", List.of("evil.org"));
 			many.put("replicas", replicas);
-			hostile.put("vars.replicas " + replicas, operation("site-x", many, task("aegir.k8s.DeployEnvironment", Map.of())));
+			hostile.put("vars.replicas " + replicas,
+					operation("site-x", many, task("aegir.k8s.DeployEnvironment", Map.of())));
 		}
 		hostile.forEach((expected, body) -> {
 			HttpResponse<String> response = api.post("/api/v1/operations", SUBMITTER, api.write(body));
@@ -363,30 +412,38 @@ class KubernetesEngineEndToEndTest {
 		});
 		assertThat(newest()).as("no operation stored").isEqualTo(before);
 		assertThat(k8s.batch().v1().jobs().inNamespace(MockCluster.NAMESPACE).list().getItems().size()
-				+ environmentObjects("evil").size()).isEqualTo(objectsBefore);
+				+ environmentObjects("evil").size())
+			.isEqualTo(objectsBefore);
 	}
 
 	@Test
 	void theCatalogListsTheKubernetesTasksAndReadinessIncludesTheEngine() {
 		JsonNode tasks = api.json(api.get("/api/v1/tasks", VIEWER));
 		List<String> names = new ArrayList<>();
-		tasks.valueStream().filter(t -> t.get("engine").asString().equals("kubernetes")).forEach(t -> names.add(t.get("name").asString()));
+		tasks.valueStream()
+			.filter(t -> t.get("engine").asString().equals("kubernetes"))
+			.forEach(t -> names.add(t.get("name").asString()));
 		assertThat(names).containsExactlyInAnyOrder("aegir.k8s.DeployEnvironment", "aegir.k8s.DeleteEnvironment",
 				"aegir.k8s.InstallDrupalSite", "aegir.k8s.RunDrupalCron", "aegir.k8s.GenerateDrupalSiteBackup");
-		JsonNode install = tasks.valueStream().filter(t -> t.get("name").asString().equals("aegir.k8s.InstallDrupalSite")).findFirst().orElseThrow();
+		JsonNode install = tasks.valueStream()
+			.filter(t -> t.get("name").asString().equals("aegir.k8s.InstallDrupalSite"))
+			.findFirst()
+			.orElseThrow();
 		assertThat(install.get("variables").valueStream().filter(v -> v.get("name").asString().equals("account_pass")))
 			.singleElement()
 			.satisfies(v -> assertThat(v.get("noLog").asBoolean()).isTrue());
 
-		HttpResponse<String> unknownVar = api.post("/api/v1/operations", SUBMITTER, api.write(operation("site-x", site("x"),
-				task("aegir.k8s.RunDrupalCron", Map.of("command", "rm -rf /")))));
+		HttpResponse<String> unknownVar = api.post("/api/v1/operations", SUBMITTER, api
+			.write(operation("site-x", site("x"), task("aegir.k8s.RunDrupalCron", Map.of("command", "rm -rf /")))));
 		assertThat(unknownVar.statusCode()).isEqualTo(422);
-		assertThat(api.json(unknownVar).get("errors").get(0).get("field").asString()).isEqualTo("tasks[0].vars.command");
+		assertThat(api.json(unknownVar).get("errors").get(0).get("field").asString())
+			.isEqualTo("tasks[0].vars.command");
 
 		JsonNode health = api.json(api.get("/actuator/health/readiness", VIEWER));
 		assertThat(health.get("components")).as(health.toString()).isNotNull();
 		assertThat(health.get("components").get("kubernetes")).as(health.toString()).isNotNull();
-		assertThat(health.get("components").get("kubernetes").get("status").asString()).as(health.toString()).isEqualTo("UP");
+		assertThat(health.get("components").get("kubernetes").get("status").asString()).as(health.toString())
+			.isEqualTo("UP");
 	}
 
 	@Test
@@ -400,8 +457,8 @@ class KubernetesEngineEndToEndTest {
 	}
 
 	/**
-	 * Runs last: every request the engine made to the API server in this class is one the Role grants,
-	 * and the Role grants nothing the engine did not need.
+	 * Runs last: every request the engine made to the API server in this class is one the
+	 * Role grants, and the Role grants nothing the engine did not need.
 	 */
 	@Test
 	@Order(Integer.MAX_VALUE)
@@ -418,16 +475,16 @@ class KubernetesEngineEndToEndTest {
 			.isEqualTo(used);
 	}
 
-	// ---- helpers ----------------------------------------------------------------------------------
+	// ---- helpers
+	// ----------------------------------------------------------------------------------
 
 	private List<JsonNode> applyEvents(UUID id) {
 		List<JsonNode> found = new ArrayList<>();
-		api.json(api.get("/api/v1/operations/" + id + "/events", VIEWER)).get("events")
-			.forEach(e -> {
-				if (e.get("task").asString().startsWith("apply ")) {
-					found.add(e);
-				}
-			});
+		api.json(api.get("/api/v1/operations/" + id + "/events", VIEWER)).get("events").forEach(e -> {
+			if (e.get("task").asString().startsWith("apply ")) {
+				found.add(e);
+			}
+		});
 		return found;
 	}
 
@@ -447,7 +504,8 @@ class KubernetesEngineEndToEndTest {
 
 	private static Map<String, String> versions(List<HasMetadata> objects) {
 		Map<String, String> versions = new HashMap<>();
-		objects.forEach(o -> versions.put(o.getKind() + "/" + o.getMetadata().getName(), o.getMetadata().getResourceVersion()));
+		objects.forEach(
+				o -> versions.put(o.getKind() + "/" + o.getMetadata().getName(), o.getMetadata().getResourceVersion()));
 		return versions;
 	}
 
@@ -491,7 +549,8 @@ class KubernetesEngineEndToEndTest {
 	}
 
 	private JsonNode finished(UUID id) {
-		await(id + " finishes").atMost(RUN).until(() -> List.of("SUCCEEDED", "FAILED", "CANCELLED", "TIMED_OUT").contains(status(id)));
+		await(id + " finishes").atMost(RUN)
+			.until(() -> List.of("SUCCEEDED", "FAILED", "CANCELLED", "TIMED_OUT").contains(status(id)));
 		return api.json(api.get("/api/v1/operations/" + id, VIEWER));
 	}
 
@@ -501,12 +560,14 @@ class KubernetesEngineEndToEndTest {
 
 	private String log(UUID id) {
 		StringBuilder text = new StringBuilder();
-		api.json(api.get("/api/v1/operations/" + id + "/log?limit=10000", VIEWER)).get("lines")
+		api.json(api.get("/api/v1/operations/" + id + "/log?limit=10000", VIEWER))
+			.get("lines")
 			.forEach(l -> text.append(l.get("text").asString()).append('\n'));
 		return text.toString();
 	}
 
-	// The newest operation's id (the list has no count): unchanged means nothing was stored.
+	// The newest operation's id (the list has no count): unchanged means nothing was
+	// stored.
 	private String newest() {
 		JsonNode items = api.json(api.get("/api/v1/operations?size=1", VIEWER)).get("items");
 		return items.isEmpty() ? "" : items.get(0).get("id").asString();

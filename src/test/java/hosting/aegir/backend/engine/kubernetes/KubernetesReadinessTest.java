@@ -25,8 +25,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 /**
- * Readiness of the Kubernetes engine: the service starts without a cluster and says why it is not
- * ready; informers that lose the API server make readiness DOWN until they watch again.
+ * Readiness of the Kubernetes engine: the service starts without a cluster and says why
+ * it is not ready; informers that lose the API server make readiness DOWN until they
+ * watch again.
  */
 class KubernetesReadinessTest {
 
@@ -39,15 +40,17 @@ class KubernetesReadinessTest {
 					.profiles("test")
 					.initializers(context -> context.getBeanFactory().registerSingleton("unreachableCluster", nowhere))
 					.run("--spring.datasource.url=" + db.url(), "--spring.datasource.username=" + db.username(),
-							"--spring.datasource.password=" + db.password(), "--aegir.database.schema=" + db.newSchema(),
-							"--server.port=0", "--aegir.kubernetes.enabled=true",
+							"--spring.datasource.password=" + db.password(),
+							"--aegir.database.schema=" + db.newSchema(), "--server.port=0",
+							"--aegir.kubernetes.enabled=true",
 							"--aegir.kubernetes.namespaces=" + MockCluster.NAMESPACE)) {
 			ApiClient api = new ApiClient(((WebServerApplicationContext) service).getWebServer().getPort());
 			HttpResponse<String> readiness = api.get("/actuator/health/readiness", VIEWER);
 			assertThat(readiness.statusCode()).isEqualTo(503);
 			JsonNode kubernetes = api.json(readiness).get("components").get("kubernetes");
 			assertThat(kubernetes.get("status").asString()).isEqualTo("DOWN");
-			assertThat(kubernetes.get("details").get("reason").asString()).startsWith("the Kubernetes API server cannot be reached");
+			assertThat(kubernetes.get("details").get("reason").asString())
+				.startsWith("the Kubernetes API server cannot be reached");
 			assertThat(api.get("/actuator/health/liveness", null).statusCode()).isEqualTo(200);
 		}
 	}
@@ -57,12 +60,14 @@ class KubernetesReadinessTest {
 		MockCluster cluster = new MockCluster();
 		int port = java.net.URI.create(cluster.url()).getPort();
 		KubernetesProperties properties = new KubernetesProperties(true, java.nio.file.Path.of("k8s/tasks"),
-				List.of(MockCluster.NAMESPACE), List.of(), null, null, null, "cluster-issuer", "mariadb:11.4", "aegir-backups",
-				"1Gi", "1Gi", 33, new KubernetesProperties.Resources("100m", "256Mi", "1", "1Gi"), Duration.ofHours(1),
-				Duration.ofMinutes(10));
-		try (KubernetesClient client = client(cluster.url()); ClusterWatch watch = new ClusterWatch(client, properties)) {
+				List.of(MockCluster.NAMESPACE), List.of(), null, null, null, "cluster-issuer", "mariadb:11.4",
+				"aegir-backups", "1Gi", "1Gi", 33, new KubernetesProperties.Resources("100m", "256Mi", "1", "1Gi"),
+				Duration.ofHours(1), Duration.ofMinutes(10));
+		try (KubernetesClient client = client(cluster.url());
+				ClusterWatch watch = new ClusterWatch(client, properties)) {
 			watch.start();
-			await("the informers watch").atMost(Duration.ofSeconds(60)).until(() -> new KubernetesHealthIndicator(client, watch).health().getStatus().equals(Status.UP));
+			await("the informers watch").atMost(Duration.ofSeconds(60))
+				.until(() -> new KubernetesHealthIndicator(client, watch).health().getStatus().equals(Status.UP));
 
 			cluster.close();
 			await("readiness is DOWN and says why").atMost(Duration.ofSeconds(60)).until(() -> {
@@ -71,7 +76,8 @@ class KubernetesReadinessTest {
 			});
 
 			cluster = new MockCluster(port);
-			await("the informers watch again").atMost(Duration.ofSeconds(120)).until(() -> new KubernetesHealthIndicator(client, watch).health().getStatus().equals(Status.UP));
+			await("the informers watch again").atMost(Duration.ofSeconds(120))
+				.until(() -> new KubernetesHealthIndicator(client, watch).health().getStatus().equals(Status.UP));
 		}
 		finally {
 			cluster.close();
@@ -79,11 +85,13 @@ class KubernetesReadinessTest {
 	}
 
 	private static KubernetesClient client(String url) {
-		return new KubernetesClientBuilder().withConfig(new ConfigBuilder().withMasterUrl(url)
-			.withNamespace(MockCluster.NAMESPACE)
-			.withRequestTimeout(5000)
-			.withConnectionTimeout(2000)
-			.build()).build();
+		return new KubernetesClientBuilder()
+			.withConfig(new ConfigBuilder().withMasterUrl(url)
+				.withNamespace(MockCluster.NAMESPACE)
+				.withRequestTimeout(5000)
+				.withConnectionTimeout(2000)
+				.build())
+			.build();
 	}
 
 	private static int freePort() throws IOException {

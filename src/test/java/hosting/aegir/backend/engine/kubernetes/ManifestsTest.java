@@ -23,9 +23,10 @@ import org.springframework.boot.convert.DurationStyle;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * Every manifest under {@code k8s/} and every task template parses into Fabric8's typed objects
- * (a misspelt kind or apiVersion would parse only as a generic resource), the kustomization lists
- * files that exist, and the service's Deployment is set up as the README says.
+ * Every manifest under {@code k8s/} and every task template parses into Fabric8's typed
+ * objects (a misspelt kind or apiVersion would parse only as a generic resource), the
+ * kustomization lists files that exist, and the service's Deployment is set up as the
+ * README says.
  */
 class ManifestsTest {
 
@@ -38,7 +39,8 @@ class ManifestsTest {
 		List<Path> manifests;
 		try (Stream<Path> files = Files.walk(K8S)) {
 			manifests = files.filter(f -> f.toString().endsWith(".yaml") || f.toString().endsWith(".yml"))
-				.filter(f -> !List.of("kustomization.yaml", TaskTemplates.SPEC, "deletes.yaml").contains(f.getFileName().toString()))
+				.filter(f -> !List.of("kustomization.yaml", TaskTemplates.SPEC, "deletes.yaml")
+					.contains(f.getFileName().toString()))
 				.sorted()
 				.toList();
 		}
@@ -59,8 +61,9 @@ class ManifestsTest {
 	@Test
 	void everyTaskTemplateFillsIntoTypedObjects() {
 		TaskTemplates templates = TaskTemplates.read(K8S.resolve("tasks"));
-		assertThat(templates.names()).containsExactlyInAnyOrder("aegir.k8s.DeployEnvironment", "aegir.k8s.DeleteEnvironment",
-				"aegir.k8s.InstallDrupalSite", "aegir.k8s.RunDrupalCron", "aegir.k8s.GenerateDrupalSiteBackup");
+		assertThat(templates.names()).containsExactlyInAnyOrder("aegir.k8s.DeployEnvironment",
+				"aegir.k8s.DeleteEnvironment", "aegir.k8s.InstallDrupalSite", "aegir.k8s.RunDrupalCron",
+				"aegir.k8s.GenerateDrupalSiteBackup");
 		for (String name : templates.names()) {
 			switch (templates.get(name).kind()) {
 				case JOB -> {
@@ -68,9 +71,11 @@ class ManifestsTest {
 					assertThat(job.getSpec().getTemplate().getSpec().getContainers()).as(name)
 						.anySatisfy(c -> assertThat(c.getName()).isEqualTo(Names.TASK_CONTAINER));
 				}
-				case APPLY -> assertThat(templates.objects(name)).as(name).isNotEmpty()
+				case APPLY -> assertThat(templates.objects(name)).as(name)
+					.isNotEmpty()
 					.noneMatch(o -> o instanceof GenericKubernetesResource);
-				case DELETE -> assertThat(templates.get(templates.get(name).deletes()).kind()).isEqualTo(TaskTemplates.Kind.APPLY);
+				case DELETE ->
+					assertThat(templates.get(templates.get(name).deletes()).kind()).isEqualTo(TaskTemplates.Kind.APPLY);
 			}
 		}
 	}
@@ -81,8 +86,8 @@ class ManifestsTest {
 		Map<String, Object> kustomization = new Yaml(new SafeConstructor(new LoaderOptions()))
 			.load(Files.readString(K8S.resolve("kustomization.yaml")));
 		List<String> resources = (List<String>) kustomization.get("resources");
-		assertThat(resources).contains("deployment.yaml", "service.yaml", "configmap.yaml", "serviceaccount.yaml", "role.yaml",
-				"rolebinding.yaml");
+		assertThat(resources).contains("deployment.yaml", "service.yaml", "configmap.yaml", "serviceaccount.yaml",
+				"role.yaml", "rolebinding.yaml");
 		assertThat(resources).allSatisfy(r -> assertThat(K8S.resolve(r)).isRegularFile());
 		assertThat(resources).noneMatch(r -> r.startsWith("tasks") || r.contains("secret.example"));
 	}
@@ -104,9 +109,11 @@ class ManifestsTest {
 
 		long preStop = Long.parseLong(container.getLifecycle().getPreStop().getExec().getCommand().get(1));
 		long grace = DurationStyle.detectAndParse(config.getData().get("AEGIR_EXECUTOR_SHUTDOWN_GRACE")).toSeconds();
-		// The executor waits the grace, then gives cancelled runs 30 s to stop (OperationRunner.STOP_WAIT).
+		// The executor waits the grace, then gives cancelled runs 30 s to stop
+		// (OperationRunner.STOP_WAIT).
 		assertThat(pod.getTerminationGracePeriodSeconds()).isEqualTo(preStop + grace + 30);
-		long phase = DurationStyle.detectAndParse(config.getData().get("SPRING_LIFECYCLE_TIMEOUT_PER_SHUTDOWN_PHASE")).toSeconds();
+		long phase = DurationStyle.detectAndParse(config.getData().get("SPRING_LIFECYCLE_TIMEOUT_PER_SHUTDOWN_PHASE"))
+			.toSeconds();
 		assertThat(phase).isGreaterThan(grace + 30);
 	}
 

@@ -34,9 +34,10 @@ import io.fabric8.mockwebserver.ServerResponse;
 import static org.awaitility.Awaitility.await;
 
 /**
- * Fabric8's mock API server in CRUD mode, on loopback, with the test playing the controllers it does
- * not run: it makes a Job's pod, moves it through its phases, serves its log, and sets the Job's and
- * Deployments' status the way the Job and Deployment controllers would.
+ * Fabric8's mock API server in CRUD mode, on loopback, with the test playing the
+ * controllers it does not run: it makes a Job's pod, moves it through its phases, serves
+ * its log, and sets the Job's and Deployments' status the way the Job and Deployment
+ * controllers would.
  */
 public class MockCluster implements AutoCloseable {
 
@@ -55,17 +56,22 @@ public class MockCluster implements AutoCloseable {
 		this(0);
 	}
 
-	/** A cluster on the given port (0: any free one), e.g. to bring one back where another was. */
+	/**
+	 * A cluster on the given port (0: any free one), e.g. to bring one back where another
+	 * was.
+	 */
 	public MockCluster(int port) {
 		Map<ServerRequest, Queue<ServerResponse>> responses = new HashMap<>();
 		server = new KubernetesMockServer(new Context(Serialization.jsonMapper()), new MockWebServer(), responses,
 				new KubernetesMixedDispatcher(responses), false);
 		server.init(InetAddress.getLoopbackAddress(), port);
-		// The test's own requests carry their own user agent, so they can be told from the engine's.
-		client = server.createClient(builder -> builder.withConfig(new ConfigBuilder(server.createClient().getConfiguration())
-			.withUserAgent(CONTROLLER_AGENT)
-			.build()));
-		client.namespaces().resource(new NamespaceBuilder().withNewMetadata().withName(NAMESPACE).endMetadata().build()).create();
+		// The test's own requests carry their own user agent, so they can be told from
+		// the engine's.
+		client = server.createClient(builder -> builder.withConfig(
+				new ConfigBuilder(server.createClient().getConfiguration()).withUserAgent(CONTROLLER_AGENT).build()));
+		client.namespaces()
+			.resource(new NamespaceBuilder().withNewMetadata().withName(NAMESPACE).endMetadata().build())
+			.create();
 	}
 
 	/** A client of its own, for the service under test. */
@@ -86,7 +92,13 @@ public class MockCluster implements AutoCloseable {
 	}
 
 	public List<Job> jobs(UUID operation) {
-		return client.batch().v1().jobs().inNamespace(NAMESPACE).withLabel(Names.OPERATION, operation.toString()).list().getItems();
+		return client.batch()
+			.v1()
+			.jobs()
+			.inNamespace(NAMESPACE)
+			.withLabel(Names.OPERATION, operation.toString())
+			.list()
+			.getItems();
 	}
 
 	public Job awaitJob(UUID operation) {
@@ -107,7 +119,9 @@ public class MockCluster implements AutoCloseable {
 			.withSpec(job.getSpec().getTemplate().getSpec())
 			.build();
 		client.pods().inNamespace(NAMESPACE).resource(pod).create();
-		return setPodStatus(podName, "Pending", new ContainerStateBuilder().withNewWaiting().withReason("ContainerCreating").endWaiting().build(), null);
+		return setPodStatus(podName, "Pending",
+				new ContainerStateBuilder().withNewWaiting().withReason("ContainerCreating").endWaiting().build(),
+				null);
 	}
 
 	/** Serves the pod's log to whoever asks for it (the engine follows it). */
@@ -122,12 +136,18 @@ public class MockCluster implements AutoCloseable {
 
 	public Pod running(Pod pod) {
 		return setPodStatus(pod.getMetadata().getName(), "Running",
-				new ContainerStateBuilder().withNewRunning().withStartedAt("2026-01-01T00:00:00Z").endRunning().build(), null);
+				new ContainerStateBuilder().withNewRunning().withStartedAt("2026-01-01T00:00:00Z").endRunning().build(),
+				null);
 	}
 
 	public Pod waiting(Pod pod, String reason, String message) {
 		return setPodStatus(pod.getMetadata().getName(), "Pending",
-				new ContainerStateBuilder().withNewWaiting().withReason(reason).withMessage(message).endWaiting().build(), null);
+				new ContainerStateBuilder().withNewWaiting()
+					.withReason(reason)
+					.withMessage(message)
+					.endWaiting()
+					.build(),
+				null);
 	}
 
 	public Pod terminated(Pod pod, int exitCode, String reason, String message) {
@@ -141,7 +161,8 @@ public class MockCluster implements AutoCloseable {
 				null);
 	}
 
-	private Pod setPodStatus(String podName, String phase, io.fabric8.kubernetes.api.model.ContainerState state, String reason) {
+	private Pod setPodStatus(String podName, String phase, io.fabric8.kubernetes.api.model.ContainerState state,
+			String reason) {
 		return client.pods().inNamespace(NAMESPACE).withName(podName).editStatus(p -> {
 			p.setStatus(new PodStatusBuilder().withPhase(phase)
 				.withReason(reason)
@@ -166,16 +187,22 @@ public class MockCluster implements AutoCloseable {
 
 	private Job jobCondition(Job job, String type, String reason, String message) {
 		return client.batch().v1().jobs().inNamespace(NAMESPACE).withName(job.getMetadata().getName()).editStatus(j -> {
-			j.setStatus(new JobStatusBuilder().withConditions(new JobConditionBuilder().withType(type)
-				.withStatus("True")
-				.withReason(reason)
-				.withMessage(message)
-				.build()).withSucceeded("Complete".equals(type) ? 1 : 0).withFailed("Failed".equals(type) ? 1 : 0).build());
+			j.setStatus(new JobStatusBuilder()
+				.withConditions(new JobConditionBuilder().withType(type)
+					.withStatus("True")
+					.withReason(reason)
+					.withMessage(message)
+					.build())
+				.withSucceeded("Complete".equals(type) ? 1 : 0)
+				.withFailed("Failed".equals(type) ? 1 : 0)
+				.build());
 			return j;
 		});
 	}
 
-	/** Marks the Deployment rolled out and available, as the Deployment controller would. */
+	/**
+	 * Marks the Deployment rolled out and available, as the Deployment controller would.
+	 */
 	public Deployment available(String name) {
 		return client.apps().deployments().inNamespace(NAMESPACE).withName(name).editStatus(d -> {
 			int replicas = d.getSpec().getReplicas() == null ? 1 : d.getSpec().getReplicas();

@@ -7,11 +7,15 @@ import org.springframework.boot.test.context.TestConfiguration;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Primary;
 
-/** Points the Kubernetes engine at a {@link MockCluster} and applies by create-or-replace, which the mock supports. */
+/**
+ * Points the Kubernetes engine at a {@link MockCluster} and applies by create-or-replace,
+ * which the mock supports.
+ */
 @TestConfiguration(proxyBeanMethods = false)
 public class MockClusterConfig {
 
-	// A test running several service instances on one cluster registers it before this runs.
+	// A test running several service instances on one cluster registers it before this
+	// runs.
 	@Bean(destroyMethod = "close")
 	@ConditionalOnMissingBean
 	MockCluster mockCluster() {

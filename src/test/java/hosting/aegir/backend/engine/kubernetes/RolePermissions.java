@@ -12,18 +12,22 @@ import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
 import io.fabric8.mockwebserver.http.RecordedRequest;
 
 /**
- * Permissions as {@code group/resource:verb} strings: those the Role in {@code k8s/role.yaml} grants,
- * and those an API request needs, the way the API server's RBAC authoriser derives them.
+ * Permissions as {@code group/resource:verb} strings: those the Role in
+ * {@code k8s/role.yaml} grants, and those an API request needs, the way the API server's
+ * RBAC authoriser derives them.
  */
 final class RolePermissions {
 
 	// /api/v1/namespaces/ns/pods/name/log, /apis/batch/v1/namespaces/ns/jobs, ...
-	private static final Pattern RESOURCE = Pattern.compile(
-			"/(?:api/v1|apis/([^/]+)/[^/]+)/namespaces/[^/]+/([^/?]+)(?:/([^/?]+))?(?:/([^/?]+))?(?:\\?(.*))?");
+	private static final Pattern RESOURCE = Pattern
+		.compile("/(?:api/v1|apis/([^/]+)/[^/]+)/namespaces/[^/]+/([^/?]+)(?:/([^/?]+))?(?:/([^/?]+))?(?:\\?(.*))?");
 
-	/** What the engine applies: in production a server-side apply, which needs create and patch. */
-	private static final Set<String> APPLIED = Set.of("/secrets", "/persistentvolumeclaims", "/services", "apps/deployments",
-			"networking.k8s.io/ingresses");
+	/**
+	 * What the engine applies: in production a server-side apply, which needs create and
+	 * patch.
+	 */
+	private static final Set<String> APPLIED = Set.of("/secrets", "/persistentvolumeclaims", "/services",
+			"apps/deployments", "networking.k8s.io/ingresses");
 
 	private RolePermissions() {
 	}
@@ -31,8 +35,11 @@ final class RolePermissions {
 	static Set<String> granted(Path roleFile) throws java.io.IOException {
 		Role role = new KubernetesSerialization().unmarshal(Files.readString(roleFile), Role.class);
 		Set<String> granted = new TreeSet<>();
-		role.getRules().forEach(rule -> rule.getApiGroups().forEach(group -> rule.getResources()
-			.forEach(resource -> rule.getVerbs().forEach(verb -> granted.add(group + "/" + resource + ":" + verb)))));
+		role.getRules()
+			.forEach(rule -> rule.getApiGroups()
+				.forEach(group -> rule.getResources()
+					.forEach(resource -> rule.getVerbs()
+						.forEach(verb -> granted.add(group + "/" + resource + ":" + verb)))));
 		return granted;
 	}
 
@@ -46,7 +53,8 @@ final class RolePermissions {
 		String resource = group + "/" + m.group(2) + (m.group(4) == null ? "" : "/" + m.group(4));
 		boolean named = m.group(3) != null;
 		String query = m.group(5) == null ? "" : m.group(5);
-		// The tests' applier creates or replaces; in production the same object is server-side applied.
+		// The tests' applier creates or replaces; in production the same object is
+		// server-side applied.
 		if (APPLIED.contains(resource) && (request.getMethod().equals("POST") || request.getMethod().equals("PUT"))) {
 			return Set.of(resource + ":create", resource + ":patch");
 		}
