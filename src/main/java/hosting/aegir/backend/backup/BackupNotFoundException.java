@@ -1,5 +1,7 @@
 package hosting.aegir.backend.backup;
 
+import hosting.aegir.backend.web.ProblemTypes;
+
 import org.springframework.http.HttpStatus;
 import org.springframework.http.ProblemDetail;
 import org.springframework.web.ErrorResponseException;
@@ -8,8 +10,13 @@ import org.springframework.web.ErrorResponseException;
 class BackupNotFoundException extends ErrorResponseException {
 
 	BackupNotFoundException(long id) {
-		super(HttpStatus.NOT_FOUND, ProblemDetail.forStatusAndDetail(HttpStatus.NOT_FOUND, "no backup with id " + id),
-				null);
+		super(HttpStatus.NOT_FOUND, problem(id), null);
+	}
+
+	private static ProblemDetail problem(long id) {
+		ProblemDetail problem = ProblemDetail.forStatusAndDetail(HttpStatus.NOT_FOUND, "no backup with id " + id);
+		problem.setType(ProblemTypes.NOT_FOUND);
+		return problem;
 	}
 
 }

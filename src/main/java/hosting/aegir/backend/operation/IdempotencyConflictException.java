@@ -2,18 +2,33 @@ package hosting.aegir.backend.operation;
 
 import java.util.UUID;
 
-/** An Idempotency-Key was reused with a different request. */
-public class IdempotencyConflictException extends RuntimeException {
+import hosting.aegir.backend.web.ProblemTypes;
 
-	private final UUID existing;
+import org.springframework.http.HttpStatus;
+import org.springframework.http.ProblemDetail;
+import org.springframework.web.ErrorResponseException;
 
-	public IdempotencyConflictException(UUID existing) {
-		super("the Idempotency-Key was already used for operation " + existing + " with a different request");
-		this.existing = existing;
+/**
+ * An Idempotency-Key was reused with a different request: a 409 problem naming the
+ * operation it was used for.
+ */
+class IdempotencyConflictException extends ErrorResponseException {
+
+	IdempotencyConflictException(UUID existing) {
+		super(HttpStatus.CONFLICT, problem(existing), null);
 	}
 
-	public UUID existing() {
-		return existing;
+	private static ProblemDetail problem(UUID existing) {
+		ProblemDetail problem = ProblemDetail.forStatusAndDetail(HttpStatus.CONFLICT,
+				"the Idempotency-Key was already used for operation " + existing + " with a different request");
+		problem.setType(ProblemTypes.IDEMPOTENCY_CONFLICT);
+		problem.setProperty("operationId", existing);
+		return problem;
+	}
+
+	@Override
+	public String getMessage() {
+		return getBody().getDetail();
 	}
 
 }

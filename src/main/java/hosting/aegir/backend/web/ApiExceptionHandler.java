@@ -3,9 +3,6 @@ package hosting.aegir.backend.web;
 import java.util.ArrayList;
 import java.util.List;
 
-import hosting.aegir.backend.operation.IdempotencyConflictException;
-import hosting.aegir.backend.operation.OperationNotFoundException;
-import hosting.aegir.backend.operation.OperationRejectedException;
 import hosting.aegir.backend.web.RequestBodyLimitFilter.PayloadTooLargeException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -40,43 +37,16 @@ import org.springframework.web.servlet.mvc.method.annotation.ResponseEntityExcep
  * Turns every error into an RFC 9457 problem with a stable type and, for bad input, the
  * field or parameter at fault. Nothing a client sends may produce a 500; an unexpected
  * exception is logged and answered without its internals.
+ * <p>
+ * Only what no feature owns is decided here: bean validation, unreadable bodies, type
+ * mismatches, a lost database and the catch-all. A feature's own errors are
+ * {@link org.springframework.web.ErrorResponse} exceptions in its package, carrying their
+ * status, type and properties; the base class renders them.
  */
 @RestControllerAdvice
 class ApiExceptionHandler extends ResponseEntityExceptionHandler {
 
 	private static final Logger log = LoggerFactory.getLogger(ApiExceptionHandler.class);
-
-	@ExceptionHandler(OperationNotFoundException.class)
-	ProblemDetail notFound(OperationNotFoundException ex) {
-		return problem(HttpStatus.NOT_FOUND, ProblemTypes.NOT_FOUND, ex.getMessage());
-	}
-
-	@ExceptionHandler(IdempotencyConflictException.class)
-	ProblemDetail conflict(IdempotencyConflictException ex) {
-		ProblemDetail problem = problem(HttpStatus.CONFLICT, ProblemTypes.IDEMPOTENCY_CONFLICT, ex.getMessage());
-		problem.setProperty("operationId", ex.existing());
-		return problem;
-	}
-
-	@ExceptionHandler(OperationRejectedException.class)
-	ProblemDetail rejected(OperationRejectedException ex) {
-		HttpStatus status = switch (ex.kind()) {
-			case INVALID_INPUT -> HttpStatus.BAD_REQUEST;
-			case INVENTORY_UNAVAILABLE -> HttpStatus.SERVICE_UNAVAILABLE;
-			default -> HttpStatus.UNPROCESSABLE_CONTENT;
-		};
-		ProblemDetail problem = problem(status, switch (ex.kind()) {
-			case ENGINE_UNAVAILABLE -> ProblemTypes.ENGINE_UNAVAILABLE;
-			case TASK_INVALID -> ProblemTypes.TASK_INVALID;
-			case HOSTS_INVALID -> ProblemTypes.HOSTS_INVALID;
-			case INVENTORY_UNAVAILABLE -> ProblemTypes.INVENTORY_UNAVAILABLE;
-			case INVALID_INPUT -> ProblemTypes.VALIDATION_FAILED;
-			case CALLBACK_NOT_ALLOWED -> ProblemTypes.CALLBACK_NOT_ALLOWED;
-		}, ex.getMessage());
-		problem.setProperty("errors",
-				ex.violations().stream().map(v -> new InvalidField(v.field(), v.message())).toList());
-		return problem;
-	}
 
 	// Spring MVC validates handler parameters itself; this covers validation anywhere
 	// else.
