@@ -238,23 +238,7 @@ class QueueSql {
 	 */
 	public boolean complete(UUID id, String replica, int attempt, OperationStatus status, Integer exitCode,
 			String reason, String outputsJson) {
-		return jdbc.sql("""
-				UPDATE operation
-				   SET status = :status, exit_code = :exitCode, outputs = CAST(:outputs AS jsonb),
-				       -- a user's cancel reason says more than the engine's when the run was cancelled
-				       reason = CASE WHEN :status = 'CANCELLED' AND reason IS NOT NULL THEN reason ELSE :reason END,
-				       finished_at = now(), heartbeat_at = now()
-				 WHERE id = :id AND claimed_by = :replica AND attempt = :attempt
-				   AND status IN ('RUNNING', 'CANCELLING')
-				""")
-			.param("id", id)
-			.param("replica", replica)
-			.param("attempt", attempt)
-			.param("status", status.name())
-			.param("exitCode", exitCode)
-			.param("reason", reason)
-			.param("outputs", outputsJson)
-			.update() == 1;
+		return completeWithOutput(id, replica, attempt, status, exitCode, reason, outputsJson, List.of(), List.of());
 	}
 
 	/**
@@ -437,9 +421,8 @@ class QueueSql {
 	 */
 	private boolean completeWithOutput(UUID id, String replica, int attempt, OperationStatus status, Integer exitCode,
 			String reason, String outputsJson, List<BufferedLine> lines, List<BufferedEvent> events) {
-		if (lines.isEmpty() && events.isEmpty()) {
-			return complete(id, replica, attempt, status, exitCode, reason, outputsJson);
-		}
+		// One statement whatever there is to add: with no lines or events the inserts add
+		// no rows.
 		return template.query("""
 				WITH done AS (
 				    UPDATE operation
