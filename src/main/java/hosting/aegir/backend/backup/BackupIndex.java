@@ -9,6 +9,7 @@ import java.util.UUID;
 import java.util.regex.Pattern;
 
 import hosting.aegir.backend.queue.OperationFinished;
+import hosting.aegir.backend.queue.OperationStatus;
 
 import org.springframework.context.event.EventListener;
 import org.springframework.jdbc.core.simple.JdbcClient;
@@ -27,6 +28,11 @@ class BackupIndex {
 
 	private static final Pattern SHA256 = Pattern.compile("[0-9a-f]{64}");
 
+	// Absolute, no control characters; and no '..' segment (DOT_DOT).
+	private static final Pattern PLAIN_PATH = Pattern.compile("/[^\\x00-\\x1f\\x7f]*");
+
+	private static final Pattern DOT_DOT = Pattern.compile("(^|/)\\.\\.(/|$)");
+
 	private final JdbcClient jdbc;
 
 	public BackupIndex(JdbcClient jdbc) {
@@ -35,12 +41,17 @@ class BackupIndex {
 
 	@EventListener
 	public void record(OperationFinished finished) {
-		// Whatever the operation's end: a role reports a backup only once its archive is
-		// written and
-		// measured, and a failed update's "Before update" archive is the one a restore
-		// needs.
-		if (finished.outputs().get("backup_path") instanceof String path && !path.isBlank()) {
-			Object sha = finished.outputs().get("backup_sha256");
+		// A dry run wrote and deleted nothing, whatever it reports.
+		if (finished.check()) {
+			return;
+		}
+		// Whatever the end: a failed update's "Before update" archive is the one a
+		// restore needs. A failed operation's report counts only with its checksum (the
+		// archive was written and measured), and only a plain absolute path is a backup.
+		Object sha = finished.outputs().get("backup_sha256");
+		boolean measured = sha instanceof String text && SHA256.matcher(text).matches();
+		if (finished.outputs().get("backup_path") instanceof String path && PLAIN_PATH.matcher(path).matches()
+				&& !DOT_DOT.matcher(path).find() && (measured || finished.status() == OperationStatus.SUCCEEDED)) {
 			Object description = finished.outputs().get("backup_description");
 			Long task = number(finished.outputs().get("backup_task"));
 			jdbc.sql("""
@@ -52,7 +63,7 @@ class BackupIndex {
 				.param("target", finished.target())
 				.param("path", path)
 				.param("size", number(finished.outputs().get("backup_size")))
-				.param("sha", sha instanceof String text && SHA256.matcher(text).matches() ? text : null)
+				.param("sha", measured ? sha : null)
 				.param("description",
 						description instanceof String text ? text.substring(0, Math.min(text.length(), 200)) : null)
 				.param("task", task != null && task >= 0 && task < 1000 ? task.intValue() : null)

@@ -21,9 +21,10 @@ import org.springframework.stereotype.Repository;
  * The validator (ETag) is computed by the database from the stored row without
  * {@code heartbeat_at}, the task tallies and the webhook delivery: everything a view is
  * built from, so it changes whenever anything shown changes, and it needs no JSON work in
- * the JVM. Every column, including ones added later, is covered by {@code to_jsonb}. The
- * variant (who reads) is part of it, because a viewer's view masks secret outputs a
- * submitter's shows.
+ * the JVM. Every column, including ones added later, is covered by {@code to_jsonb},
+ * except the immutable ones that carry secret values (see {@link #ETAG}). The variant
+ * (who reads) is part of it, because a viewer's view masks secret outputs a submitter's
+ * shows.
  */
 @Repository
 class OperationRows {
@@ -51,9 +52,13 @@ class OperationRows {
 			""";
 
 	// The same expression over a row named o and tallies named t, for the insert, the
-	// read and the 304 check.
+	// read and the 304 check. The columns that hold or derive from secret values (vars,
+	// tasks, request_hash, secret_vars, idempotency_key) are left out: they never change
+	// after the insert, so they add nothing to change detection, and an unsalted md5 over
+	// them handed to a viewer would let the viewer test guesses of a secret offline.
 	private static final String ETAG = """
-			'W/"' || md5(:variant || (to_jsonb(o) - 'heartbeat_at')::text || '|' || coalesce(t.tallies, '') || '|'
+			'W/"' || md5(:variant || (to_jsonb(o) - 'heartbeat_at' - 'vars' - 'tasks' - 'request_hash'
+			    - 'secret_vars' - 'idempotency_key')::text || '|' || coalesce(t.tallies, '') || '|'
 			    || coalesce((SELECT to_jsonb(w)::text FROM webhook_delivery w
 			                  WHERE o.callback_url IS NOT NULL AND w.operation_id = o.id), '')) || '"'
 			""";

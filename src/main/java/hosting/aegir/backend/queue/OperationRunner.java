@@ -249,7 +249,8 @@ class OperationRunner {
 		recorder.log(LogStream.SYSTEM, "finished: " + status + (reason == null ? "" : " (" + reason + ")"));
 		Map<String, Object> outputData = recorder.outputs();
 		String outputs = json.writeValueAsString(outputData);
-		OperationFinished finished = new OperationFinished(op.id(), op.type(), op.target(), status, outputData);
+		OperationFinished finished = new OperationFinished(op.id(), op.type(), op.target(), status, outputData,
+				op.check());
 		RunRecorder.Batch last = recorder.drainLast();
 		// A failed try may still have committed (the connection broke after the commit
 		// was sent): a retry

@@ -32,7 +32,7 @@ class RunRecorder implements ExecutionListener {
 
 	private static final Logger log = LoggerFactory.getLogger(RunRecorder.class);
 
-	private static final int MAX_LINE_CHARS = 64 * 1024;
+	static final int MAX_LINE_CHARS = 64 * 1024;
 
 	static final int MAX_REASON_CHARS = 8 * 1024;
 
@@ -109,9 +109,7 @@ class RunRecorder implements ExecutionListener {
 
 	@Override
 	public void log(LogStream stream, String line) {
-		// SecretMask also replaces NUL, which PostgreSQL text cannot hold.
-		String text = secrets
-			.apply(line.length() > MAX_LINE_CHARS ? line.substring(0, MAX_LINE_CHARS) + " [line cut]" : line);
+		String text = storable(secrets, line);
 		Instant at = Instant.now();
 		long size = utf8Length(text);
 		boolean handOver = false;
@@ -151,6 +149,16 @@ class RunRecorder implements ExecutionListener {
 				flush();
 			}
 		}
+	}
+
+	/**
+	 * A line as it may be stored: secrets masked, NUL replaced (PostgreSQL text cannot
+	 * hold it), then cut at {@value #MAX_LINE_CHARS} characters. Masked before the cut: a
+	 * secret across the cut would otherwise keep its first characters in the log.
+	 */
+	static String storable(SecretMask secrets, String line) {
+		String masked = secrets.apply(line);
+		return masked.length() > MAX_LINE_CHARS ? masked.substring(0, MAX_LINE_CHARS) + " [line cut]" : masked;
 	}
 
 	// A flush on the writer's thread, with the run's logging context (the operation)

@@ -27,7 +27,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 @DataJpaTest
 @AutoConfigureTestDatabase(replace = AutoConfigureTestDatabase.Replace.NONE)
 @PostgresTest
-@Import(OperationQueue.class)
+@Import({ OperationQueue.class, OperationRows.class })
 @Transactional(propagation = Propagation.NOT_SUPPORTED)
 class OperationRepositoryTest {
 
@@ -39,6 +39,9 @@ class OperationRepositoryTest {
 
 	@Autowired
 	JdbcClient jdbc;
+
+	@Autowired
+	OperationRows rows;
 
 	@Test
 	void storesAndFindsByIdempotencyKey() {
@@ -100,6 +103,24 @@ class OperationRepositoryTest {
 
 	private String status(UUID id) {
 		return jdbc.sql("SELECT status FROM operation WHERE id = ?").param(id).query(String.class).single();
+	}
+
+	@Test
+	void theValidatorDoesNotDependOnSecretValues() {
+		// A viewer gets the validator: were it an md5 over the stored secret values, a
+		// viewer
+		// could test guesses of a password offline against it.
+		Operation saved = operations.saveAndFlush(queued("site-1", "key-" + UUID.randomUUID()));
+		String before = rows.etag(saved.getId(), OperationRows.Variant.VIEWER).orElseThrow();
+		jdbc.sql("""
+				UPDATE operation SET vars = '{"site_uri": "example.org", "account_pass": "guess-me"}'::jsonb,
+				       tasks = '[{"name": "aegir.RunDrupalCron", "vars": {"account_pass": "guess-me"}}]'::jsonb,
+				       secret_vars = '["account_pass"]'::jsonb, request_hash = :hash
+				 WHERE id = :id
+				""").param("hash", "1".repeat(64)).param("id", saved.getId()).update();
+		assertThat(rows.etag(saved.getId(), OperationRows.Variant.VIEWER)).contains(before);
+		jdbc.sql("UPDATE operation SET reason = 'changed' WHERE id = :id").param("id", saved.getId()).update();
+		assertThat(rows.etag(saved.getId(), OperationRows.Variant.VIEWER).orElseThrow()).isNotEqualTo(before);
 	}
 
 	private static Operation queued(String target, String key) {

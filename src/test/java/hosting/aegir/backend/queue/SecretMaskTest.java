@@ -30,6 +30,20 @@ class SecretMaskTest {
 	}
 
 	@Test
+	void aSecretAcrossTheCutOfALongLineIsHiddenWhole() {
+		ClaimedOperation op = new ClaimedOperation(UUID.randomUUID(), "site.install", "ansible", "t", "localhost",
+				"{\"account_pass\": \"correct-horse-battery\"}", "[]", "[\"account_pass\"]", 60, 1, 1, false,
+				Instant.now());
+		SecretMask mask = SecretMask.of(op.secretVars(json), op.engineRequest(json));
+		// The secret starts ten characters before the point where a long line is cut.
+		String line = "x".repeat(RunRecorder.MAX_LINE_CHARS - 10) + "correct-horse-battery and more";
+
+		String stored = RunRecorder.storable(mask, line);
+
+		assertThat(stored).doesNotContain("correct-h").endsWith(" [line cut]");
+	}
+
+	@Test
 	void withoutSecretsNothingChanges() {
 		ClaimedOperation op = new ClaimedOperation(UUID.randomUUID(), "x", "ansible", "t", "localhost",
 				"{\"a\": \"b\"}", "[]", "[]", 60, 1, 1, false, Instant.now());
