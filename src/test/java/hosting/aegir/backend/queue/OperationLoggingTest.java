@@ -11,11 +11,13 @@ import java.util.regex.Pattern;
 import hosting.aegir.backend.support.ApiClient;
 import hosting.aegir.backend.support.PostgresTest;
 import hosting.aegir.backend.support.ScriptedEngineConfig;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
+import org.springframework.boot.logging.LoggingSystem;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.context.SpringBootTest.WebEnvironment;
 import org.springframework.boot.test.system.CapturedOutput;
@@ -37,10 +39,8 @@ import static org.awaitility.Awaitility.await;
 @PostgresTest
 @Import(ScriptedEngineConfig.class)
 @ExtendWith(OutputCaptureExtension.class)
-// Logback is configured JVM-wide by the context that starts last: this test needs a
-// context of its
-// own, started for it (ECS), and closed after it so its connections go back to
-// PostgreSQL.
+// A context of its own, started for it (ECS) and closed after it, so that its connections
+// go back to PostgreSQL.
 @SpringBootTest(webEnvironment = WebEnvironment.RANDOM_PORT, properties = "logging.structured.format.console=ecs")
 @DirtiesContext
 class OperationLoggingTest {
@@ -52,6 +52,15 @@ class OperationLoggingTest {
 
 	@LocalServerPort
 	int port;
+
+	// Spring Boot configures Logback once while any context that did so is still open,
+	// and
+	// the cached contexts of earlier test classes are: forget that configuration, so this
+	// test's context applies its ECS format whatever ran before it in this JVM.
+	@BeforeAll
+	static void forgetEarlierLoggingConfiguration() {
+		LoggingSystem.get(OperationLoggingTest.class.getClassLoader()).cleanUp();
+	}
 
 	@Test
 	void linesOfARunCarryTheOperationAndAuditLinesTheToken(CapturedOutput output) {
