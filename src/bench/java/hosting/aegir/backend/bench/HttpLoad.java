@@ -22,6 +22,9 @@ import java.util.function.IntFunction;
  */
 public final class HttpLoad {
 
+	private static final com.sun.management.OperatingSystemMXBean PROCESS = (com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory
+		.getOperatingSystemMXBean();
+
 	private final HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
 		.connectTimeout(Duration.ofSeconds(5)).build();
 
@@ -33,6 +36,8 @@ public final class HttpLoad {
 		AtomicReference<String> failure = new AtomicReference<>();
 		CountDownLatch start = new CountDownLatch(1);
 		long[] window = new long[2];
+		HttpRequest first = request.apply(0);
+		long cpuBefore = PROCESS.getProcessCpuTime();
 		List<java.util.concurrent.Future<?>> futures = new ArrayList<>();
 		for (int c = 0; c < clients; c++) {
 			futures.add(pool.submit(() -> {
@@ -55,7 +60,13 @@ public final class HttpLoad {
 			future.get();
 		}
 		long elapsed = System.nanoTime() - window[0];
+		long cpu = PROCESS.getProcessCpuTime() - cpuBefore;
 		pool.shutdown();
+		// Context for a loaded machine, where throughput depends on the share of the cores
+		// this JVM got: the CPU this JVM (service and load generator together) spent per
+		// request. The database's CPU is not in it.
+		System.out.printf("    [cpu] %s %s (%d): %.0f us of this JVM's CPU per request, %d requests%n", first.method(),
+				first.uri().getPath(), expectedStatus, done.get() == 0 ? 0.0 : cpu / 1e3 / done.get(), done.get());
 		if (failure.get() != null) {
 			throw new IllegalStateException("unexpected answer: " + failure.get());
 		}

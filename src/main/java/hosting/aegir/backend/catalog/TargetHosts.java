@@ -13,6 +13,7 @@ import hosting.aegir.backend.engine.ansible.InventoryProperties;
 
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.stereotype.Component;
+import org.springframework.util.function.SingletonSupplier;
 
 /**
  * Checks an Ansible operation's {@code hosts} against the operator's inventory: one name,
@@ -31,12 +32,15 @@ public class TargetHosts {
 	// Groups every inventory has implicitly: naming one reaches every host.
 	private static final Set<String> IMPLICIT_GROUPS = Set.of("all", "ungrouped");
 
-	private final ObjectProvider<AnsibleInventory> inventory;
+	// Resolved once: an ObjectProvider looks the bean up on every call (a walk over the
+	// bean definitions), which was a twentieth of a submission's time, for a bean that is
+	// there or not from start-up on.
+	private final SingletonSupplier<AnsibleInventory> inventory;
 
 	private final InventoryProperties properties;
 
 	public TargetHosts(ObjectProvider<AnsibleInventory> inventory, InventoryProperties properties) {
-		this.inventory = inventory;
+		this.inventory = SingletonSupplier.ofNullable(inventory::getIfAvailable);
 		this.properties = properties;
 	}
 
@@ -48,8 +52,11 @@ public class TargetHosts {
 	}
 
 	public Result check(String engine, String hosts) {
-		AnsibleInventory ansible = inventory.getIfAvailable();
-		if (!"ansible".equals(engine) || ansible == null || hosts == null) {
+		if (!"ansible".equals(engine) || hosts == null) {
+			return new Result(List.of(), Set.of());
+		}
+		AnsibleInventory ansible = inventory.get();
+		if (ansible == null) {
 			return new Result(List.of(), Set.of());
 		}
 		List<String> names = List.of(hosts.split(",", -1));
@@ -85,7 +92,7 @@ public class TargetHosts {
 	 * settings.
 	 */
 	Object hostVar(String host, String name) {
-		AnsibleInventory ansible = inventory.getIfAvailable();
+		AnsibleInventory ansible = inventory.get();
 		return ansible == null ? null : ansible.snapshot().hostVars().getOrDefault(host, java.util.Map.of()).get(name);
 	}
 

@@ -22,6 +22,10 @@ public class TaskCatalog {
 
 	private final List<CatalogTask> tasks;
 
+	// By engine, then by name: every submission looks its tasks up here, so a lookup is
+	// one hash probe rather than a walk over the catalog.
+	private final java.util.Map<String, java.util.Map<String, CatalogTask>> byEngine;
+
 	@Autowired
 	public TaskCatalog(ObjectProvider<TaskSource> sources) {
 		this(sources.orderedStream().flatMap(source -> {
@@ -34,6 +38,13 @@ public class TaskCatalog {
 	/** A catalog of the given tasks, for tests and for engines that bring their own. */
 	public TaskCatalog(List<CatalogTask> tasks) {
 		this.tasks = List.copyOf(tasks);
+		java.util.Map<String, java.util.Map<String, CatalogTask>> index = new java.util.HashMap<>();
+		// The first of two tasks with one engine and name wins, as a search in order
+		// would
+		// find it.
+		this.tasks
+			.forEach(t -> index.computeIfAbsent(t.engine(), e -> new java.util.HashMap<>()).putIfAbsent(t.name(), t));
+		this.byEngine = java.util.Map.copyOf(index);
 	}
 
 	public List<CatalogTask> all() {
@@ -42,7 +53,7 @@ public class TaskCatalog {
 
 	/** Whether submissions for this engine are checked against the catalog. */
 	public boolean covers(String engine) {
-		return tasks.stream().anyMatch(t -> t.engine().equals(engine));
+		return engine != null && byEngine.containsKey(engine);
 	}
 
 	/** The outputs these tasks declare secret: shown to submitters only. */
@@ -59,7 +70,10 @@ public class TaskCatalog {
 	}
 
 	public Optional<CatalogTask> find(String engine, String name) {
-		return tasks.stream().filter(t -> t.engine().equals(engine) && t.name().equals(name)).findFirst();
+		if (engine == null || name == null) {
+			return Optional.empty();
+		}
+		return Optional.ofNullable(byEngine.getOrDefault(engine, java.util.Map.of()).get(name));
 	}
 
 }

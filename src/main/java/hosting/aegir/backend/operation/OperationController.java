@@ -49,12 +49,13 @@ class OperationController {
 
 	private final OperationService service;
 
-	private final org.springframework.beans.factory.ObjectProvider<hosting.aegir.backend.catalog.TaskCatalog> catalogs;
+	// Resolved once, not per read: an ObjectProvider looks the bean up on every call.
+	private final org.springframework.util.function.SingletonSupplier<hosting.aegir.backend.catalog.TaskCatalog> catalogs;
 
 	public OperationController(OperationService service,
 			org.springframework.beans.factory.ObjectProvider<hosting.aegir.backend.catalog.TaskCatalog> catalogs) {
 		this.service = service;
-		this.catalogs = catalogs;
+		this.catalogs = org.springframework.util.function.SingletonSupplier.ofNullable(catalogs::getIfAvailable);
 	}
 
 	@PostMapping(consumes = MediaType.APPLICATION_JSON_VALUE)
@@ -115,7 +116,7 @@ class OperationController {
 		OperationService.Read read = service.read(id, variant);
 		OperationView op = read.operation();
 		if (!submitter) {
-			var catalog = catalogs.getIfAvailable();
+			var catalog = catalogs.get();
 			op = catalog == null ? op : op.withOutputsMasked(
 					catalog.secretOutputs(op.engine(), op.tasks().stream().map(OperationView.TaskView::name).toList()));
 		}

@@ -10,7 +10,7 @@ import hosting.aegir.backend.operation.OperationEvents.TaskTally;
 import hosting.aegir.backend.queue.OperationStatus;
 
 import org.springframework.jdbc.core.simple.JdbcClient;
-import org.springframework.stereotype.Repository;
+import org.springframework.stereotype.Component;
 
 /**
  * The operation row as the API reads and writes it, in plain SQL: a submission is one
@@ -26,7 +26,7 @@ import org.springframework.stereotype.Repository;
  * (who reads) is part of it, because a viewer's view masks secret outputs a submitter's
  * shows.
  */
-@Repository
+@Component
 class OperationRows {
 
 	/**
@@ -63,6 +63,47 @@ class OperationRows {
 			                  WHERE o.callback_url IS NOT NULL AND w.operation_id = o.id), '')) || '"'
 			""";
 
+	// The same, with the variant as the first positional parameter: the reads below are
+	// built once with positional parameters, so a poll does not rewrite named parameters
+	// (a new SQL string and statement factory per call) on the API's hottest path.
+	private static final String ETAG_POSITIONAL = ETAG.replace(":variant", "?");
+
+	private static final String ETAG_ONLY = "SELECT " + ETAG_POSITIONAL + " FROM operation o " + TALLIES
+			+ " WHERE o.id = ?";
+
+	// Positional, like the reads: the parameters in the order of the columns, then the
+	// validator's variant.
+	private static final String INSERT_QUEUED = """
+			WITH o AS (
+			  INSERT INTO operation (id, type, engine, target, hosts, vars, tasks, status, outputs, secret_vars,
+			                         idempotency_key, callback_url, request_hash, timeout_seconds, retry, max_attempts,
+			                         check_mode, verbosity)
+			  VALUES (?, ?, ?, ?, ?, ?::jsonb, ?::jsonb, 'QUEUED', '{}'::jsonb,
+			          ?::jsonb, ?, ?, ?, ?, ?, ?,
+			          ?, ?)
+			  RETURNING *),
+			t AS (SELECT NULL::text AS tallies)
+			SELECT o.created_at, %s AS etag FROM o, t
+			""".formatted(ETAG_POSITIONAL);
+
+	private static final String READ = """
+			SELECT o.id, o.type, o.engine, o.target, o.hosts, o.vars::text AS vars, o.tasks::text AS tasks, o.status,
+			       o.exit_code, o.reason, o.outputs::text AS outputs, o.secret_vars::text AS secret_vars,
+			       o.request_hash, o.timeout_seconds, o.retry, o.max_attempts, o.attempt, o.claimed_by, o.heartbeat_at,
+			       o.created_at, o.started_at, o.finished_at, o.callback_url, o.check_mode, o.verbosity, t.tallies,
+			       %s AS etag
+			  FROM operation o
+			%s
+			 WHERE %%s
+			""".formatted(ETAG_POSITIONAL, TALLIES);
+
+	private static final String READ_BY_ID = READ.formatted("o.id = ?");
+
+	private static final String READ_BY_KEY = READ.formatted("o.idempotency_key = ?");
+
+	// A plain component, not a @Repository: JdbcClient already throws Spring's
+	// DataAccessExceptions, and the exception-translation proxy a @Repository gets was a
+	// reflective call around every read for nothing.
 	private final JdbcClient jdbc;
 
 	OperationRows(JdbcClient jdbc) {
@@ -80,37 +121,24 @@ class OperationRows {
 	 */
 	Inserted insertQueued(UUID id, NewOperation spec, String varsJson, String tasksJson, String secretVarsJson,
 			String requestHash) {
-		return jdbc
-			.sql("""
-					WITH o AS (
-					  INSERT INTO operation (id, type, engine, target, hosts, vars, tasks, status, outputs, secret_vars,
-					                         idempotency_key, callback_url, request_hash, timeout_seconds, retry, max_attempts,
-					                         check_mode, verbosity)
-					  VALUES (:id, :type, :engine, :target, :hosts, :vars::jsonb, :tasks::jsonb, 'QUEUED', '{}'::jsonb,
-					          :secretVars::jsonb, :idempotencyKey, :callbackUrl, :requestHash, :timeout, :retry, :maxAttempts,
-					          :check, :verbosity)
-					  RETURNING *),
-					t AS (SELECT NULL::text AS tallies)
-					SELECT o.created_at, %s AS etag FROM o, t
-					"""
-				.formatted(ETAG))
-			.param("id", id)
-			.param("type", spec.type())
-			.param("engine", spec.engine())
-			.param("target", spec.target())
-			.param("hosts", spec.hosts())
-			.param("vars", varsJson)
-			.param("tasks", tasksJson)
-			.param("secretVars", secretVarsJson)
-			.param("idempotencyKey", spec.idempotencyKey())
-			.param("callbackUrl", spec.callbackUrl())
-			.param("requestHash", requestHash)
-			.param("timeout", spec.timeoutSeconds())
-			.param("retry", spec.retry())
-			.param("maxAttempts", spec.maxAttempts())
-			.param("check", spec.check())
-			.param("verbosity", spec.verbosity())
-			.param("variant", Variant.SUBMITTER.name())
+		return jdbc.sql(INSERT_QUEUED)
+			.param(id)
+			.param(spec.type())
+			.param(spec.engine())
+			.param(spec.target())
+			.param(spec.hosts())
+			.param(varsJson)
+			.param(tasksJson)
+			.param(secretVarsJson)
+			.param(spec.idempotencyKey())
+			.param(spec.callbackUrl())
+			.param(requestHash)
+			.param(spec.timeoutSeconds())
+			.param(spec.retry())
+			.param(spec.maxAttempts())
+			.param(spec.check())
+			.param(spec.verbosity())
+			.param(Variant.SUBMITTER.name())
 			.query((rs, n) -> new Inserted(rs.getObject("created_at", OffsetDateTime.class), rs.getString("etag")))
 			.single();
 	}
@@ -119,40 +147,25 @@ class OperationRows {
 	 * The stored operation with its task tallies and its validator for {@code variant}.
 	 */
 	Optional<Stored> find(UUID id, Variant variant) {
-		return read("o.id = :id", "id", id, variant);
+		return read(READ_BY_ID, id, variant);
 	}
 
 	/** The operation created under an idempotency key, if any. */
 	Optional<Stored> findByIdempotencyKey(String key) {
-		return read("o.idempotency_key = :key", "key", key, Variant.SUBMITTER);
+		return read(READ_BY_KEY, key, Variant.SUBMITTER);
 	}
 
 	/**
 	 * Only the validator: what a conditional poll compares before anything else is read.
 	 */
 	Optional<String> etag(UUID id, Variant variant) {
-		return jdbc.sql("SELECT " + ETAG + " FROM operation o " + TALLIES + " WHERE o.id = :id")
-			.param("id", id)
-			.param("variant", variant.name())
-			.query(String.class)
-			.optional();
+		return jdbc.sql(ETAG_ONLY).param(variant.name()).param(id).query(String.class).optional();
 	}
 
-	private Optional<Stored> read(String where, String name, Object value, Variant variant) {
-		return jdbc
-			.sql("""
-					SELECT o.id, o.type, o.engine, o.target, o.hosts, o.vars::text AS vars, o.tasks::text AS tasks, o.status,
-					       o.exit_code, o.reason, o.outputs::text AS outputs, o.secret_vars::text AS secret_vars,
-					       o.request_hash, o.timeout_seconds, o.retry, o.max_attempts, o.attempt, o.claimed_by, o.heartbeat_at,
-					       o.created_at, o.started_at, o.finished_at, o.callback_url, o.check_mode, o.verbosity, t.tallies,
-					       %s AS etag
-					  FROM operation o
-					%s
-					 WHERE %s
-					"""
-				.formatted(ETAG, TALLIES, where))
-			.param(name, value)
-			.param("variant", variant.name())
+	private Optional<Stored> read(String sql, Object key, Variant variant) {
+		return jdbc.sql(sql)
+			.param(variant.name())
+			.param(key)
 			.query((rs, n) -> new Stored(rs.getObject("id", UUID.class), rs.getString("type"), rs.getString("engine"),
 					rs.getString("target"), rs.getString("hosts"), rs.getString("vars"), rs.getString("tasks"),
 					OperationStatus.valueOf(rs.getString("status")), (Integer) rs.getObject("exit_code"),

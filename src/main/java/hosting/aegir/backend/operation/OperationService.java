@@ -16,14 +16,13 @@ import hosting.aegir.backend.operation.OperationView.TaskStatus;
 import hosting.aegir.backend.operation.OperationView.TaskView;
 import hosting.aegir.backend.queue.OperationQueue;
 import hosting.aegir.backend.queue.OperationStatus;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 import tools.jackson.core.type.TypeReference;
 import tools.jackson.databind.MapperFeature;
+import tools.jackson.databind.ObjectReader;
+import tools.jackson.databind.ObjectWriter;
 import tools.jackson.databind.SerializationFeature;
 import tools.jackson.databind.json.JsonMapper;
 
-import org.springframework.dao.DataAccessException;
 import org.springframework.dao.DataIntegrityViolationException;
 import org.springframework.stereotype.Service;
 
@@ -32,8 +31,6 @@ import org.springframework.stereotype.Service;
  */
 @Service
 public class OperationService {
-
-	private static final Logger logger = LoggerFactory.getLogger(OperationService.class);
 
 	private static final TypeReference<Map<String, Object>> MAP = new TypeReference<>() {
 	};
@@ -59,13 +56,30 @@ public class OperationService {
 
 	private final CallbackDeliveries callbacks;
 
+	private final QueueWakeUps wakeUps;
+
 	// Sorted keys and properties: equal requests hash equally whatever order the client
 	// wrote.
-	private final JsonMapper canonicalJson;
+	private final ObjectWriter canonicalJson;
+
+	// Writers built once for the stored columns' types: each write starts from a known
+	// root serializer instead of looking one up for the value's runtime class.
+	private final ObjectWriter varsJson;
+
+	private final ObjectWriter tasksJson;
+
+	private final ObjectWriter stringsJson;
+
+	// And readers for them, for every read of an operation.
+	private final ObjectReader mapReader;
+
+	private final ObjectReader tasksReader;
+
+	private final ObjectReader stringsReader;
 
 	OperationService(OperationRepository operations, OperationQueue queue, OperationLog log, OperationEvents events,
 			OperationList list, SubmissionPolicy policy, OperationRows rows, JsonMapper json,
-			CallbackDeliveries callbacks) {
+			CallbackDeliveries callbacks, QueueWakeUps wakeUps) {
 		this.list = list;
 		this.operations = operations;
 		this.queue = queue;
@@ -75,10 +89,18 @@ public class OperationService {
 		this.rows = rows;
 		this.json = json;
 		this.callbacks = callbacks;
+		this.wakeUps = wakeUps;
 		this.canonicalJson = json.rebuild()
 			.enable(MapperFeature.SORT_PROPERTIES_ALPHABETICALLY)
 			.enable(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS)
-			.build();
+			.build()
+			.writerFor(NewOperation.class);
+		this.varsJson = json.writerFor(MAP);
+		this.tasksJson = json.writerFor(TASKS);
+		this.stringsJson = json.writerFor(STRINGS);
+		this.mapReader = json.readerFor(MAP);
+		this.tasksReader = json.readerFor(TASKS);
+		this.stringsReader = json.readerFor(STRINGS);
 	}
 
 	/**
@@ -95,7 +117,7 @@ public class OperationService {
 	 */
 	public Submission submit(SubmitOperationRequest request, String idempotencyKey) {
 		NewOperation spec = policy.apply(request, idempotencyKey);
-		String hash = sha256(canonicalJson.writeValueAsString(spec));
+		String hash = sha256(canonicalJson.writeValueAsBytes(spec));
 		if (idempotencyKey != null) {
 			var existing = rows.findByIdempotencyKey(idempotencyKey);
 			if (existing.isPresent()) {
@@ -110,8 +132,9 @@ public class OperationService {
 			// from what was inserted, not read back: a failed read after the commit would
 			// answer an error
 			// for work that was accepted.
-			inserted = rows.insertQueued(id, spec, json.writeValueAsString(spec.vars()),
-					json.writeValueAsString(spec.tasks()), json.writeValueAsString(spec.secretVars()), hash);
+			inserted = rows.insertQueued(id, spec, varsJson.writeValueAsString(spec.vars()),
+					tasksJson.writeValueAsString(spec.tasks()), stringsJson.writeValueAsString(spec.secretVars()),
+					hash);
 		}
 		catch (DataIntegrityViolationException ex) {
 			// Two submissions raced on one key: the unique index let one in; answer as a
@@ -124,32 +147,22 @@ public class OperationService {
 			}
 			throw ex;
 		}
-		wakeQueue(id, spec.engine());
+		wakeQueue(spec.engine());
 		return new Submission(queuedView(id, spec, inserted.createdAt()), true, inserted.etag());
 	}
 
-	// The wake-up goes in its own transaction, after the insert's commit. A NOTIFY in the
-	// inserting
-	// transaction takes PostgreSQL's global notification lock from before its commit
-	// until after the
-	// commit record is flushed, so concurrent submissions would commit one fsync at a
-	// time (pgbench on
-	// this machine, 32 clients: 150-180 inserts/s with the NOTIFY inside, 2,000 without,
-	// 880 with it
-	// after). Listeners see the row either way, since a notification is delivered only
-	// after its
-	// sender commits. A wake-up that fails is not the submission failing: the row is
-	// committed, and
-	// every replica's fallback poll (aegir.executor.poll-interval) finds it.
-	private void wakeQueue(UUID id, String engine) {
-		try {
-			queue.notifyQueued(engine);
-		}
-		catch (DataAccessException ex) {
-			logger.warn(
-					"Operation {} is queued but its wake-up notification failed ({}); replicas find it on their next poll",
-					id, ex.getMessage());
-		}
+	// The wake-up goes after the insert's commit, never in its transaction: a NOTIFY in
+	// the
+	// inserting transaction takes PostgreSQL's global notification lock from before its
+	// commit until after the commit record is flushed, so concurrent submissions would
+	// commit one fsync at a time (pgbench on this machine, 32 clients: 150-180 inserts/s
+	// with the NOTIFY inside, 2,000 without). QueueWakeUps sends it from its own thread,
+	// one for a burst of submissions; listeners see the row either way, since the row is
+	// committed before the wake-up is asked for. A wake-up that fails is not the
+	// submission failing: every replica's fallback poll (aegir.executor.poll-interval)
+	// finds the row.
+	private void wakeQueue(String engine) {
+		wakeUps.queued(engine);
 	}
 
 	private Submission replay(OperationRows.Stored existing, String hash) {
@@ -277,8 +290,8 @@ public class OperationService {
 	};
 
 	private OperationView view(OperationRows.Stored op) {
-		List<String> secrets = json.readValue(op.secretVars(), STRINGS);
-		List<TaskSpec> specs = json.readValue(op.tasks(), TASKS);
+		List<String> secrets = stringsReader.readValue(op.secretVars());
+		List<TaskSpec> specs = tasksReader.readValue(op.tasks());
 		Map<Integer, TaskTally> tallies = op.tallies();
 		int lastStarted = tallies.keySet().stream().mapToInt(Integer::intValue).max().orElse(-1);
 		List<TaskView> tasks = new ArrayList<>(specs.size());
@@ -290,8 +303,8 @@ public class OperationService {
 					tally == null ? 0 : tally.changed()));
 		}
 		return new OperationView(op.id(), op.type(), op.engine(), op.target(), op.hosts(),
-				masked(json.readValue(op.vars(), MAP), secrets), tasks, op.status(), op.exitCode(), op.reason(),
-				json.readValue(op.outputs(), MAP), op.timeoutSeconds(), op.retry(), op.maxAttempts(), op.attempt(),
+				masked(mapReader.readValue(op.vars()), secrets), tasks, op.status(), op.exitCode(), op.reason(),
+				mapReader.readValue(op.outputs()), op.timeoutSeconds(), op.retry(), op.maxAttempts(), op.attempt(),
 				op.claimedBy(), op.heartbeatAt(), op.createdAt(), op.startedAt(), op.finishedAt(), op.callbackUrl(),
 				op.callbackUrl() == null ? null : callbacks.of(op.id()).orElse(null), op.check(), op.verbosity());
 	}
@@ -321,9 +334,14 @@ public class OperationService {
 	}
 
 	static String sha256(String text) {
+		return sha256(text.getBytes(StandardCharsets.UTF_8));
+	}
+
+	// The canonical request is hashed as the UTF-8 bytes the writer produced: the same
+	// bytes its text would encode to, without the copy.
+	private static String sha256(byte[] bytes) {
 		try {
-			return HexFormat.of()
-				.formatHex(MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8)));
+			return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
 		}
 		catch (NoSuchAlgorithmException ex) {
 			throw new IllegalStateException("every JVM has SHA-256", ex);

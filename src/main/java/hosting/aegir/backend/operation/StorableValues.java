@@ -22,6 +22,40 @@ final class StorableValues {
 	 * message.
 	 */
 	static Violation problem(String field, Object value) {
+		// Nearly every value is storable: check that first without naming anything, and
+		// build the field names (an escaped copy of each key) only to say where a problem
+		// is.
+		return storable(value) ? null : locate(field, value);
+	}
+
+	private static boolean storable(Object value) {
+		if (value instanceof String text) {
+			return problem(text) == null;
+		}
+		if (value instanceof Double number) {
+			return Double.isFinite(number);
+		}
+		if (value instanceof Float f) {
+			return Float.isFinite(f);
+		}
+		if (value instanceof Map<?, ?> map) {
+			for (Map.Entry<?, ?> entry : map.entrySet()) {
+				if (problem(String.valueOf(entry.getKey())) != null || !storable(entry.getValue())) {
+					return false;
+				}
+			}
+		}
+		if (value instanceof List<?> list) {
+			for (Object element : list) {
+				if (!storable(element)) {
+					return false;
+				}
+			}
+		}
+		return true;
+	}
+
+	private static Violation locate(String field, Object value) {
 		if (value instanceof String text) {
 			String problem = problem(text);
 			return problem == null ? null : new Violation(field, problem);
@@ -37,7 +71,7 @@ final class StorableValues {
 				if (keyProblem != null) {
 					return new Violation(field + "." + printable(key), "has a key that " + keyProblem);
 				}
-				Violation inner = problem(field + "." + printable(key), entry.getValue());
+				Violation inner = locate(field + "." + printable(key), entry.getValue());
 				if (inner != null) {
 					return inner;
 				}
@@ -45,7 +79,7 @@ final class StorableValues {
 		}
 		if (value instanceof List<?> list) {
 			for (int i = 0; i < list.size(); i++) {
-				Violation inner = problem(field + "[" + i + "]", list.get(i));
+				Violation inner = locate(field + "[" + i + "]", list.get(i));
 				if (inner != null) {
 					return inner;
 				}
