@@ -156,8 +156,9 @@ public class OperationService {
 	// inserting transaction takes PostgreSQL's global notification lock from before its
 	// commit until after the commit record is flushed, so concurrent submissions would
 	// commit one fsync at a time (pgbench on this machine, 32 clients: 150-180 inserts/s
-	// with the NOTIFY inside, 2,000 without). QueueWakeUps sends it from its own thread,
-	// one for a burst of submissions; listeners see the row either way, since the row is
+	// with the NOTIFY inside, 2,000 without). QueueWakeUps sends it, one for a burst of
+	// concurrent submissions (an isolated one still sends it before its answer);
+	// listeners see the row either way, since the row is
 	// committed before the wake-up is asked for. A wake-up that fails is not the
 	// submission failing: every replica's fallback poll (aegir.executor.poll-interval)
 	// finds the row.

@@ -17,20 +17,22 @@ import org.springframework.dao.DataAccessException;
 import org.springframework.stereotype.Component;
 
 /**
- * Sends the queue's wake-up (a NOTIFY per engine) for submissions already committed, from
- * one thread of its own, coalescing those that arrive while one is being sent.
+ * Sends the queue's wake-up (a NOTIFY per engine) for submissions already committed,
+ * coalescing those that arrive while one is being sent.
  *
  * <p>
  * A wake-up only says "look at the queue of this engine"; it carries no operation, so one
  * sent after several commits wakes replicas for all of them, exactly as one per commit
- * would. Sending it from the submitting request cost that request a second round trip and
- * its own transaction, and under load PostgreSQL one short transaction per submission on
- * the notification queue's global lock; here a burst of submissions costs one NOTIFY per
- * engine, sent while the next ones are being accepted. Ordering is kept: an engine is
- * marked only after its row is committed, and the mark is cleared before the NOTIFY that
- * covers it is sent, so every committed row is followed by a notification. A wake-up lost
- * (a failed NOTIFY, a shutdown in between) delays nothing beyond every replica's fallback
- * poll ({@code aegir.executor.poll-interval}), as before.
+ * would. A submission that finds no wake-up in flight sends it itself, before its answer,
+ * as before (an isolated submission is dispatched as fast as ever); one that finds a
+ * wake-up in flight only marks its engine and answers at once, and whoever sends next
+ * covers it. Under load this turns one short PostgreSQL transaction (and round trip) per
+ * submission into one per burst. What is marked while the inline sender works is handed
+ * to one background thread, so no request sends more than once. Ordering is kept: an
+ * engine is marked only after its row is committed, and the mark is cleared before the
+ * NOTIFY that covers it is sent, so every committed row is followed by a notification. A
+ * wake-up lost (a failed NOTIFY, a shutdown in between) delays nothing beyond every
+ * replica's fallback poll ({@code aegir.executor.poll-interval}), as before.
  */
 @Component
 class QueueWakeUps {
@@ -60,36 +62,49 @@ class QueueWakeUps {
 	void queued(String engine) {
 		pending.add(engine);
 		if (scheduled.compareAndSet(false, true)) {
+			sendPending();
+			// Cleared before looking again: a mark made after this finds the flag free
+			// and
+			// sends itself.
+			scheduled.set(false);
+			if (!pending.isEmpty()) {
+				handOff();
+			}
+		}
+	}
+
+	private void handOff() {
+		if (scheduled.compareAndSet(false, true)) {
 			try {
-				sender.execute(this::send);
+				sender.execute(this::drain);
 			}
 			catch (RejectedExecutionException ex) {
-				// Shutting down: the replicas that stay find the row on their next poll.
+				// Shutting down: the replicas that stay find the rows on their next poll.
 				scheduled.set(false);
 			}
 		}
 	}
 
-	private void send() {
+	private void drain() {
 		do {
-			for (String engine : pending) {
-				// Cleared before sending: a row committed after this point marks it
-				// again.
-				pending.remove(engine);
-				try {
-					queue.notifyQueued(engine);
-				}
-				catch (DataAccessException ex) {
-					logger.warn("A queue wake-up for engine {} failed ({}); replicas find the queued operations "
-							+ "on their next poll", engine, ex.getMessage());
-				}
-			}
+			sendPending();
 			scheduled.set(false);
-			// A mark made after the loop read the set but before the flag was cleared
-			// found
-			// the flag still set and scheduled nothing: take it here.
 		}
 		while (!pending.isEmpty() && scheduled.compareAndSet(false, true));
+	}
+
+	private void sendPending() {
+		for (String engine : pending) {
+			// Cleared before sending: a row committed after this point marks it again.
+			pending.remove(engine);
+			try {
+				queue.notifyQueued(engine);
+			}
+			catch (DataAccessException ex) {
+				logger.warn("A queue wake-up for engine {} failed ({}); replicas find the queued operations "
+						+ "on their next poll", engine, ex.getMessage());
+			}
+		}
 	}
 
 	@PreDestroy
