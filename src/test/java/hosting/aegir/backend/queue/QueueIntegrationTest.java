@@ -338,6 +338,34 @@ class QueueIntegrationTest {
 	}
 
 	@Test
+	void midRunLogBatchesKeepEveryCharacterAndTimeAndALineStoredAgainReplacesTheEarlierOne() {
+		UUID id = insertOrphan("site-copied-log-" + UUID.randomUUID(), false);
+		jdbc.sql("UPDATE operation SET heartbeat_at = now() + interval '1 hour' WHERE id = ?").param(id).update();
+		// Microseconds, as PostgreSQL keeps them; a time before 2000 too (its own epoch).
+		var at = java.time.Instant.parse("2026-11-26T04:05:06.123456Z");
+		var early = java.time.Instant.parse("1999-12-31T23:59:59.999999Z");
+		String awkward = "tab\there, back\\slash, \u00e9t\u00e9 \u65e5\u672c \ud83d\ude00, \r carriage, \\N";
+
+		assertThat(sql.appendOutput(id, "ghost-replica", 1, List.of(new QueueSql.BufferedLine(1, at, "stdout", awkward),
+				new QueueSql.BufferedLine(2, early, "stderr", ""), new QueueSql.BufferedLine(3, at, "system", "first")),
+				List.of()))
+			.isTrue();
+		// Line 3 again (as a re-run of the same attempt could send it), with a new one:
+		// the batch is still written whole, the later text replacing the earlier.
+		assertThat(sql.appendOutput(id, "ghost-replica", 1, List.of(new QueueSql.BufferedLine(3, at, "stdout", "again"),
+				new QueueSql.BufferedLine(4, at, "stdout", "next")), List.of()))
+			.isTrue();
+
+		assertThat(jdbc
+			.sql("SELECT seq, stream, text, extract(epoch FROM at)::numeric(20,6)::text AS at FROM operation_log"
+					+ " WHERE operation_id = ? ORDER BY seq")
+			.param(id)
+			.query((rs, n) -> rs.getLong(1) + "|" + rs.getString(2) + "|" + rs.getString(3) + "|" + rs.getString(4))
+			.list()).containsExactly("1|stdout|" + awkward + "|1795665906.123456", "2|stderr||946684799.999999",
+					"3|stdout|again|1795665906.123456", "4|stdout|next|1795665906.123456");
+	}
+
+	@Test
 	void theClaimLooksUpASitesQueueWithoutWalkingItsHistory() {
 		String target = "site-history-" + UUID.randomUUID();
 		jdbc.sql(
