@@ -366,6 +366,36 @@ class QueueIntegrationTest {
 	}
 
 	@Test
+	void aReaderFasterThanTheWriterWaitsForRoomAndEveryLineIsStoredInOrder() throws Exception {
+		UUID id = insertOrphan("site-backpressure-" + UUID.randomUUID(), false);
+		jdbc.sql("UPDATE operation SET heartbeat_at = now() + interval '1 hour' WHERE id = ?").param(id).update();
+		// Batches of two lines, so the reading thread finds the buffer full (16 lines)
+		// over
+		// and over while the writer's thread commits.
+		var writer = java.util.concurrent.Executors.newSingleThreadExecutor();
+		RunRecorder recorder = new RunRecorder(id, "ghost-replica", 1, SecretMask.of(List.of(), null), sql,
+				new LogProperties(org.springframework.util.unit.DataSize.ofMegabytes(16), Duration.ofMillis(200), 2),
+				writer);
+		int count = 2_000;
+		for (int i = 1; i <= count; i++) {
+			recorder.log(hosting.aegir.backend.engine.ExecutionListener.LogStream.STDOUT, "line " + i);
+		}
+		recorder.flush();
+		writer.shutdown();
+		assertThat(writer.awaitTermination(1, java.util.concurrent.TimeUnit.MINUTES)).isTrue();
+
+		List<String> stored = jdbc
+			.sql("SELECT seq || ' ' || text FROM operation_log WHERE operation_id = ? ORDER BY seq")
+			.param(id)
+			.query(String.class)
+			.list();
+		assertThat(stored).hasSize(count);
+		for (int i = 1; i <= count; i++) {
+			assertThat(stored.get(i - 1)).isEqualTo(i + " line " + i);
+		}
+	}
+
+	@Test
 	void theClaimLooksUpASitesQueueWithoutWalkingItsHistory() {
 		String target = "site-history-" + UUID.randomUUID();
 		jdbc.sql(
