@@ -366,6 +366,32 @@ class QueueIntegrationTest {
 	}
 
 	@Test
+	void deletingAnOperationDeletesItsLogLinesWithIt() {
+		UUID id = insertOrphan("site-deleted-log-" + UUID.randomUUID(), false);
+		UUID kept = insertOrphan("site-kept-log-" + UUID.randomUUID(), false);
+		jdbc.sql("UPDATE operation SET heartbeat_at = now() + interval '1 hour' WHERE id IN (?, ?)")
+			.params(id, kept)
+			.update();
+		var at = java.time.Instant.now();
+		for (UUID op : List.of(id, kept)) {
+			assertThat(sql.appendOutput(op, "ghost-replica", 1, List.of(new QueueSql.BufferedLine(1, at, "stdout", "a"),
+					new QueueSql.BufferedLine(2, at, "stdout", "b")), List.of()))
+				.isTrue();
+		}
+
+		jdbc.sql("DELETE FROM operation WHERE id = ?").param(id).update();
+
+		assertThat(jdbc.sql("SELECT count(*) FROM operation_log WHERE operation_id = ?")
+			.param(id)
+			.query(Long.class)
+			.single()).isZero();
+		assertThat(jdbc.sql("SELECT count(*) FROM operation_log WHERE operation_id = ?")
+			.param(kept)
+			.query(Long.class)
+			.single()).isEqualTo(2);
+	}
+
+	@Test
 	void aReaderFasterThanTheWriterWaitsForRoomAndEveryLineIsStoredInOrder() throws Exception {
 		UUID id = insertOrphan("site-backpressure-" + UUID.randomUUID(), false);
 		jdbc.sql("UPDATE operation SET heartbeat_at = now() + interval '1 hour' WHERE id = ?").param(id).update();
