@@ -15,6 +15,7 @@ import hosting.aegir.backend.engine.EngineEvent;
 
 import org.springframework.context.annotation.Import;
 import org.springframework.dao.DuplicateKeyException;
+import org.springframework.jdbc.core.ConnectionCallback;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.stereotype.Repository;
@@ -373,9 +374,25 @@ class QueueSql {
 		if (!ours) {
 			return false;
 		}
-		appendLog(id, lines);
+		copyLog(id, lines);
 		appendEvents(id, events);
 		return true;
+	}
+
+	/**
+	 * A mid-run batch of log lines by {@code COPY} (see {@link LogCopy}), in the caller's
+	 * fenced transaction; should a line's number be stored already, the batch is written
+	 * by {@link #appendLog}'s upsert instead.
+	 */
+	private void copyLog(UUID id, List<BufferedLine> lines) {
+		if (lines.isEmpty()) {
+			return;
+		}
+		boolean copied = template
+			.execute((ConnectionCallback<Boolean>) connection -> LogCopy.copy(connection, id, lines));
+		if (!copied) {
+			appendLog(id, lines);
+		}
 	}
 
 	/**

@@ -1,5 +1,6 @@
 package hosting.aegir.backend.queue;
 
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -8,6 +9,7 @@ import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
 
 import hosting.aegir.backend.engine.EngineEvent;
 import hosting.aegir.backend.engine.ExecutionListener;
@@ -25,8 +27,14 @@ import org.slf4j.MDC;
  * keeps up: a full batch is handed to the writer (the replica's log flusher) and reading
  * goes on, so the process is not held up on a full pipe while a batch commits. Should the
  * writer fall behind by {@value #MAX_BUFFERED_BATCHES} batches (or
- * {@value #MAX_BUFFERED_BYTES} bytes), the reading thread writes itself, which holds the
- * process back: the buffer, and the heap, stay bounded whatever the output rate.
+ * {@value #MAX_BUFFERED_BYTES} bytes), the reading thread waits until the writer has
+ * taken the buffer, which holds the process back: the buffer, and the heap, stay bounded
+ * whatever the output rate. It waits for the take, not for the write: reading the next
+ * lines then overlaps the writing of the last ones, where the reading thread writing the
+ * batch itself (as it did) left the pipe unread for as long as each write took. Only
+ * should the writer not take the buffer within {@link #MAX_WAIT} (a flusher held up by
+ * another run's write to a stalled database, say) does the reading thread write it
+ * itself.
  */
 class RunRecorder implements ExecutionListener {
 
@@ -39,6 +47,8 @@ class RunRecorder implements ExecutionListener {
 	static final int MAX_BUFFERED_BATCHES = 8;
 
 	static final long MAX_BUFFERED_BYTES = 8L * 1024 * 1024;
+
+	static final Duration MAX_WAIT = Duration.ofSeconds(1);
 
 	private final UUID operationId;
 
@@ -113,7 +123,7 @@ class RunRecorder implements ExecutionListener {
 		Instant at = Instant.now();
 		long size = utf8Length(text);
 		boolean handOver = false;
-		boolean writeHere = false;
+		boolean full;
 		synchronized (this) {
 			if (truncated) {
 				return;
@@ -129,26 +139,53 @@ class RunRecorder implements ExecutionListener {
 				bufferedBytes += size;
 				lines.add(new BufferedLine(++logSeq, at, stream.column(), text));
 			}
-			if (lines.size() >= batchSize * MAX_BUFFERED_BATCHES || bufferedBytes >= MAX_BUFFERED_BYTES) {
-				writeHere = true;
-			}
-			else if (lines.size() >= batchSize && !writePending) {
+			full = isFull();
+			if (lines.size() >= batchSize && !writePending) {
 				writePending = true;
 				handOver = true;
 			}
 		}
-		if (writeHere) {
-			flush();
-		}
-		else if (handOver) {
+		if (handOver) {
 			try {
 				writer.execute(this::flushInContext);
 			}
 			catch (RejectedExecutionException ex) {
 				// The replica is stopping: write from here.
 				flush();
+				return;
 			}
 		}
+		if (full && !awaitTaken()) {
+			flush();
+		}
+	}
+
+	// Whether the reading thread must wait for the writer (guarded by this).
+	private boolean isFull() {
+		return lines.size() >= batchSize * MAX_BUFFERED_BATCHES || bufferedBytes >= MAX_BUFFERED_BYTES;
+	}
+
+	/**
+	 * Waits until the writer has taken the full buffer (see {@link #drain()}); false if
+	 * it did not within {@link #MAX_WAIT}, or no hand-over is pending, and the caller
+	 * must write the buffer itself.
+	 */
+	private synchronized boolean awaitTaken() {
+		long deadline = System.nanoTime() + MAX_WAIT.toNanos();
+		while (isFull()) {
+			long left = deadline - System.nanoTime();
+			if (!writePending || left <= 0) {
+				return false;
+			}
+			try {
+				TimeUnit.NANOSECONDS.timedWait(this, left);
+			}
+			catch (InterruptedException ex) {
+				Thread.currentThread().interrupt();
+				return false;
+			}
+		}
+		return true;
 	}
 
 	/**
@@ -257,6 +294,8 @@ class RunRecorder implements ExecutionListener {
 		bufferedBytes = 0;
 		lines = new ArrayList<>(batchSize);
 		events = new ArrayList<>();
+		// A reading thread waiting for room (awaitTaken) may go on.
+		notifyAll();
 		return batch;
 	}
 

@@ -338,6 +338,90 @@ class QueueIntegrationTest {
 	}
 
 	@Test
+	void midRunLogBatchesKeepEveryCharacterAndTimeAndALineStoredAgainReplacesTheEarlierOne() {
+		UUID id = insertOrphan("site-copied-log-" + UUID.randomUUID(), false);
+		jdbc.sql("UPDATE operation SET heartbeat_at = now() + interval '1 hour' WHERE id = ?").param(id).update();
+		// Microseconds, as PostgreSQL keeps them; a time before 2000 too (its own epoch).
+		var at = java.time.Instant.parse("2026-11-26T04:05:06.123456Z");
+		var early = java.time.Instant.parse("1999-12-31T23:59:59.999999Z");
+		String awkward = "tab\there, back\\slash, \u00e9t\u00e9 \u65e5\u672c \ud83d\ude00, \r carriage, \\N";
+
+		assertThat(sql.appendOutput(id, "ghost-replica", 1, List.of(new QueueSql.BufferedLine(1, at, "stdout", awkward),
+				new QueueSql.BufferedLine(2, early, "stderr", ""), new QueueSql.BufferedLine(3, at, "system", "first")),
+				List.of()))
+			.isTrue();
+		// Line 3 again (as a re-run of the same attempt could send it), with a new one:
+		// the batch is still written whole, the later text replacing the earlier.
+		assertThat(sql.appendOutput(id, "ghost-replica", 1, List.of(new QueueSql.BufferedLine(3, at, "stdout", "again"),
+				new QueueSql.BufferedLine(4, at, "stdout", "next")), List.of()))
+			.isTrue();
+
+		assertThat(jdbc
+			.sql("SELECT seq, stream, text, extract(epoch FROM at)::numeric(20,6)::text AS at FROM operation_log"
+					+ " WHERE operation_id = ? ORDER BY seq")
+			.param(id)
+			.query((rs, n) -> rs.getLong(1) + "|" + rs.getString(2) + "|" + rs.getString(3) + "|" + rs.getString(4))
+			.list()).containsExactly("1|stdout|" + awkward + "|1795665906.123456", "2|stderr||946684799.999999",
+					"3|stdout|again|1795665906.123456", "4|stdout|next|1795665906.123456");
+	}
+
+	@Test
+	void deletingAnOperationDeletesItsLogLinesWithIt() {
+		UUID id = insertOrphan("site-deleted-log-" + UUID.randomUUID(), false);
+		UUID kept = insertOrphan("site-kept-log-" + UUID.randomUUID(), false);
+		jdbc.sql("UPDATE operation SET heartbeat_at = now() + interval '1 hour' WHERE id IN (?, ?)")
+			.params(id, kept)
+			.update();
+		var at = java.time.Instant.now();
+		for (UUID op : List.of(id, kept)) {
+			assertThat(sql.appendOutput(op, "ghost-replica", 1, List.of(new QueueSql.BufferedLine(1, at, "stdout", "a"),
+					new QueueSql.BufferedLine(2, at, "stdout", "b")), List.of()))
+				.isTrue();
+		}
+
+		jdbc.sql("DELETE FROM operation WHERE id = ?").param(id).update();
+
+		assertThat(jdbc.sql("SELECT count(*) FROM operation_log WHERE operation_id = ?")
+			.param(id)
+			.query(Long.class)
+			.single()).isZero();
+		assertThat(jdbc.sql("SELECT count(*) FROM operation_log WHERE operation_id = ?")
+			.param(kept)
+			.query(Long.class)
+			.single()).isEqualTo(2);
+	}
+
+	@Test
+	void aReaderFasterThanTheWriterWaitsForRoomAndEveryLineIsStoredInOrder() throws Exception {
+		UUID id = insertOrphan("site-backpressure-" + UUID.randomUUID(), false);
+		jdbc.sql("UPDATE operation SET heartbeat_at = now() + interval '1 hour' WHERE id = ?").param(id).update();
+		// Batches of two lines, so the reading thread finds the buffer full (16 lines)
+		// over
+		// and over while the writer's thread commits.
+		var writer = java.util.concurrent.Executors.newSingleThreadExecutor();
+		RunRecorder recorder = new RunRecorder(id, "ghost-replica", 1, SecretMask.of(List.of(), null), sql,
+				new LogProperties(org.springframework.util.unit.DataSize.ofMegabytes(16), Duration.ofMillis(200), 2),
+				writer);
+		int count = 2_000;
+		for (int i = 1; i <= count; i++) {
+			recorder.log(hosting.aegir.backend.engine.ExecutionListener.LogStream.STDOUT, "line " + i);
+		}
+		recorder.flush();
+		writer.shutdown();
+		assertThat(writer.awaitTermination(1, java.util.concurrent.TimeUnit.MINUTES)).isTrue();
+
+		List<String> stored = jdbc
+			.sql("SELECT seq || ' ' || text FROM operation_log WHERE operation_id = ? ORDER BY seq")
+			.param(id)
+			.query(String.class)
+			.list();
+		assertThat(stored).hasSize(count);
+		for (int i = 1; i <= count; i++) {
+			assertThat(stored.get(i - 1)).isEqualTo(i + " line " + i);
+		}
+	}
+
+	@Test
 	void theClaimLooksUpASitesQueueWithoutWalkingItsHistory() {
 		String target = "site-history-" + UUID.randomUUID();
 		jdbc.sql(
