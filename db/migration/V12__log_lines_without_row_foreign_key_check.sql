@@ -8,14 +8,22 @@
 -- committed. What the key also did, deleting an operation's lines with it, a statement trigger
 -- now does: one DELETE per statement for all the operations it deleted. The lines of a
 -- transaction still in progress when the operation is deleted wait for it (the fence's row lock),
--- and the trigger's DELETE, a statement of its own, sees them once committed.
+-- and the trigger's DELETE, a statement of its own, sees them once committed: under READ COMMITTED,
+-- the isolation level of the service and of any purge an operator runs (a REPEATABLE READ deleter keeps
+-- its first snapshot and would leave such lines behind). TRUNCATE operation must name operation_log too.
 -- operation_event keeps its key: a run writes few events.
+
+-- Dropping the key locks operation as well: wait a short while for the lock rather than queue every
+-- claim and read of a running cluster behind an idle transaction (the replica retries on restart).
+SET LOCAL lock_timeout = '5s';
 
 ALTER TABLE operation_log DROP CONSTRAINT operation_log_operation_id_fkey;
 
 -- SET search_path FROM CURRENT: the function lives in the service's schema, whatever the caller's path.
+-- SECURITY DEFINER: like the key's cascade, it deletes with the owner's rights, so a purge role needs
+-- DELETE on operation only.
 CREATE FUNCTION aegir_delete_operation_log() RETURNS trigger
-    LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
+    LANGUAGE plpgsql SECURITY DEFINER SET search_path FROM CURRENT AS $$
 BEGIN
     DELETE FROM operation_log l USING deleted d WHERE l.operation_id = d.id;
     RETURN NULL;

@@ -1,6 +1,8 @@
 package hosting.aegir.backend.catalog;
 
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 import org.slf4j.Logger;
@@ -24,7 +26,7 @@ public class TaskCatalog {
 
 	// By engine, then by name: every submission looks its tasks up here, so a lookup is
 	// one hash probe rather than a walk over the catalog.
-	private final java.util.Map<String, java.util.Map<String, CatalogTask>> byEngine;
+	private final Map<String, Map<String, CatalogTask>> byEngine;
 
 	@Autowired
 	public TaskCatalog(ObjectProvider<TaskSource> sources) {
@@ -38,13 +40,11 @@ public class TaskCatalog {
 	/** A catalog of the given tasks, for tests and for engines that bring their own. */
 	public TaskCatalog(List<CatalogTask> tasks) {
 		this.tasks = List.copyOf(tasks);
-		java.util.Map<String, java.util.Map<String, CatalogTask>> index = new java.util.HashMap<>();
+		Map<String, Map<String, CatalogTask>> index = new HashMap<>();
 		// The first of two tasks with one engine and name wins, as a search in order
-		// would
-		// find it.
-		this.tasks
-			.forEach(t -> index.computeIfAbsent(t.engine(), e -> new java.util.HashMap<>()).putIfAbsent(t.name(), t));
-		this.byEngine = java.util.Map.copyOf(index);
+		// would find it.
+		this.tasks.forEach(t -> index.computeIfAbsent(t.engine(), e -> new HashMap<>()).putIfAbsent(t.name(), t));
+		this.byEngine = Map.copyOf(index);
 	}
 
 	public List<CatalogTask> all() {

@@ -4,6 +4,7 @@ import java.net.URI;
 import java.security.Principal;
 import java.util.UUID;
 
+import hosting.aegir.backend.catalog.TaskCatalog;
 import hosting.aegir.backend.queue.OperationStatus;
 import io.swagger.v3.oas.annotations.Operation;
 import io.swagger.v3.oas.annotations.Parameter;
@@ -21,10 +22,12 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.slf4j.MDC;
 
+import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.MediaType;
 import org.springframework.http.ResponseEntity;
+import org.springframework.util.function.SingletonSupplier;
 import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.PathVariable;
 import org.springframework.web.bind.annotation.PostMapping;
@@ -50,12 +53,11 @@ class OperationController {
 	private final OperationService service;
 
 	// Resolved once, not per read: an ObjectProvider looks the bean up on every call.
-	private final org.springframework.util.function.SingletonSupplier<hosting.aegir.backend.catalog.TaskCatalog> catalogs;
+	private final SingletonSupplier<TaskCatalog> catalogs;
 
-	public OperationController(OperationService service,
-			org.springframework.beans.factory.ObjectProvider<hosting.aegir.backend.catalog.TaskCatalog> catalogs) {
+	public OperationController(OperationService service, ObjectProvider<TaskCatalog> catalogs) {
 		this.service = service;
-		this.catalogs = org.springframework.util.function.SingletonSupplier.ofNullable(catalogs::getIfAvailable);
+		this.catalogs = SingletonSupplier.ofNullable(catalogs::getIfAvailable);
 	}
 
 	@PostMapping(consumes = MediaType.APPLICATION_JSON_VALUE)

@@ -60,7 +60,7 @@ public class OperationService {
 
 	// Sorted keys and properties: equal requests hash equally whatever order the client
 	// wrote.
-	private final ObjectWriter canonicalJson;
+	private final JsonMapper canonicalJson;
 
 	// Writers built once for the stored columns' types: each write starts from a known
 	// root serializer instead of looking one up for the value's runtime class.
@@ -93,8 +93,7 @@ public class OperationService {
 		this.canonicalJson = json.rebuild()
 			.enable(MapperFeature.SORT_PROPERTIES_ALPHABETICALLY)
 			.enable(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS)
-			.build()
-			.writerFor(NewOperation.class);
+			.build();
 		this.varsJson = json.writerFor(MAP);
 		this.tasksJson = json.writerFor(TASKS);
 		this.stringsJson = json.writerFor(STRINGS);
@@ -117,7 +116,9 @@ public class OperationService {
 	 */
 	public Submission submit(SubmitOperationRequest request, String idempotencyKey) {
 		NewOperation spec = policy.apply(request, idempotencyKey);
-		String hash = sha256(canonicalJson.writeValueAsBytes(spec));
+		// Hashed as the text's UTF-8, as every stored request_hash was:
+		// theIdempotencyHashOfAKnownRequestDoesNotChange pins the value.
+		String hash = sha256(canonicalJson.writeValueAsString(spec));
 		if (idempotencyKey != null) {
 			var existing = rows.findByIdempotencyKey(idempotencyKey);
 			if (existing.isPresent()) {
@@ -152,8 +153,8 @@ public class OperationService {
 	}
 
 	// The wake-up goes after the insert's commit, never in its transaction: a NOTIFY in
-	// the
-	// inserting transaction takes PostgreSQL's global notification lock from before its
+	// the inserting transaction takes PostgreSQL's global notification lock from before
+	// its
 	// commit until after the commit record is flushed, so concurrent submissions would
 	// commit one fsync at a time (pgbench on this machine, 32 clients: 150-180 inserts/s
 	// with the NOTIFY inside, 2,000 without). QueueWakeUps sends it, one for a burst of

@@ -13,7 +13,6 @@ import jakarta.annotation.PreDestroy;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import org.springframework.dao.DataAccessException;
 import org.springframework.stereotype.Component;
 
 /**
@@ -62,11 +61,15 @@ class QueueWakeUps {
 	void queued(String engine) {
 		pending.add(engine);
 		if (scheduled.compareAndSet(false, true)) {
-			sendPending();
-			// Cleared before looking again: a mark made after this finds the flag free
-			// and
-			// sends itself.
-			scheduled.set(false);
+			try {
+				sendPending();
+			}
+			finally {
+				// Cleared whatever happened (a flag left set would silence every later
+				// wake-up of this replica), and before looking again: a mark made after
+				// this finds the flag free and sends itself.
+				scheduled.set(false);
+			}
 			if (!pending.isEmpty()) {
 				handOff();
 			}
@@ -87,8 +90,12 @@ class QueueWakeUps {
 
 	private void drain() {
 		do {
-			sendPending();
-			scheduled.set(false);
+			try {
+				sendPending();
+			}
+			finally {
+				scheduled.set(false);
+			}
 		}
 		while (!pending.isEmpty() && scheduled.compareAndSet(false, true));
 	}
@@ -100,7 +107,7 @@ class QueueWakeUps {
 			try {
 				queue.notifyQueued(engine);
 			}
-			catch (DataAccessException ex) {
+			catch (RuntimeException ex) {
 				logger.warn("A queue wake-up for engine {} failed ({}); replicas find the queued operations "
 						+ "on their next poll", engine, ex.getMessage());
 			}
@@ -109,9 +116,8 @@ class QueueWakeUps {
 
 	@PreDestroy
 	void stop() throws InterruptedException {
-		// Lets a wake-up being sent finish (it is one short statement); none is needed
-		// for
-		// correctness.
+		// Lets a wake-up being sent finish (it is one short statement); none is
+		// needed for correctness.
 		sender.shutdown();
 		sender.awaitTermination(5, TimeUnit.SECONDS);
 	}
