@@ -51,7 +51,9 @@ class DrainTest {
 
 			long start = System.nanoTime();
 			enqueue(jdbc, "drain", OPERATIONS);
-			awaitDrained(jdbc, 200 + OPERATIONS, Duration.ofSeconds(150));
+			// A bound on liveness, not a speed target (the benchmarks measure speed): the
+			// same code drains at 50 to 100 operations a second depending on the machine.
+			awaitDrained(jdbc, 200 + OPERATIONS, Duration.ofMinutes(10));
 			double seconds = (System.nanoTime() - start) / 1e9;
 
 			assertThat(jdbc.sql("SELECT count(*) FROM operation WHERE status = 'SUCCEEDED' AND attempt = 1")
