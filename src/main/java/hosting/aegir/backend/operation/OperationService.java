@@ -154,15 +154,12 @@ public class OperationService {
 
 	// The wake-up goes after the insert's commit, never in its transaction: a NOTIFY in
 	// the inserting transaction takes PostgreSQL's global notification lock from before
-	// its
-	// commit until after the commit record is flushed, so concurrent submissions would
-	// commit one fsync at a time (pgbench on this machine, 32 clients: 150-180 inserts/s
-	// with the NOTIFY inside, 2,000 without). QueueWakeUps sends it, one for a burst of
-	// concurrent submissions (an isolated one still sends it before its answer);
-	// listeners see the row either way, since the row is
-	// committed before the wake-up is asked for. A wake-up that fails is not the
-	// submission failing: every replica's fallback poll (aegir.executor.poll-interval)
-	// finds the row.
+	// its commit until after the commit record is flushed, so concurrent submissions
+	// would commit one fsync at a time (pgbench on this machine, 32 clients: 150-180
+	// inserts/s with the NOTIFY inside, 2,000 without). QueueWakeUps sends it, one for a
+	// burst of concurrent submissions (an isolated one still sends it before its
+	// answer). A wake-up that fails is not the submission failing: every replica's
+	// fallback poll (aegir.executor.poll-interval) finds the committed row.
 	private void wakeQueue(String engine) {
 		wakeUps.queued(engine);
 	}
@@ -336,14 +333,9 @@ public class OperationService {
 	}
 
 	static String sha256(String text) {
-		return sha256(text.getBytes(StandardCharsets.UTF_8));
-	}
-
-	// The canonical request is hashed as the UTF-8 bytes the writer produced: the same
-	// bytes its text would encode to, without the copy.
-	private static String sha256(byte[] bytes) {
 		try {
-			return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
+			return HexFormat.of()
+				.formatHex(MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8)));
 		}
 		catch (NoSuchAlgorithmException ex) {
 			throw new IllegalStateException("every JVM has SHA-256", ex);
