@@ -1,6 +1,8 @@
 package hosting.aegir.backend.stream;
 
+import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
@@ -38,9 +40,10 @@ import org.springframework.web.servlet.mvc.method.annotation.SseEmitter;
  * one round of three statements on one snapshot, and queues each subscriber what it
  * lacks; a small shared pool writes the queues out. The poller is woken by the database's
  * notifications on {@code aegir_output} (sent by triggers on every status change, log
- * line and task event, from any replica), and looks at every streamed operation every
- * {@code poll-interval} in case one was lost. So the cost is per operation with news, not
- * per subscriber, and an idle stream holds no thread.
+ * batch and task event of a watched operation, from any replica: the hub writes what it
+ * streams into {@code stream_watch}, see V13), and looks at every streamed operation
+ * every {@code poll-interval} in case one was lost. So the cost is per operation with
+ * news, not per subscriber, and an idle stream holds no thread.
  */
 @Component
 class StreamHub implements SmartLifecycle {
@@ -78,6 +81,9 @@ class StreamHub implements SmartLifecycle {
 	private final AtomicInteger open = new AtomicInteger();
 
 	private final AtomicBoolean listening = new AtomicBoolean();
+
+	// This hub's name in stream_watch: a replica's streams, whatever its other names.
+	private final UUID hub = UUID.randomUUID();
 
 	private final Object wakeLock = new Object();
 
@@ -139,6 +145,7 @@ class StreamHub implements SmartLifecycle {
 		// A stream ends after max-duration; the client resumes from its Last-Event-ID.
 		emitter.onTimeout(() -> subscriber.close(true));
 		listenOnce();
+		watch(List.of(operationId));
 		byOperation.compute(operationId, (id, set) -> {
 			Set<Subscriber> subscribers = set == null ? ConcurrentHashMap.newKeySet() : set;
 			// A client gone before it was registered must not linger (its removal has
@@ -168,6 +175,39 @@ class StreamHub implements SmartLifecycle {
 					// not an operation id: nothing of ours
 				}
 			}, () -> byOperation.keySet().forEach(this::wake));
+		}
+	}
+
+	/**
+	 * Asks the database to notify this hub's operations (V13): only watched operations
+	 * pay for a notification at commit. Before the first read of a new stream, and at
+	 * every fallback look, so the interest outlives a poll interval only by its margin. A
+	 * failure costs only latency: the fallback look still reads every streamed operation.
+	 */
+	private void watch(Collection<UUID> ids) {
+		if (!properties.notifications() || ids.isEmpty()) {
+			return;
+		}
+		try {
+			sql.watch(hub, ids, watchFor());
+		}
+		catch (RuntimeException ex) {
+			log.debug("Could not renew the stream watch of {} operation(s): {}", ids.size(), ex.toString());
+		}
+	}
+
+	// How long a watch lasts unrenewed: several fallback looks, so a slow look does not
+	// let it lapse.
+	private Duration watchFor() {
+		return properties.pollInterval().multipliedBy(3).plusSeconds(10);
+	}
+
+	private void forgetLapsedWatches() {
+		try {
+			sql.forgetLapsedWatches();
+		}
+		catch (RuntimeException ex) {
+			log.debug("Could not forget lapsed stream watches: {}", ex.toString());
 		}
 	}
 
@@ -209,6 +249,8 @@ class StreamHub implements SmartLifecycle {
 			if (System.nanoTime() - lastFullLook >= properties.pollInterval().toNanos()) {
 				dirty.addAll(byOperation.keySet());
 				lastFullLook = System.nanoTime();
+				watch(byOperation.keySet());
+				forgetLapsedWatches();
 			}
 			List<UUID> due = new ArrayList<>();
 			for (UUID id : dirty) {

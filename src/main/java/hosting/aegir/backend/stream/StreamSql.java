@@ -4,6 +4,7 @@ import java.sql.Array;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
+import java.time.Duration;
 import java.time.OffsetDateTime;
 import java.util.Collection;
 import java.util.HashMap;
@@ -108,6 +109,40 @@ class StreamSql {
 				SELECT (SELECT coalesce(max(seq), 0) FROM operation_log WHERE operation_id = ?),
 				       (SELECT coalesce(max(seq), 0) FROM operation_event WHERE operation_id = ?)
 				""", (rs, n) -> new Cursor(rs.getLong(1), rs.getLong(2)), id, id);
+	}
+
+	/**
+	 * Tells the triggers (V13) that hub {@code hub} streams these operations until
+	 * {@code ttl} from now: their changes notify until then.
+	 */
+	void watch(UUID hub, Collection<UUID> ids, Duration ttl) {
+		if (ids.isEmpty()) {
+			return;
+		}
+		jdbc.update(con -> {
+			PreparedStatement ps = con.prepareStatement("""
+					INSERT INTO stream_watch (operation_id, hub, expires_at)
+					SELECT id, ?, now() + make_interval(secs => ?) FROM unnest(?::uuid[]) AS w (id)
+					    ON CONFLICT (operation_id, hub) DO UPDATE SET expires_at = excluded.expires_at
+					""");
+			ps.setObject(1, hub);
+			ps.setDouble(2, ttl.toMillis() / 1000.0);
+			ps.setArray(3, uuids(con, List.copyOf(ids)));
+			return ps;
+		});
+	}
+
+	/**
+	 * Forgets interest that lapsed a while ago, any hub's (a replica that died leaves its
+	 * rows): skipping rows another hub is renewing or deleting right now, so hubs never
+	 * wait on each other.
+	 */
+	void forgetLapsedWatches() {
+		jdbc.update("""
+				DELETE FROM stream_watch
+				 WHERE ctid IN (SELECT ctid FROM stream_watch WHERE expires_at < now() - interval '1 minute'
+				                   FOR UPDATE SKIP LOCKED)
+				""");
 	}
 
 	private static Array uuids(Connection con, List<UUID> ids) throws SQLException {
