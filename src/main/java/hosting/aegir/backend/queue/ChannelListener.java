@@ -4,6 +4,7 @@ import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -26,7 +27,9 @@ import org.springframework.stereotype.Component;
  * (streams, webhooks), the way {@link QueueNotifications} wakes the queue: one dedicated
  * connection outside the pool for all of them, opened when the first channel is
  * subscribed. On any error it reconnects with back-off and then tells every subscriber,
- * since notifications sent in the gap are lost and each must look for itself once.
+ * since notifications sent in the gap are lost and each must look for itself once. A new
+ * subscriber is told the same once its LISTEN is in effect: what was committed between
+ * its subscribing and that moment notified nobody.
  */
 @Component
 public class ChannelListener implements DisposableBean {
@@ -48,17 +51,24 @@ public class ChannelListener implements DisposableBean {
 	private record Handler(Consumer<String> onPayload, Runnable onReconnect) {
 	}
 
+	// Handlers whose channel has not been listened to since they subscribed (guarded by
+	// this).
+	private final List<Handler> unconfirmed = new ArrayList<>();
+
 	public ChannelListener(DataSource dataSource) {
 		this.dataSource = dataSource;
 	}
 
 	/**
 	 * Calls {@code onPayload} with each notification's payload on {@code channel}, and
-	 * {@code onReconnect} after a lost connection is back. The channel is a constant of
-	 * the caller, never input: it is written into LISTEN as it is.
+	 * {@code onReconnect} once the LISTEN is in effect and after a lost connection is
+	 * back. The channel is a constant of the caller, never input: it is written into
+	 * LISTEN as it is.
 	 */
 	public synchronized void subscribe(String channel, Consumer<String> onPayload, Runnable onReconnect) {
-		handlers.computeIfAbsent(channel, c -> new CopyOnWriteArrayList<>()).add(new Handler(onPayload, onReconnect));
+		Handler handler = new Handler(onPayload, onReconnect);
+		handlers.computeIfAbsent(channel, c -> new CopyOnWriteArrayList<>()).add(handler);
+		unconfirmed.add(handler);
 		channelsChanged = true;
 		if (thread == null) {
 			running = true;
@@ -87,6 +97,7 @@ public class ChannelListener implements DisposableBean {
 				channelsChanged = true;
 				if (reconnecting) {
 					log.info("Channel listener reconnected");
+					takeUnconfirmed();
 					listenToNewChannels(c);
 					handlers.values().forEach(list -> list.forEach(h -> h.onReconnect().run()));
 				}
@@ -94,7 +105,11 @@ public class ChannelListener implements DisposableBean {
 				PGConnection pg = c.unwrap(PGConnection.class);
 				while (running) {
 					if (channelsChanged) {
+						// Taken before the LISTEN: a handler subscribed after the take
+						// waits for the next round, when its channel is surely heard.
+						List<Handler> confirmed = takeUnconfirmed();
 						listenToNewChannels(c);
+						confirmed.forEach(h -> h.onReconnect().run());
 					}
 					PGNotification[] notifications = pg.getNotifications(500);
 					if (notifications != null) {
@@ -120,6 +135,13 @@ public class ChannelListener implements DisposableBean {
 				backoff = Math.min(backoff * 2, 10_000);
 			}
 		}
+	}
+
+	// The handlers subscribed before the last LISTEN, now hearing their channel.
+	private synchronized List<Handler> takeUnconfirmed() {
+		List<Handler> taken = List.copyOf(unconfirmed);
+		unconfirmed.clear();
+		return taken;
 	}
 
 	// LISTEN is idempotent: listening again to a channel already heard changes nothing.

@@ -2,7 +2,6 @@ package hosting.aegir.backend.stream;
 
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Collection;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
@@ -85,6 +84,17 @@ class StreamHub implements SmartLifecycle {
 	// This hub's name in stream_watch: a replica's streams, whatever its other names.
 	private final UUID hub = UUID.randomUUID();
 
+	// Whether this hub has written a watch since it started: a replica nobody streams
+	// from writes none.
+	private volatile boolean watchedAny;
+
+	private volatile boolean renewWatches;
+
+	private final AtomicBoolean watchFailing = new AtomicBoolean();
+
+	// Fallback looks so far (the poller's only).
+	private long looks;
+
 	private final Object wakeLock = new Object();
 
 	private boolean wakeRequested;
@@ -145,7 +155,7 @@ class StreamHub implements SmartLifecycle {
 		// A stream ends after max-duration; the client resumes from its Last-Event-ID.
 		emitter.onTimeout(() -> subscriber.close(true));
 		listenOnce();
-		watch(List.of(operationId));
+		watch(operationId);
 		byOperation.compute(operationId, (id, set) -> {
 			Set<Subscriber> subscribers = set == null ? ConcurrentHashMap.newKeySet() : set;
 			// A client gone before it was registered must not linger (its removal has
@@ -174,25 +184,62 @@ class StreamHub implements SmartLifecycle {
 				catch (IllegalArgumentException ex) {
 					// not an operation id: nothing of ours
 				}
-			}, () -> byOperation.keySet().forEach(this::wake));
+			}, () -> {
+				// Notifications may have been lost, and a crash empties stream_watch:
+				// renew it and look at everything.
+				renewWatches = true;
+				byOperation.keySet().forEach(this::wake);
+			});
 		}
 	}
 
 	/**
-	 * Asks the database to notify this hub's operations (V13): only watched operations
-	 * pay for a notification at commit. Before the first read of a new stream, and at
-	 * every fallback look, so the interest outlives a poll interval only by its margin. A
-	 * failure costs only latency: the fallback look still reads every streamed operation.
+	 * Asks the database to notify a new stream's operation (V13): only watched operations
+	 * pay for a notification at commit. Called before the stream's first read, so what
+	 * commits after that read announces itself. A failure costs only latency: the
+	 * fallback look still reads every streamed operation.
 	 */
-	private void watch(Collection<UUID> ids) {
-		if (!properties.notifications() || ids.isEmpty()) {
+	private void watch(UUID operationId) {
+		if (!properties.notifications()) {
 			return;
 		}
+		watchedAny = true;
+		watching(() -> sql.watch(hub, List.of(operationId), watchFor()));
+	}
+
+	/**
+	 * At a fallback look: renews the watch of every operation streamed now and drops
+	 * those whose streams have all closed since the last look (a watch written since the
+	 * last look is kept: its stream may be registering right now). Every tenth look also
+	 * clears rows that lapsed long ago, any hub's.
+	 */
+	private void renewWatches() {
+		renewWatches = false;
+		if (!properties.notifications() || !watchedAny) {
+			return;
+		}
+		watching(() -> sql.watchOnly(hub, byOperation.keySet(), watchFor(), properties.pollInterval().dividedBy(2)));
+		if (++looks % 10 == 0) {
+			watching(sql::forgetLapsedWatches);
+		}
+	}
+
+	// A lasting failure turns push off for every stream of this replica (they are served
+	// by the fallback look): said once when it starts, and once when it is over.
+	private void watching(Runnable write) {
 		try {
-			sql.watch(hub, ids, watchFor());
+			write.run();
+			if (watchFailing.compareAndSet(true, false)) {
+				log.info("Stream watch written again: streams are pushed at once again");
+			}
 		}
 		catch (RuntimeException ex) {
-			log.debug("Could not renew the stream watch of {} operation(s): {}", ids.size(), ex.toString());
+			if (watchFailing.compareAndSet(false, true)) {
+				log.warn(
+						"Could not write the stream watch ({}): streams get their news at the fallback look, "
+								+ "every {} ms, until it works again",
+						ex.toString(), properties.pollInterval().toMillis());
+			}
 		}
 	}
 
@@ -200,15 +247,6 @@ class StreamHub implements SmartLifecycle {
 	// let it lapse.
 	private Duration watchFor() {
 		return properties.pollInterval().multipliedBy(3).plusSeconds(10);
-	}
-
-	private void forgetLapsedWatches() {
-		try {
-			sql.forgetLapsedWatches();
-		}
-		catch (RuntimeException ex) {
-			log.debug("Could not forget lapsed stream watches: {}", ex.toString());
-		}
 	}
 
 	/** Streams open on this replica. */
@@ -249,8 +287,7 @@ class StreamHub implements SmartLifecycle {
 			if (System.nanoTime() - lastFullLook >= properties.pollInterval().toNanos()) {
 				dirty.addAll(byOperation.keySet());
 				lastFullLook = System.nanoTime();
-				watch(byOperation.keySet());
-				forgetLapsedWatches();
+				renewWatches = true;
 			}
 			List<UUID> due = new ArrayList<>();
 			for (UUID id : dirty) {
@@ -270,6 +307,10 @@ class StreamHub implements SmartLifecycle {
 					log.warn("Could not read the news of {} streamed operation(s): {}", slice.size(), ex.toString(),
 							ex);
 				}
+			}
+			// After the reads: an unanswering database delays the renewal, not the news.
+			if (renewWatches) {
+				renewWatches();
 			}
 		}
 	}

@@ -116,26 +116,50 @@ class StreamSql {
 	 * {@code ttl} from now: their changes notify until then.
 	 */
 	void watch(UUID hub, Collection<UUID> ids, Duration ttl) {
-		if (ids.isEmpty()) {
-			return;
-		}
 		jdbc.update(con -> {
 			PreparedStatement ps = con.prepareStatement("""
 					INSERT INTO stream_watch (operation_id, hub, expires_at)
-					SELECT id, ?, now() + make_interval(secs => ?) FROM unnest(?::uuid[]) AS w (id)
+					SELECT DISTINCT id, ?::uuid, now() + make_interval(secs => ?) FROM unnest(?::uuid[]) AS w (id)
 					    ON CONFLICT (operation_id, hub) DO UPDATE SET expires_at = excluded.expires_at
 					""");
 			ps.setObject(1, hub);
-			ps.setDouble(2, ttl.toMillis() / 1000.0);
+			ps.setDouble(2, seconds(ttl));
 			ps.setArray(3, uuids(con, List.copyOf(ids)));
 			return ps;
 		});
 	}
 
 	/**
+	 * Like {@link #watch}, and drops the hub's other operations, except those watched
+	 * less than {@code spare} ago (their streams may be registering right now). The
+	 * delete and the upsert touch disjoint rows, so one statement does both.
+	 */
+	void watchOnly(UUID hub, Collection<UUID> ids, Duration ttl, Duration spare) {
+		jdbc.update(con -> {
+			PreparedStatement ps = con.prepareStatement("""
+					WITH ids AS (SELECT DISTINCT id FROM unnest(?::uuid[]) AS w (id)),
+					closed AS (
+					    DELETE FROM stream_watch s
+					     WHERE s.hub = ? AND s.expires_at < now() + make_interval(secs => ?)
+					       AND NOT EXISTS (SELECT 1 FROM ids WHERE ids.id = s.operation_id)
+					)
+					INSERT INTO stream_watch (operation_id, hub, expires_at)
+					SELECT id, ?, now() + make_interval(secs => ?) FROM ids
+					    ON CONFLICT (operation_id, hub) DO UPDATE SET expires_at = excluded.expires_at
+					""");
+			ps.setArray(1, uuids(con, List.copyOf(ids)));
+			ps.setObject(2, hub);
+			ps.setDouble(3, seconds(ttl.minus(spare)));
+			ps.setObject(4, hub);
+			ps.setDouble(5, seconds(ttl));
+			return ps;
+		});
+	}
+
+	/**
 	 * Forgets interest that lapsed a while ago, any hub's (a replica that died leaves its
-	 * rows): skipping rows another hub is renewing or deleting right now, so hubs never
-	 * wait on each other.
+	 * rows). Rows another hub is renewing or deleting right now are skipped, so this
+	 * never waits on a hub.
 	 */
 	void forgetLapsedWatches() {
 		jdbc.update("""
@@ -143,6 +167,10 @@ class StreamSql {
 				 WHERE ctid IN (SELECT ctid FROM stream_watch WHERE expires_at < now() - interval '1 minute'
 				                   FOR UPDATE SKIP LOCKED)
 				""");
+	}
+
+	private static double seconds(Duration duration) {
+		return duration.toMillis() / 1000.0;
 	}
 
 	private static Array uuids(Connection con, List<UUID> ids) throws SQLException {

@@ -70,26 +70,59 @@ class StreamWatchTest {
 		UUID id = submit(api, "site-watch-1");
 		try (Connection listener = dataSource.getConnection()) {
 			listener.createStatement().execute("LISTEN " + CHANNEL);
-			PGConnection pg = listener.unwrap(PGConnection.class);
-
-			logLine(id, 1);
-			setStatus(id, "RUNNING");
-			assertThat(notificationsFor(pg, id, Duration.ofSeconds(2))).as("nobody streams it").isZero();
-
-			UUID hub = UUID.randomUUID();
-			sql.watch(hub, List.of(id), Duration.ofMinutes(1));
-			logLine(id, 2);
-			assertThat(notificationsFor(pg, id, Duration.ofSeconds(5))).as("a log line of a watched operation")
-				.isEqualTo(1);
-			setStatus(id, "CANCELLING");
-			assertThat(notificationsFor(pg, id, Duration.ofSeconds(5))).as("a status change of a watched operation")
-				.isEqualTo(1);
-
-			sql.watch(hub, List.of(id), Duration.ofMillis(200));
-			Thread.sleep(400);
-			logLine(id, 3);
-			assertThat(notificationsFor(pg, id, Duration.ofSeconds(2))).as("the watch has lapsed").isZero();
+			try {
+				assertNotifiedOnlyWhileWatched(listener.unwrap(PGConnection.class), id);
+			}
+			finally {
+				// The connection goes back to the pool: not listening.
+				listener.createStatement().execute("UNLISTEN *");
+			}
 		}
+	}
+
+	private void assertNotifiedOnlyWhileWatched(PGConnection pg, UUID id) throws Exception {
+		logLine(id, 1);
+		setStatus(id, "RUNNING");
+		assertThat(notificationsFor(pg, id, Duration.ofSeconds(2))).as("nobody streams it").isZero();
+
+		UUID hub = UUID.randomUUID();
+		sql.watch(hub, List.of(id), Duration.ofMinutes(1));
+		logLine(id, 2);
+		assertThat(notificationsFor(pg, id, Duration.ofSeconds(5))).as("a log line of a watched operation")
+			.isEqualTo(1);
+		setStatus(id, "CANCELLING");
+		assertThat(notificationsFor(pg, id, Duration.ofSeconds(5))).as("a status change of a watched operation")
+			.isEqualTo(1);
+
+		sql.watch(hub, List.of(id), Duration.ofMillis(200));
+		Thread.sleep(400);
+		logLine(id, 3);
+		assertThat(notificationsFor(pg, id, Duration.ofSeconds(2))).as("the watch has lapsed").isZero();
+	}
+
+	@Test
+	void aLookRenewsWhatIsStreamedAndDropsWhatIsNoLonger() {
+		UUID hub = UUID.randomUUID();
+		UUID otherHub = UUID.randomUUID();
+		UUID closed = UUID.randomUUID();
+		UUID registering = UUID.randomUUID();
+		UUID streamed = UUID.randomUUID();
+		// Watched at an earlier look (a minute left of ten), and just now by a new
+		// stream.
+		jdbc.sql(
+				"INSERT INTO stream_watch VALUES (?, ?, now() + interval '1 minute'), (?, ?, now() + interval '10 minutes'),"
+						+ " (?, ?, now() + interval '1 minute'), (?, ?, now() + interval '1 minute')")
+			.params(closed, hub, registering, hub, streamed, hub, closed, otherHub)
+			.update();
+		sql.watchOnly(hub, List.of(streamed, streamed), Duration.ofMinutes(10), Duration.ofSeconds(5));
+		assertThat(jdbc
+			.sql("SELECT operation_id, hub, expires_at > now() + interval '9 minutes' AS renewed"
+					+ " FROM stream_watch WHERE hub IN (?, ?) ORDER BY hub = ?, operation_id")
+			.params(hub, otherHub, hub)
+			.query((rs, n) -> rs.getObject(1) + (rs.getObject(2).equals(hub) ? "" : " (other hub)")
+					+ (rs.getBoolean(3) ? " renewed" : ""))
+			.list())
+			.containsExactlyInAnyOrder(closed + " (other hub)", registering + " renewed", streamed + " renewed");
 	}
 
 	@Test
