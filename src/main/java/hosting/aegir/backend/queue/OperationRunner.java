@@ -56,6 +56,9 @@ class OperationRunner {
 
 	private final long startNanos = System.nanoTime();
 
+	// The run's tag in the metrics (see QueueMetrics#task).
+	private final String task;
+
 	private java.util.Optional<ClaimedOperation> next = java.util.Optional.empty();
 
 	private volatile Execution execution;
@@ -83,6 +86,7 @@ class OperationRunner {
 		this.metrics = metrics;
 		this.nextClaim = nextClaim;
 		this.events = events;
+		this.task = metrics.task(op.engine(), request.tasks());
 	}
 
 	ClaimedOperation operation() {
@@ -159,7 +163,7 @@ class OperationRunner {
 	}
 
 	private void execute() {
-		metrics.started(op);
+		metrics.started(op.engine(), task);
 		log.info("Operation {} ({}) attempt {} started on engine {}", op.id(), op.type(), op.attempt(), engine.name());
 		recorder.log(LogStream.SYSTEM, "attempt " + op.attempt() + " started on replica " + replica);
 		Execution started;
@@ -269,7 +273,7 @@ class OperationRunner {
 		boolean written = completion.written();
 		if (written) {
 			Duration took = Duration.ofNanos(System.nanoTime() - startNanos);
-			metrics.finished(op, status, took);
+			metrics.finished(op.engine(), task, status, took);
 			log.info("Operation {} attempt {} finished: {}{} after {} ms", op.id(), op.attempt(), status,
 					reason == null ? "" : " (" + reason + ")", took.toMillis());
 		}

@@ -18,8 +18,9 @@ import org.springframework.dao.DuplicateKeyException;
 import org.springframework.jdbc.core.ConnectionCallback;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.jdbc.core.simple.JdbcClient;
-import org.springframework.stereotype.Repository;
-import org.springframework.transaction.annotation.Transactional;
+import org.springframework.jdbc.support.JdbcTransactionManager;
+import org.springframework.stereotype.Component;
+import org.springframework.transaction.support.TransactionTemplate;
 
 /**
  * Every hand-written statement that changes an operation's state, in one place.
@@ -43,7 +44,7 @@ import org.springframework.transaction.annotation.Transactional;
  * for a reaper's or another replica's update in progress and then sees its result).</li>
  * </ul>
  */
-@Repository
+@Component
 @Import(LeaseConnections.class)
 class QueueSql {
 
@@ -62,10 +63,21 @@ class QueueSql {
 
 	private final JdbcClient lease;
 
+	private final TransactionTemplate transactions;
+
+	// A plain component with transactions of its own, not a @Repository with
+	// @Transactional: JdbcTemplate already throws Spring's DataAccessExceptions, and the
+	// proxy (a reflective call around every statement) and the application's JPA
+	// transaction manager (a Hibernate session opened and closed around each batch and
+	// completion, though no statement here goes through JPA) were a quarter of an
+	// executor thread's CPU for a short operation. The transactions bind the pool's
+	// connection as any Spring transaction does, so the statements and the listeners
+	// of OperationFinished (JdbcClient) share it.
 	QueueSql(JdbcClient jdbc, JdbcTemplate template, LeaseConnections lease) {
 		this.jdbc = jdbc;
 		this.template = template;
 		this.lease = lease.jdbc();
+		this.transactions = new TransactionTemplate(new JdbcTransactionManager(template.getDataSource()));
 	}
 
 	/** Wakes idle replicas; delivered when the surrounding transaction commits. */
@@ -356,8 +368,13 @@ class QueueSql {
 	 * database crash may lose the last moments of a log, never a state change (the final
 	 * batch goes with the completion, below).
 	 */
-	@Transactional
 	public boolean appendOutput(UUID id, String replica, int attempt, List<BufferedLine> lines,
+			List<BufferedEvent> events) {
+		return Boolean.TRUE
+			.equals(transactions.execute(tx -> appendOutputInTransaction(id, replica, attempt, lines, events)));
+	}
+
+	private boolean appendOutputInTransaction(UUID id, String replica, int attempt, List<BufferedLine> lines,
 			List<BufferedEvent> events) {
 		// The fence: FOR SHARE waits for a reaper's or a new claim's update in progress
 		// and then sees
@@ -404,10 +421,16 @@ class QueueSql {
 	 * the same transaction once the completion is written (the runner publishes
 	 * {@link OperationFinished} there, so its listeners commit or roll back with it).
 	 */
-	@Transactional
 	public Completion completeAndClaimNext(OperationFinished finished, String replica, int attempt, Integer exitCode,
 			String reason, String outputsJson, List<BufferedLine> lines, List<BufferedEvent> bufferedEvents,
 			Collection<String> engines, boolean claimNext, Runnable whenWritten) {
+		return transactions.execute(tx -> completeAndClaimNextInTransaction(finished, replica, attempt, exitCode,
+				reason, outputsJson, lines, bufferedEvents, engines, claimNext, whenWritten));
+	}
+
+	private Completion completeAndClaimNextInTransaction(OperationFinished finished, String replica, int attempt,
+			Integer exitCode, String reason, String outputsJson, List<BufferedLine> lines,
+			List<BufferedEvent> bufferedEvents, Collection<String> engines, boolean claimNext, Runnable whenWritten) {
 		UUID id = finished.id();
 		// The fenced completion first: its row lock holds the lease for the rest of this
 		// transaction,
