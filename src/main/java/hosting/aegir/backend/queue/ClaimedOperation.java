@@ -12,17 +12,30 @@ import hosting.aegir.backend.engine.EngineRequest.EngineTask;
 import tools.jackson.core.type.TypeReference;
 import tools.jackson.databind.json.JsonMapper;
 
-/** An operation this replica has claimed and must run, as the claim query returned it. */
+/**
+ * An operation this replica has claimed and must run, as the claim query returned it,
+ * with what earlier runs of it stored ({@code stored}: where this run's log goes on).
+ */
 record ClaimedOperation(UUID id, String type, String engine, String target, String hosts, String varsJson,
 		String tasksJson, String secretVarsJson, int timeoutSeconds, int attempt, int maxAttempts, boolean retry,
-		Instant startedAt, boolean check, int verbosity) {
+		Instant startedAt, boolean check, int verbosity, StoredOutput stored) {
 
-	/** A claimed real, quiet run. */
+	/** A claimed real, quiet run, of an operation that has stored nothing yet. */
 	ClaimedOperation(UUID id, String type, String engine, String target, String hosts, String varsJson,
 			String tasksJson, String secretVarsJson, int timeoutSeconds, int attempt, int maxAttempts, boolean retry,
 			Instant startedAt) {
 		this(id, type, engine, target, hosts, varsJson, tasksJson, secretVarsJson, timeoutSeconds, attempt, maxAttempts,
-				retry, startedAt, false, 0);
+				retry, startedAt, false, 0, StoredOutput.NONE);
+	}
+
+	/**
+	 * The log and events earlier runs of an operation stored: a later attempt, or the
+	 * same attempt again after a hand-back, continues their numbering and byte budget.
+	 */
+	record StoredOutput(long lastLogSeq, long lastEventSeq, long logBytes) {
+
+		static final StoredOutput NONE = new StoredOutput(0, 0, 0);
+
 	}
 
 	private static final TypeReference<Map<String, Object>> MAP = new TypeReference<>() {

@@ -24,11 +24,11 @@ import org.postgresql.copy.PGCopyOutputStream;
  * more, so this is where the service's time per line goes.
  * <p>
  * COPY has no {@code ON CONFLICT}. A conflict cannot arise in the normal course: a run
- * continues numbering after what is stored ({@link QueueSql#lastSequences}), and a stale
- * writer is refused by the fence before it writes. Should one arise anyway (the same
- * attempt run again after a hand-back, racing its own earlier lines), the COPY runs
- * behind a savepoint and the batch is written again by the caller's upsert, where the
- * current attempt's line replaces the stored one, as before.
+ * continues numbering after what is stored (the claim returns where the stored log ends),
+ * and a stale writer is refused by the fence before it writes. Should one arise anyway
+ * (the same attempt run again after a hand-back, racing its own earlier lines), the COPY
+ * runs behind a savepoint and the batch is written again by the caller's upsert, where
+ * the current attempt's line replaces the stored one, as before.
  * <p>
  * The caller holds the fence: the operation row locked {@code FOR SHARE} in the same
  * transaction, so these lines are written only while the lease is this run's.

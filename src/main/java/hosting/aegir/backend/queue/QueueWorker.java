@@ -286,16 +286,10 @@ class QueueWorker implements SmartLifecycle {
 		try {
 			runner = runner(op);
 		}
-		catch (DataAccessException | TransactionException ex) {
-			metrics.launchFailed();
-			log.warn("Could not launch operation {} (the database failed: {}); handing it back", op.id(),
-					ex.getMessage());
-			handBackUnlaunched(op, "replica " + replica + " could not launch the run: " + ex.getMessage());
-			return null;
-		}
 		catch (RuntimeException ex) {
-			// Not the database: the claimed row itself cannot be run, and would fail
-			// again anywhere.
+			// Launching reads nothing from the database (the claim returned all it
+			// needs): the claimed row itself cannot be run, and would fail again
+			// anywhere.
 			metrics.launchFailed();
 			log.error("Could not launch operation {}; failing it", op.id(), ex);
 			failUnlaunched(op, "the replica could not launch the run: " + ex.getMessage());
@@ -317,7 +311,7 @@ class QueueWorker implements SmartLifecycle {
 	private OperationRunner runner(ClaimedOperation op) {
 		Engine engine = engines.get(op.engine()).orElseThrow();
 		EngineRequest request = op.engineRequest(json);
-		RunRecorder recorder = new RunRecorder(op.id(), replica.value(), op.attempt(),
+		RunRecorder recorder = new RunRecorder(op.id(), replica.value(), op.attempt(), op.stored(),
 				SecretMask.of(op.secretVars(json), request), sql, logProperties, flushTimer);
 		return new OperationRunner(op, request, engine, sql, recorder, replica.value(), json, metrics, nextClaim,
 				events);

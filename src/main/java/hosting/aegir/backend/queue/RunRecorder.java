@@ -96,8 +96,8 @@ class RunRecorder implements ExecutionListener {
 
 	private final SecretMask secrets;
 
-	RunRecorder(UUID operationId, String replica, int attempt, SecretMask secrets, QueueSql sql,
-			LogProperties properties, Executor writer) {
+	RunRecorder(UUID operationId, String replica, int attempt, ClaimedOperation.StoredOutput stored, SecretMask secrets,
+			QueueSql sql, LogProperties properties, Executor writer) {
 		this.operationId = operationId;
 		this.replica = replica;
 		this.attempt = attempt;
@@ -108,13 +108,11 @@ class RunRecorder implements ExecutionListener {
 		this.writer = writer;
 		this.logContext = MDC.getCopyOfContextMap();
 		// A run continues the numbering and byte budget of what earlier runs stored: a
-		// later attempt,
-		// or the same attempt number again after a hand-back (which does not count the
-		// attempt).
-		long[] last = sql.lastSequences(operationId);
-		this.logSeq = last[0];
-		this.eventSeq = last[1];
-		this.logBytes = last[2];
+		// later attempt, or the same attempt number again after a hand-back (which does
+		// not count the attempt). The claim read them.
+		this.logSeq = stored.lastLogSeq();
+		this.eventSeq = stored.lastEventSeq();
+		this.logBytes = stored.logBytes();
 	}
 
 	@Override

@@ -399,7 +399,8 @@ class QueueIntegrationTest {
 		// over
 		// and over while the writer's thread commits.
 		var writer = java.util.concurrent.Executors.newSingleThreadExecutor();
-		RunRecorder recorder = new RunRecorder(id, "ghost-replica", 1, SecretMask.of(List.of(), null), sql,
+		RunRecorder recorder = new RunRecorder(id, "ghost-replica", 1, ClaimedOperation.StoredOutput.NONE,
+				SecretMask.of(List.of(), null), sql,
 				new LogProperties(org.springframework.util.unit.DataSize.ofMegabytes(16), Duration.ofMillis(200), 2),
 				writer);
 		int count = 2_000;
