@@ -72,7 +72,7 @@ class QueueMetrics {
 
 	void launchFailed() {
 		Counter.builder("aegir.executor.launch.failures")
-			.description("Claimed operations that could not be launched (handed back, or failed when unrunnable)")
+			.description("Claimed operations that could not be launched (failed: no run can be made of the row)")
 			.register(registry)
 			.increment();
 	}
@@ -116,7 +116,9 @@ class QueueMetrics {
 
 	// The meters of the runs, kept once registered: building and registering one again
 	// for every run (tags sorted, an id built and looked up) was a tenth of a short
-	// run's CPU. The keys are as bounded as the tags.
+	// run's CPU. The keys are as bounded as the tags. Kept for the registry's life: a
+	// meter removed from the registry, or a filter added after its registration, would
+	// not reach it (the service does neither).
 	@SuppressWarnings("unchecked")
 	private <M extends Meter> M meter(List<String> key, Supplier<M> register) {
 		return (M) meters.computeIfAbsent(key, k -> register.get());

@@ -20,6 +20,7 @@ import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.jdbc.support.JdbcTransactionManager;
 import org.springframework.stereotype.Component;
+import org.springframework.transaction.PlatformTransactionManager;
 import org.springframework.transaction.support.TransactionTemplate;
 
 /**
@@ -63,21 +64,25 @@ class QueueSql {
 
 	private final JdbcClient lease;
 
-	private final TransactionTemplate transactions;
+	private final TransactionTemplate batches;
 
-	// A plain component with transactions of its own, not a @Repository with
-	// @Transactional: JdbcTemplate already throws Spring's DataAccessExceptions, and the
-	// proxy (a reflective call around every statement) and the application's JPA
-	// transaction manager (a Hibernate session opened and closed around each batch and
-	// completion, though no statement here goes through JPA) were a quarter of an
-	// executor thread's CPU for a short operation. The transactions bind the pool's
-	// connection as any Spring transaction does, so the statements and the listeners
-	// of OperationFinished (JdbcClient) share it.
-	QueueSql(JdbcClient jdbc, JdbcTemplate template, LeaseConnections lease) {
+	private final TransactionTemplate completions;
+
+	// A plain component, not a @Repository with @Transactional: JdbcTemplate already
+	// throws Spring's DataAccessExceptions, and the proxy was a reflective call around
+	// every statement. Log batches, the most frequent transaction, run on a JDBC
+	// transaction manager of their own over the same pool: the application's JPA one
+	// opened and closed a Hibernate session around each, though nothing in a batch goes
+	// through JPA. Completions keep the application's manager, since they publish
+	// OperationFinished, whose listeners may use JPA and must commit with the result.
+	// Both bind the pool's connection as any Spring transaction does, so JdbcClient and
+	// JdbcTemplate statements join them.
+	QueueSql(JdbcClient jdbc, JdbcTemplate template, LeaseConnections lease, PlatformTransactionManager transactions) {
 		this.jdbc = jdbc;
 		this.template = template;
 		this.lease = lease.jdbc();
-		this.transactions = new TransactionTemplate(new JdbcTransactionManager(template.getDataSource()));
+		this.batches = new TransactionTemplate(new JdbcTransactionManager(template.getDataSource()));
+		this.completions = new TransactionTemplate(transactions);
 	}
 
 	/** Wakes idle replicas; delivered when the surrounding transaction commits. */
@@ -116,7 +121,13 @@ class QueueSql {
 	 * marks them RUNNING in the same statement, which also returns where each one's
 	 * stored log and events end (an operation run before, re-queued or handed back,
 	 * continues its numbering): the run starts with no read of its own, one round trip
-	 * fewer per operation, and a launch has no database step left to fail.
+	 * fewer per operation, and a launch has no database step left to fail. For a first
+	 * run these are three probes of empty index ranges. A re-run sums its stored log's
+	 * bytes (its byte budget) inside the claim, while holding the claimed row: tens of
+	 * milliseconds for a log at a 16 MB cap, on the rare path of a retry or hand-back.
+	 * The sums see the statement's snapshot: they would be stale only if, within this one
+	 * statement, another replica claimed the row, wrote to its log and had it re-queued,
+	 * which takes a reaping (a heartbeat seconds old) or a shutdown in between.
 	 * <p>
 	 * {@code FOR UPDATE SKIP LOCKED} lets replicas claim side by side without waiting on
 	 * each other's rows. An operation is only eligible when its target has nothing active
@@ -380,7 +391,7 @@ class QueueSql {
 	public boolean appendOutput(UUID id, String replica, int attempt, List<BufferedLine> lines,
 			List<BufferedEvent> events) {
 		return Boolean.TRUE
-			.equals(transactions.execute(tx -> appendOutputInTransaction(id, replica, attempt, lines, events)));
+			.equals(batches.execute(tx -> appendOutputInTransaction(id, replica, attempt, lines, events)));
 	}
 
 	private boolean appendOutputInTransaction(UUID id, String replica, int attempt, List<BufferedLine> lines,
@@ -433,8 +444,8 @@ class QueueSql {
 	public Completion completeAndClaimNext(OperationFinished finished, String replica, int attempt, Integer exitCode,
 			String reason, String outputsJson, List<BufferedLine> lines, List<BufferedEvent> bufferedEvents,
 			Collection<String> engines, boolean claimNext, Runnable whenWritten) {
-		return transactions.execute(tx -> completeAndClaimNextInTransaction(finished, replica, attempt, exitCode,
-				reason, outputsJson, lines, bufferedEvents, engines, claimNext, whenWritten));
+		return completions.execute(tx -> completeAndClaimNextInTransaction(finished, replica, attempt, exitCode, reason,
+				outputsJson, lines, bufferedEvents, engines, claimNext, whenWritten));
 	}
 
 	private Completion completeAndClaimNextInTransaction(OperationFinished finished, String replica, int attempt,

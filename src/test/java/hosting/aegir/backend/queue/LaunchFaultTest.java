@@ -34,7 +34,7 @@ import static org.awaitility.Awaitility.await;
  */
 @PostgresTest
 @Import(ScriptedEngineConfig.class)
-@SpringBootTest(properties = { "aegir.executor.concurrency=2", "aegir.executor.poll-interval=1s" })
+@SpringBootTest(properties = { "aegir.executor.concurrency=2", "aegir.executor.poll-interval=30s" })
 class LaunchFaultTest {
 
 	private static final Duration WAIT = Duration.ofSeconds(30);
@@ -107,6 +107,8 @@ class LaunchFaultTest {
 						""")
 			.params(id, target)
 			.update();
+		// As a submission does: the replica claims on the wake-up, not at its next poll.
+		jdbc.sql("SELECT pg_notify('aegir_queued', 'ansible')").query().listOfRows();
 		return id;
 	}
 

@@ -218,6 +218,41 @@ class QueueIntegrationTest {
 	}
 
 	@Test
+	void aLaterAttemptContinuesTheStoredLogItsEventsAndItsByteBudget() {
+		UUID id = insertOrphan("site-continue-" + UUID.randomUUID(), true);
+		// What attempt 1 stored before its replica was lost: three lines leaving 16 bytes
+		// of the 4 KB budget, and two task events.
+		for (int seq = 1; seq <= 3; seq++) {
+			jdbc.sql(
+					"INSERT INTO operation_log (operation_id, seq, at, stream, text) VALUES (?, ?, now(), 'stdout', ?)")
+				.params(id, seq, String.valueOf((char) ('a' + seq)).repeat(1360))
+				.update();
+		}
+		for (int seq = 1; seq <= 2; seq++) {
+			jdbc.sql("INSERT INTO operation_event (operation_id, seq, at, task_index, task, host, status, changed)"
+					+ " VALUES (?, ?, now(), 0, 'aegir.Scripted', 'localhost', 'ok', false)")
+				.params(id, seq)
+				.update();
+		}
+
+		awaitStatus(id, "SUCCEEDED");
+		assertThat(row(id).get("attempt")).isEqualTo(2);
+		// Attempt 2 numbers on, overwrites nothing, and its first line finds the budget
+		// spent.
+		assertThat(
+				jdbc.sql("SELECT seq || ':' || left(text, 17) FROM operation_log WHERE operation_id = ? ORDER BY seq")
+					.param(id)
+					.query(String.class)
+					.list())
+			.containsExactly("1:" + "b".repeat(17), "2:" + "c".repeat(17), "3:" + "d".repeat(17),
+					"4:[log truncated: t");
+		assertThat(jdbc.sql("SELECT seq FROM operation_event WHERE operation_id = ? ORDER BY seq")
+			.param(id)
+			.query(Long.class)
+			.list()).containsExactly(1L, 2L, 3L);
+	}
+
+	@Test
 	void aResultIsOnlyWrittenUnderTheLeaseThatProducedIt() {
 		UUID id = insertOrphan("site-fence-" + UUID.randomUUID(), false);
 		jdbc.sql("UPDATE operation SET heartbeat_at = now() + interval '1 hour' WHERE id = ?").param(id).update();
