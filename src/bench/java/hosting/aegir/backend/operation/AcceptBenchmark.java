@@ -61,7 +61,7 @@ class AcceptBenchmark {
 				.POST(HttpRequest.BodyPublishers.ofString(BODY))
 				.build();
 			Bench bench = new Bench("accept");
-			bench.compare("accept", 1, 5,
+			bench.compare("accept", 3, 5,
 					Side.of("GET /actuator/health/liveness", "req/s", () -> load.run(CLIENTS, ROUND, 200, i -> liveness)),
 					Side.of("POST /api/v1/operations (202)", "req/s", () -> load.run(CLIENTS, ROUND, 202, i -> submit)),
 					Side.of("plain JDBC INSERT of the same row", "rows/s", () -> plainInserts(pool)));

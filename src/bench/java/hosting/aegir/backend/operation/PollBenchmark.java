@@ -72,7 +72,7 @@ class PollBenchmark {
 				.GET()
 				.build();
 			Bench bench = new Bench("poll");
-			bench.compare("poll", 1, 5, Side.of(LIVENESS, "req/s", () -> load.run(CLIENTS, ROUND, 200, i -> liveness)),
+			bench.compare("poll", 3, 5, Side.of(LIVENESS, "req/s", () -> load.run(CLIENTS, ROUND, 200, i -> liveness)),
 					Side.of(FINISHED, "req/s", () -> load.run(CLIENTS, ROUND, 200, i -> getFinished)),
 					Side.of(RUNNING, "req/s", () -> load.run(CLIENTS, ROUND, 200, i -> getRunning)),
 					Side.of(NOT_MODIFIED, "req/s", () -> load.run(CLIENTS, ROUND, 304, i -> notModified)));
