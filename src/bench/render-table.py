@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Renders the JSON the benchmarks wrote (target/bench/*.json) as the README's two Markdown tables.
+"""Renders the JSON the benchmarks wrote (target/bench/*.json) as the two Markdown tables of docs/performance.md.
 
 Usage: python3 src/bench/render-table.py [target/bench]
 The first table is every ratio and target check with its verdict, the second every absolute figure.

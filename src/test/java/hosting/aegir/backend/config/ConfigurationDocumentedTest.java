@@ -15,9 +15,9 @@ import tools.jackson.databind.JsonNode;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * The README's configuration table names every {@code aegir.*} property the service binds
- * (from the configuration metadata the build generates), and names none that does not
- * exist.
+ * The configuration table of {@code docs/configuration.md} names every {@code aegir.*}
+ * property the service binds (from the configuration metadata the build generates), and
+ * names none that does not exist.
  */
 class ConfigurationDocumentedTest {
 
@@ -30,16 +30,14 @@ class ConfigurationDocumentedTest {
 		List<String> aegir = properties.keySet().stream().filter(name -> name.startsWith("aegir.")).sorted().toList();
 		assertThat(aegir).contains("aegir.executor.concurrency", "aegir.security.tokens", "aegir.database.schema");
 
-		String readme = Files.readString(Path.of("README.md"), StandardCharsets.UTF_8);
-		Matcher rows = ROW.matcher(readme);
+		String page = Files.readString(Path.of("docs/configuration.md"), StandardCharsets.UTF_8);
+		Matcher rows = ROW.matcher(page);
 		java.util.Set<String> documented = new java.util.TreeSet<>();
 		while (rows.find()) {
 			documented.add(rows.group(1));
 		}
-		assertThat(documented).as("aegir.* properties without a row in README's configuration table")
-			.containsAll(aegir);
-		assertThat(aegir).as("rows in README's configuration table for properties that do not exist")
-			.containsAll(documented);
+		assertThat(documented).as("aegir.* properties without a row in docs/configuration.md").containsAll(aegir);
+		assertThat(aegir).as("rows in docs/configuration.md for properties that do not exist").containsAll(documented);
 	}
 
 }

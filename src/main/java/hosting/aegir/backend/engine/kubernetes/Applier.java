@@ -7,7 +7,7 @@ import io.fabric8.kubernetes.client.KubernetesClient;
  * How an environment's objects reach the cluster. In production: server-side apply with
  * field manager {@code aegir-backend} ({@link ServerSideApplier}). Fabric8's mock server
  * cannot do server-side apply, so the tests configure a create-or-replace applier
- * instead; the README says which path they cover.
+ * instead; {@code docs/kubernetes.md} says which path they cover.
  */
 interface Applier {
 

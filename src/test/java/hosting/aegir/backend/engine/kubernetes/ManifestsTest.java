@@ -25,8 +25,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 /**
  * Every manifest under {@code k8s/} and every task template parses into Fabric8's typed
  * objects (a misspelt kind or apiVersion would parse only as a generic resource), the
- * kustomization lists files that exist, and the service's Deployment is set up as the
- * README says.
+ * kustomization lists files that exist, and the service's Deployment is set up as
+ * {@code docs/kubernetes.md} says.
  */
 class ManifestsTest {
 
