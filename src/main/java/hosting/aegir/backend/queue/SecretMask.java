@@ -1,16 +1,22 @@
 package hosting.aegir.backend.queue;
 
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
+import java.util.stream.Stream;
 
 import hosting.aegir.backend.engine.EngineRequest;
 
 /**
  * Hides the values of an operation's secret variables (those its tasks declare
- * {@code no_log}) wherever a run might print them: log lines, event messages, outputs,
- * the failure reason.
+ * {@code no_log}), and the password of every URL written with credentials
+ * ({@code scheme://user:password@host}, e.g. a site's database URL in drush's error
+ * output), wherever a run might print them: log lines, event messages, outputs, the
+ * failure reason. A URL keeps its scheme, user and host, so the text still says what
+ * failed where.
  */
 final class SecretMask {
 
@@ -19,8 +25,14 @@ final class SecretMask {
 	private final List<String> values;
 
 	private SecretMask(List<String> values) {
-		// Longest first, so a secret containing another is hidden whole.
-		this.values = values.stream().distinct().sorted(Comparator.comparingInt(String::length).reversed()).toList();
+		// Each value as given and as it appears percent-encoded in a URL; longest first,
+		// so a secret containing another is hidden whole.
+		this.values = values.stream()
+			.flatMap(value -> Stream.of(value, URLEncoder.encode(value, StandardCharsets.UTF_8),
+					URLEncoder.encode(value, StandardCharsets.UTF_8).replace("+", "%20")))
+			.distinct()
+			.sorted(Comparator.comparingInt(String::length).reversed())
+			.toList();
 	}
 
 	/** A mask for the values the request gives to the named secret variables. */
@@ -52,15 +64,64 @@ final class SecretMask {
 			return null;
 		}
 		String result = text.indexOf('\0') >= 0 ? text.replace('\0', '?') : text;
-		if (values.isEmpty()) {
-			return result;
-		}
 		for (String secret : values) {
 			if (result.contains(secret)) {
 				result = result.replace(secret, MASK);
 			}
 		}
-		return result;
+		return maskUrlPasswords(result);
+	}
+
+	/**
+	 * The text with the password of every {@code scheme://user:password@} masked. The
+	 * password runs from the user's ':' to the last '@' before whitespace, so one holding
+	 * '@', '/' or '%40' is hidden whole (at worst with more than the password). A scan,
+	 * not a regular expression: linear on any line, however long.
+	 */
+	static String maskUrlPasswords(String text) {
+		StringBuilder masked = null;
+		int copied = 0;
+		int from = 0;
+		int separator;
+		while ((separator = text.indexOf("://", from)) >= 0) {
+			from = separator + 3;
+			if (separator == 0 || !isSchemeChar(text.charAt(separator - 1))) {
+				continue;
+			}
+			int userEnd = from;
+			while (userEnd < text.length() && !endsUser(text.charAt(userEnd))) {
+				userEnd++;
+			}
+			if (userEnd >= text.length() || text.charAt(userEnd) != ':') {
+				from = userEnd;
+				continue;
+			}
+			int passwordStart = userEnd + 1;
+			int runEnd = passwordStart;
+			while (runEnd < text.length() && !Character.isWhitespace(text.charAt(runEnd))) {
+				runEnd++;
+			}
+			int at = text.lastIndexOf('@', runEnd - 1);
+			if (at < passwordStart) {
+				from = runEnd;
+				continue;
+			}
+			if (masked == null) {
+				masked = new StringBuilder(text.length());
+			}
+			masked.append(text, copied, passwordStart).append(MASK);
+			copied = at;
+			from = at + 1;
+		}
+		return masked == null ? text : masked.append(text, copied, text.length()).toString();
+	}
+
+	private static boolean isSchemeChar(char c) {
+		return c < 0x80 && (Character.isLetterOrDigit(c) || c == '+' || c == '.' || c == '-');
+	}
+
+	private static boolean endsUser(char c) {
+		return c == ':' || c == '/' || c == '?' || c == '#' || c == '@' || Character.isWhitespace(c);
 	}
 
 	Object apply(Object value) {
