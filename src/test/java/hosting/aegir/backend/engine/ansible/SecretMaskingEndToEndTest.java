@@ -182,7 +182,7 @@ class SecretMaskingEndToEndTest {
 					    options: {}
 					""");
 			Files.writeString(drush.resolve("tasks/main.yml"), """
-					- name: Run a drush that cannot reach its database
+					- name: Run a drush that cannot reach mysql://u:p4ss@db/x
 					  ansible.builtin.command:
 					    argv:
 					      - sh
