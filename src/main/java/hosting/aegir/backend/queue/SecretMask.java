@@ -22,6 +22,10 @@ final class SecretMask {
 
 	static final String MASK = "********";
 
+	// The "://" of JSON that escapes slashes (PHP's json_encode, so drush's
+	// --format=json).
+	private static final String ESCAPED_SEPARATOR = ":\\/\\/";
+
 	private final List<String> values;
 
 	private SecretMask(List<String> values) {
@@ -83,8 +87,22 @@ final class SecretMask {
 		int copied = 0;
 		int from = 0;
 		int separator;
-		while ((separator = text.indexOf("://", from)) >= 0) {
-			from = separator + 3;
+		// The next of each kind of separator, looked up again only once passed: one pass
+		// over the text for each.
+		int plain = text.indexOf("://");
+		int escaped = text.indexOf(ESCAPED_SEPARATOR);
+		while (true) {
+			if (plain >= 0 && plain < from) {
+				plain = text.indexOf("://", from);
+			}
+			if (escaped >= 0 && escaped < from) {
+				escaped = text.indexOf(ESCAPED_SEPARATOR, from);
+			}
+			separator = plain < 0 ? escaped : escaped < 0 ? plain : Math.min(plain, escaped);
+			if (separator < 0) {
+				break;
+			}
+			from = separator + (text.startsWith("://", separator) ? 3 : ESCAPED_SEPARATOR.length());
 			if (separator == 0 || !isSchemeChar(text.charAt(separator - 1))) {
 				continue;
 			}
@@ -98,11 +116,14 @@ final class SecretMask {
 			}
 			int passwordStart = userEnd + 1;
 			int runEnd = passwordStart;
+			int at = -1;
 			while (runEnd < text.length() && !Character.isWhitespace(text.charAt(runEnd))) {
+				if (text.charAt(runEnd) == '@') {
+					at = runEnd;
+				}
 				runEnd++;
 			}
-			int at = text.lastIndexOf('@', runEnd - 1);
-			if (at < passwordStart) {
+			if (at < 0) {
 				from = runEnd;
 				continue;
 			}
@@ -121,7 +142,7 @@ final class SecretMask {
 	}
 
 	private static boolean endsUser(char c) {
-		return c == ':' || c == '/' || c == '?' || c == '#' || c == '@' || Character.isWhitespace(c);
+		return c == ':' || c == '/' || c == '\\' || c == '?' || c == '#' || c == '@' || Character.isWhitespace(c);
 	}
 
 	Object apply(Object value) {
