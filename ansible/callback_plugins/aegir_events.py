@@ -27,6 +27,23 @@ from ansible import context
 from ansible.plugins.callback import CallbackBase
 
 
+
+# Cut at whitespace, never inside a word: a cut through "mysql://u:password@db" would leave a piece
+# of the password the service's masking no longer recognises as a URL's.
+def _tail(text, limit):
+    if len(text) <= limit:
+        return text
+    rest = text[-limit:].split(None, 1)
+    return "[cut] " + (rest[1] if len(rest) == 2 else "")
+
+
+def _head(text, limit):
+    if len(text) <= limit:
+        return text
+    rest = text[:limit].rsplit(None, 1)
+    return (rest[0] if len(rest) == 2 else "") + " [cut]"
+
+
 class CallbackModule(CallbackBase):
     CALLBACK_VERSION = 2.0
     CALLBACK_TYPE = "aggregate"
@@ -77,7 +94,7 @@ class CallbackModule(CallbackBase):
             stderr = (data.get("stderr") or "").strip()
             if stderr:
                 # A failed command's own words say more than "non-zero return code".
-                message = (message + ": " if message else "") + stderr[-1000:]
+                message = (message + ": " if message else "") + _tail(stderr, 1000)
         elif status == "skipped":
             # A command skipped by a dry run says so in msg ("Command would have run if not in check mode").
             message = data.get("skip_reason") or data.get("msg")
@@ -97,7 +114,7 @@ class CallbackModule(CallbackBase):
             "status": "changed" if status == "ok" and changed else status,
             "changed": changed,
             "duration_ms": int((time.monotonic() - started) * 1000) if started else None,
-            "message": None if message is None else str(message)[:4000],
+            "message": None if message is None else _head(str(message), 4000),
         })
 
     def v2_runner_on_ok(self, result):

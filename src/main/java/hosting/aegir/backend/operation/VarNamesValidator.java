@@ -1,5 +1,6 @@
 package hosting.aegir.backend.operation;
 
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.regex.Pattern;
@@ -23,7 +24,11 @@ class VarNamesValidator implements ConstraintValidator<VarNames, Map<String, ?>>
 			return true;
 		}
 		for (String key : vars.keySet()) {
-			if (!NAME.matcher(key).matches() || key.toLowerCase().startsWith("ansible_") || RESERVED.contains(key)) {
+			String lower = key.toLowerCase(Locale.ROOT);
+			// ansible_*: connection, interpreter and privilege settings; become*: every
+			// privilege keyword, present and future (become_flags, become_exe, ...).
+			if (!NAME.matcher(key).matches() || lower.startsWith("ansible_") || lower.startsWith("become")
+					|| RESERVED.contains(key)) {
 				context.disableDefaultConstraintViolation();
 				context
 					.buildConstraintViolationWithTemplate("key '" + sanitize(key)

@@ -235,8 +235,10 @@ class RunRecorder implements ExecutionListener {
 
 	@Override
 	public void event(EngineEvent reported) {
-		EngineEvent event = new EngineEvent(reported.taskIndex(), reported.task(), reported.role(), reported.host(),
-				reported.status(), reported.changed(), reported.durationMs(), secrets.apply(reported.message()));
+		// A task's name may be templated from its variables: masked like its message.
+		EngineEvent event = new EngineEvent(reported.taskIndex(), secrets.apply(reported.task()), reported.role(),
+				reported.host(), reported.status(), reported.changed(), reported.durationMs(),
+				secrets.apply(reported.message()));
 		synchronized (this) {
 			events.add(new BufferedEvent(++eventSeq, Instant.now(), event));
 		}

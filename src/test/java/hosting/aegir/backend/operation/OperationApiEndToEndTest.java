@@ -371,6 +371,29 @@ class OperationApiEndToEndTest {
 	}
 
 	@Test
+	void connectionAndPrivilegeVariablesInARequestAreRefusedNamingTheField() {
+		long before = count("true");
+		for (String name : List.of("ansible_connection", "ansible_host", "ansible_user", "ansible_ssh_common_args",
+				"ansible_become", "ansible_become_password", "Ansible_Python_Interpreter", "become", "become_user",
+				"become_method", "become_flags", "become_exe", "become_pass")) {
+			Map<String, Object> atOperation = new HashMap<>(submission("site-steer"));
+			atOperation.put("vars", Map.of("site_uri", "example.org", name, "local"));
+			Map<String, Object> atTask = new HashMap<>(submission("site-steer"));
+			atTask.put("tasks", List.of(Map.of("name", "aegir.GenerateDrupalSiteBackup", "vars", Map.of(name, "x"))));
+			for (var refused : Map.of("vars", atOperation, "tasks[0].vars", atTask).entrySet()) {
+				HttpResponse<String> response = api.post("/api/v1/operations", SUBMITTER,
+						api.write(refused.getValue()));
+				assertThat(response.statusCode()).as(name + " in " + refused.getKey()).isEqualTo(400);
+				assertThat(response.headers().firstValue("Content-Type")).hasValue("application/problem+json");
+				JsonNode error = api.json(response).get("errors").get(0);
+				assertThat(error.get("field").asString()).isEqualTo(refused.getKey());
+				assertThat(error.toString()).contains("'" + name + "' is not allowed");
+			}
+		}
+		assertThat(count("true")).isEqualTo(before);
+	}
+
+	@Test
 	void validationProblemsNameTheField() {
 		Map<String, Object> missingTarget = new HashMap<>(submission("x"));
 		missingTarget.remove("target");

@@ -6,6 +6,7 @@ import java.net.ServerSocket;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
 import org.awaitility.Awaitility;
 
@@ -29,6 +30,15 @@ public final class ChildReplica implements AutoCloseable {
 	 * properties.
 	 */
 	public static ChildReplica start(Class<?> mainClass, String name, String schema, String... properties) {
+		return start(mainClass, name, schema, Map.of(), properties);
+	}
+
+	/**
+	 * Starts {@code mainClass} with these extra properties, its environment this JVM's
+	 * plus {@code environment}.
+	 */
+	public static ChildReplica start(Class<?> mainClass, String name, String schema, Map<String, String> environment,
+			String... properties) {
 		TestDatabase db = TestDatabase.get();
 		int port = freePort();
 		List<String> command = new ArrayList<>(List.of(javaBin(), "-Xmx256m", "-XX:TieredStopAtLevel=1", "-cp",
@@ -39,9 +49,10 @@ public final class ChildReplica implements AutoCloseable {
 			command.add("--" + property);
 		}
 		try {
-			Process process = new ProcessBuilder(command).redirectErrorStream(true)
-				.redirectOutput(new File("target/" + name + ".log"))
-				.start();
+			ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true)
+				.redirectOutput(new File("target/" + name + ".log"));
+			builder.environment().putAll(environment);
+			Process process = builder.start();
 			ChildReplica child = new ChildReplica(process, port);
 			ApiClient api = child.api();
 			Awaitility.await(name + " serves").atMost(Duration.ofSeconds(90)).until(() -> {

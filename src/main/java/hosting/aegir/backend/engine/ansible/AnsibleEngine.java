@@ -60,11 +60,14 @@ class AnsibleEngine implements Engine {
 
 	private final RunDirectories runDirectories;
 
+	private final PlaybookEnvironment environment;
+
 	private final SecureRandom random = new SecureRandom();
 
 	public AnsibleEngine(AnsibleProperties properties, AnsiblePlaybookWriter writer, ProcessGroups processes,
-			JsonMapper json, RunDirectories runDirectories) {
+			JsonMapper json, RunDirectories runDirectories, PlaybookEnvironment environment) {
 		this.properties = properties;
+		this.environment = environment;
 		this.writer = writer;
 		this.processes = processes;
 		this.json = json;
@@ -104,13 +107,9 @@ class AnsibleEngine implements Engine {
 				command.add("-" + "v".repeat(request.verbosity()));
 			}
 			command.add(playbook.toString());
-			ProcessBuilder builder = new ProcessBuilder(command).directory(dir.toFile());
-			Map<String, String> env = builder.environment();
-			env.put("ANSIBLE_CONFIG", properties.config().toString());
-			env.put("ANSIBLE_LOCAL_TEMP", dir.resolve(".ansible-tmp").toString());
-			env.put("ANSIBLE_NOCOLOR", "1");
-			env.put("PYTHONUNBUFFERED", "1");
-			env.put("AEGIR_EVENT_TOKEN", token);
+			// Built from nothing: none of the service's own variables reaches the run.
+			ProcessBuilder builder = PlaybookEnvironment.applyTo(new ProcessBuilder(command).directory(dir.toFile()),
+					environment.playbook(dir, token));
 			process = builder.start();
 		}
 		catch (IOException ex) {

@@ -31,8 +31,11 @@ class AnsibleHealthIndicator implements HealthIndicator {
 
 	private volatile Instant checkedAt = Instant.MIN;
 
-	public AnsibleHealthIndicator(AnsibleProperties properties) {
+	private final PlaybookEnvironment environment;
+
+	public AnsibleHealthIndicator(AnsibleProperties properties, PlaybookEnvironment environment) {
 		this.properties = properties;
+		this.environment = environment;
 	}
 
 	@Override
@@ -51,7 +54,9 @@ class AnsibleHealthIndicator implements HealthIndicator {
 		List<String> command = new ArrayList<>(properties.playbookCommand());
 		command.add("--version");
 		try {
-			Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+			Process process = PlaybookEnvironment
+				.applyTo(new ProcessBuilder(command).redirectErrorStream(true), environment.tool())
+				.start();
 			if (!process.waitFor(20, TimeUnit.SECONDS)) {
 				process.destroyForcibly();
 				return Health.down()

@@ -50,10 +50,14 @@ public class AnsibleInventory {
 
 	private final JsonMapper json;
 
+	private final PlaybookEnvironment environment;
+
 	private volatile Snapshot snapshot;
 
-	public AnsibleInventory(AnsibleProperties ansible, InventoryProperties properties, JsonMapper json) {
+	public AnsibleInventory(AnsibleProperties ansible, InventoryProperties properties, JsonMapper json,
+			PlaybookEnvironment environment) {
 		this.ansible = ansible;
+		this.environment = environment;
 		this.properties = properties;
 		this.json = json;
 	}
@@ -112,9 +116,10 @@ public class AnsibleInventory {
 		List<String> command = new ArrayList<>(properties.inventoryCommand());
 		command.addAll(List.of("-i", ansible.inventory().toAbsolutePath().toString(), "--list"));
 		try {
-			ProcessBuilder builder = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.DISCARD);
-			builder.environment().put("ANSIBLE_CONFIG", ansible.config().toString());
-			builder.environment().put("ANSIBLE_NOCOLOR", "1");
+			// Inventory plugins and scripts run here too: the same built environment as a
+			// run.
+			ProcessBuilder builder = PlaybookEnvironment.applyTo(
+					new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.DISCARD), environment.tool());
 			Process process = builder.start();
 			process.getOutputStream().close();
 			CompletableFuture<byte[]> output = CompletableFuture.supplyAsync(() -> readAll(process.getInputStream()));

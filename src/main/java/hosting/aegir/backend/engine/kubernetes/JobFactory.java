@@ -37,6 +37,9 @@ import tools.jackson.databind.json.JsonMapper;
  */
 class JobFactory {
 
+	/** The claim name a task template gives the operator's backup volume. */
+	static final String BACKUPS = "backups";
+
 	private final KubernetesProperties properties;
 
 	private final TaskTemplates templates;
@@ -55,6 +58,7 @@ class JobFactory {
 
 	JobAndSecret build(RunTask task, long deadlineSeconds) {
 		Job job = templates.job(task.name());
+		List<String> backupVolumes = backupVolumes(job);
 		String name = Names.job(task.operationId(), task.attempt(), task.index());
 		Map<String, String> labels = new LinkedHashMap<>();
 		labels.put(Names.MANAGED_BY, Names.MANAGER);
@@ -92,6 +96,7 @@ class JobFactory {
 					.setClaimName(claim(volume.getPersistentVolumeClaim().getClaimName(), environment));
 			}
 		}
+		confineBackupMounts(pod, backupVolumes, environment);
 		Volume tmp = new Volume();
 		tmp.setName("tmp");
 		tmp.setEmptyDir(new EmptyDirVolumeSource());
@@ -157,6 +162,78 @@ class JobFactory {
 		return new JobAndSecret(job, secret);
 	}
 
+	/**
+	 * Where the task's Job sees its environment's backups (the task container's mount of
+	 * the backups claim), or null when it mounts none: the only directory a
+	 * {@code backup_path} it reports may lie in.
+	 */
+	String backupDirectory(RunTask task) {
+		Job template = templates.job(task.name());
+		List<String> backupVolumes = backupVolumes(template);
+		String environment = task.string("environment_name");
+		if (backupVolumes.isEmpty() || !Names.isLabel(environment)) {
+			return null;
+		}
+		return template.getSpec()
+			.getTemplate()
+			.getSpec()
+			.getContainers()
+			.stream()
+			.filter(c -> Names.TASK_CONTAINER.equals(c.getName()) && c.getVolumeMounts() != null)
+			.flatMap(c -> c.getVolumeMounts().stream())
+			.filter(m -> backupVolumes.contains(m.getName()))
+			.map(m -> environmentDirectory(m.getMountPath(), environment))
+			.findFirst()
+			.orElse(null);
+	}
+
+	// The template's volumes that mount the operator's backup claim.
+	private static List<String> backupVolumes(Job template) {
+		List<Volume> volumes = template.getSpec().getTemplate().getSpec().getVolumes();
+		return volumes == null ? List.of()
+				: volumes.stream()
+					.filter(v -> v.getPersistentVolumeClaim() != null
+							&& BACKUPS.equals(v.getPersistentVolumeClaim().getClaimName()))
+					.map(Volume::getName)
+					.toList();
+	}
+
+	/**
+	 * Every mount of the backup claim, in every container, sees only the environment's
+	 * folder of it ({@code subPath}), at {@code <mountPath>/<environment>}: the tenant's
+	 * image can neither read nor overwrite another environment's dumps, and the paths it
+	 * reports are those of a whole-volume mount.
+	 */
+	private static void confineBackupMounts(PodSpec pod, List<String> backupVolumes, String environment) {
+		if (backupVolumes.isEmpty()) {
+			return;
+		}
+		// Validated by the engine before the run; checked again, as it becomes a path.
+		if (!Names.isLabel(environment)) {
+			throw new IllegalStateException("a Job mounting the backups volume needs a valid environment_name");
+		}
+		List<Container> containers = new ArrayList<>(pod.getContainers());
+		if (pod.getInitContainers() != null) {
+			containers.addAll(pod.getInitContainers());
+		}
+		for (Container container : containers) {
+			if (container.getVolumeMounts() == null) {
+				continue;
+			}
+			for (VolumeMount mount : container.getVolumeMounts()) {
+				if (backupVolumes.contains(mount.getName())) {
+					mount.setSubPathExpr(null);
+					mount.setSubPath(environment);
+					mount.setMountPath(environmentDirectory(mount.getMountPath(), environment));
+				}
+			}
+		}
+	}
+
+	private static String environmentDirectory(String mountPath, String environment) {
+		return (mountPath.endsWith("/") ? mountPath : mountPath + "/") + environment;
+	}
+
 	/** The Secret, owned by its Job so that it goes when the Job goes. */
 	static Secret ownedBy(Secret secret, Job job) {
 		secret.getMetadata()
@@ -180,7 +257,7 @@ class JobFactory {
 	}
 
 	private String claim(String templateClaim, String environment) {
-		if ("backups".equals(templateClaim)) {
+		if (BACKUPS.equals(templateClaim)) {
 			return properties.backupClaim();
 		}
 		if (environment == null) {

@@ -273,6 +273,16 @@ class KubernetesRun implements Execution {
 		long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started);
 		if (state == JobState.SUCCEEDED) {
 			Map<String, Object> outputs = PodStatuses.outputs(pods, engine.json(), listener);
+			// The termination message is the tenant's image's to write: a backup path
+			// outside its own environment's directory is never recorded, nor indexed.
+			String refused = BackupPaths.refusal(outputs, engine.jobs().backupDirectory(task));
+			if (refused != null) {
+				String failure = "Job " + name + " of task " + task.name() + " " + refused
+						+ "; its outputs were not recorded";
+				listener.event(new EngineEvent(task.index(), "Job " + name, task.name(), namespace, "failed", true, ms,
+						failure));
+				return Outcome.failed(failure);
+			}
 			if (!outputs.isEmpty()) {
 				listener.outputs(outputs);
 			}

@@ -15,26 +15,29 @@ class AnsibleHealthIndicatorTest {
 
 	@Test
 	void upWithTheRealAnsiblePlaybook() {
-		var health = new AnsibleHealthIndicator(properties(List.of("ansible-playbook"), Path.of("ansible"))).health();
+		var health = indicator(List.of("ansible-playbook"), Path.of("ansible")).health();
 		assertThat(health.getStatus()).isEqualTo(Status.UP);
 		assertThat(health.getDetails().get("version").toString()).startsWith("ansible-playbook");
 	}
 
 	@Test
 	void downWhenAnsiblePlaybookCannotRun() {
-		var health = new AnsibleHealthIndicator(
-				properties(List.of("/nonexistent/ansible-playbook"), Path.of("ansible")))
-			.health();
+		var health = indicator(List.of("/nonexistent/ansible-playbook"), Path.of("ansible")).health();
 		assertThat(health.getStatus()).isEqualTo(Status.DOWN);
 		assertThat(health.getDetails().get("reason").toString()).startsWith("cannot run /nonexistent/ansible-playbook");
 	}
 
 	@Test
 	void downWithoutTheAnsibleDirectory() {
-		var health = new AnsibleHealthIndicator(properties(List.of("ansible-playbook"), Path.of("/nonexistent")))
-			.health();
+		var health = indicator(List.of("ansible-playbook"), Path.of("/nonexistent")).health();
 		assertThat(health.getStatus()).isEqualTo(Status.DOWN);
 		assertThat(health.getDetails().get("reason").toString()).contains("no ansible.cfg");
+	}
+
+	private static AnsibleHealthIndicator indicator(List<String> command, Path directory) {
+		AnsibleProperties properties = properties(command, directory);
+		return new AnsibleHealthIndicator(properties,
+				new PlaybookEnvironment(properties, new AnsibleEnvironmentProperties(List.of(), null)));
 	}
 
 	private static AnsibleProperties properties(List<String> command, Path directory) {

@@ -34,7 +34,8 @@ import static org.awaitility.Awaitility.await;
  * an output and fails with it in its message. Run with the real ansible-playbook (the
  * project's roles plus this one, in a copy of {@code ansible/}), the value shows nowhere:
  * not in the reason, the log, the events or the outputs; and once the operation has ended
- * it is gone from the stored row.
+ * it is gone from the stored row. Likewise the password of a database URL that a failing
+ * drush prints.
  */
 @PostgresTest
 @SpringBootTest(webEnvironment = WebEnvironment.RANDOM_PORT,
@@ -104,6 +105,37 @@ class SecretMaskingEndToEndTest {
 			.single()).isEqualTo("********");
 	}
 
+	@Test
+	void aDatabaseUrlInDrushsErrorOutputShowsItsPasswordNowhere() {
+		ApiClient api = new ApiClient(port);
+		HttpResponse<String> response = api.post("/api/v1/operations", SUBMITTER,
+				api.write(Map.of("type", "site.test", "engine", "ansible", "target", "site-" + UUID.randomUUID(),
+						"hosts", "localhost", "vars", Map.of(), "tasks",
+						List.of(Map.of("name", "aegir.TestDrushDbFailure", "vars", Map.of())))));
+		assertThat(response.statusCode()).as(response.body()).isEqualTo(202);
+		String id = api.json(response).get("id").asString();
+		await(id + " finishes").atMost(Duration.ofSeconds(90))
+			.until(() -> "FAILED"
+				.equals(api.json(api.get("/api/v1/operations/" + id, VIEWER)).get("status").asString()));
+
+		JsonNode op = api.json(api.get("/api/v1/operations/" + id, VIEWER));
+		String log = api.get("/api/v1/operations/" + id + "/log?limit=10000", VIEWER).body();
+		String events = api.get("/api/v1/operations/" + id + "/events", VIEWER).body();
+		assertThat(op.get("reason").asString()).contains("mysql://u:********@db/x");
+		assertThat(events).contains("mysql://u:********@db/x");
+		assertThat(log).contains("mysql://u:********@db/x");
+		assertThat(op + log + events).doesNotContain("p4ss");
+		UUID uuid = UUID.fromString(id);
+		assertThat(jdbc.sql("SELECT count(*) FROM operation_log WHERE operation_id = :id AND text LIKE '%p4ss%'")
+			.param("id", uuid)
+			.query(Integer.class)
+			.single()).isZero();
+		assertThat(jdbc.sql("SELECT count(*) FROM operation_event WHERE operation_id = :id AND message LIKE '%p4ss%'")
+			.param("id", uuid)
+			.query(Integer.class)
+			.single()).isZero();
+	}
+
 	private static Path copyWithLeakyRole() {
 		try {
 			Path copy = Files.createTempDirectory("aegir-ansible-");
@@ -136,6 +168,29 @@ class SecretMaskingEndToEndTest {
 					- name: Fail quoting the token
 					  ansible.builtin.fail:
 					    msg: "could not use {{ api_token }}"
+					""");
+			// Fails as drush does when the database refuses it: its URL, password
+			// included,
+			// on stdout and stderr.
+			Path drush = Files.createDirectories(copy.resolve("roles/aegir.TestDrushDbFailure"));
+			Files.createDirectories(drush.resolve("meta"));
+			Files.createDirectories(drush.resolve("tasks"));
+			Files.writeString(drush.resolve("meta/argument_specs.yml"), """
+					argument_specs:
+					  main:
+					    short_description: A drush-like failure quoting a database URL, for a test
+					    options: {}
+					""");
+			Files.writeString(drush.resolve("tasks/main.yml"), """
+					- name: Run a drush that cannot reach mysql://u:p4ss@db/x
+					  ansible.builtin.command:
+					    argv:
+					      - sh
+					      - -c
+					      - >-
+					        echo "Connecting to mysql://u:p4ss@db/x";
+					        echo "SQLSTATE[HY000] [1045] Access denied; db-url mysql://u:p4ss@db/x" >&2;
+					        exit 1
 					""");
 			return copy;
 		}

@@ -168,6 +168,15 @@ class KubernetesEngineEndToEndTest {
 			.stream()
 			.filter(v -> v.getPersistentVolumeClaim() != null)
 			.map(v -> v.getPersistentVolumeClaim().getClaimName())).containsExactly("backedup-files", "aegir-backups");
+		// The tenant's image sees its own environment's folder of the backup volume, and
+		// no other.
+		assertThat(job.getSpec().getTemplate().getSpec().getContainers().get(0).getVolumeMounts())
+			.filteredOn(m -> "backups".equals(m.getName()))
+			.singleElement()
+			.satisfies(m -> {
+				assertThat(m.getSubPath()).isEqualTo("backedup");
+				assertThat(m.getMountPath()).isEqualTo("/backups/backedup");
+			});
 		Pod pod = cluster.createPod(job);
 		cluster.serveLog(pod, "Archive saved\n");
 		cluster.running(pod);
@@ -184,6 +193,49 @@ class KubernetesEngineEndToEndTest {
 		assertThat(backups.get(0).get("path").asString()).isEqualTo(path);
 		assertThat(backups.get(0).get("sizeBytes").asLong()).isEqualTo(12345);
 		assertThat(backups.get(0).get("operationId").asString()).isEqualTo(id.toString());
+	}
+
+	@Test
+	void aBackupPathOutsideTheJobsEnvironmentFailsTheTaskAndIsNotIndexed() {
+		String sha = "ab".repeat(32);
+		for (String path : List.of("/backups/other-env/x.tar.gz", "/backups/escaping/../other-env/x.tar.gz",
+				"/backups/escaping/./x.tar.gz", "/backups/escaping", "/backups/escaping-not/x.tar.gz", "/etc/passwd")) {
+			String target = "site-" + UUID.randomUUID();
+			UUID id = submit(operation(target, site("escaping"), task("aegir.k8s.GenerateDrupalSiteBackup", Map.of())));
+			JsonNode op = completedWith(id,
+					"{\"backup_path\": \"" + path + "\", \"backup_size\": 1, " + "\"backup_sha256\": \"" + sha + "\"}");
+
+			assertThat(op.get("status").asString()).as(path).isEqualTo("FAILED");
+			assertThat(op.get("reason").asString()).as(path)
+				.contains("reported backup path '" + path + "' outside its environment's backup directory "
+						+ "/backups/escaping/")
+				.contains("not recorded");
+			assertThat(op.get("outputs").has("backup_path")).as(path).isFalse();
+			assertThat(api.json(api.get("/api/v1/backups?target=" + target, VIEWER))).as(path).isEmpty();
+		}
+	}
+
+	@Test
+	void aJobWithoutTheBackupVolumeCannotReportABackup() {
+		String target = "site-" + UUID.randomUUID();
+		UUID id = submit(operation(target, site("cronning"), task("aegir.k8s.RunDrupalCron", Map.of())));
+		JsonNode op = completedWith(id, "{\"backup_path\": \"/backups/cronning/x.tar.gz\"}");
+
+		assertThat(op.get("status").asString()).isEqualTo("FAILED");
+		assertThat(op.get("reason").asString()).contains("but mounts no backup directory");
+		assertThat(api.json(api.get("/api/v1/backups?target=" + target, VIEWER))).isEmpty();
+	}
+
+	// Plays the Job controller and kubelet: the task's pod runs and ends with this
+	// termination message.
+	private JsonNode completedWith(UUID id, String terminationMessage) {
+		Job job = cluster.awaitJob(id);
+		Pod pod = cluster.createPod(job);
+		cluster.serveLog(pod, "done\n");
+		cluster.running(pod);
+		cluster.terminated(pod, 0, "Completed", terminationMessage);
+		cluster.complete(job);
+		return finished(id);
 	}
 
 	@Test
