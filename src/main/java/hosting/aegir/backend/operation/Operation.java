@@ -3,7 +3,6 @@ package hosting.aegir.backend.operation;
 import java.time.OffsetDateTime;
 import java.util.UUID;
 
-import hosting.aegir.backend.queue.OperationStatus;
 import jakarta.persistence.Column;
 import jakarta.persistence.Entity;
 import jakarta.persistence.EnumType;
@@ -19,8 +18,8 @@ import org.springframework.data.domain.Persistable;
 /**
  * The stored Operation row. JSON columns are kept as text here and parsed by the service,
  * so the entity stays independent of the JSON library; status changes never go through
- * this entity but through the queue's guarded updates
- * ({@link hosting.aegir.backend.queue.OperationQueue} and the runner).
+ * this entity but through the guarded transitions of {@link OperationStore} and the
+ * queue.
  */
 @Entity
 @Table(name = "operation")

@@ -5,7 +5,6 @@ import java.security.Principal;
 import java.util.UUID;
 
 import hosting.aegir.backend.catalog.TaskCatalog;
-import hosting.aegir.backend.queue.OperationStatus;
 import io.swagger.v3.oas.annotations.Operation;
 import io.swagger.v3.oas.annotations.Parameter;
 import io.swagger.v3.oas.annotations.headers.Header;

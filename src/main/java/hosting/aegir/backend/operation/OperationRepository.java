@@ -7,8 +7,8 @@ import org.springframework.data.jpa.repository.JpaRepository;
 import org.springframework.data.jpa.repository.JpaSpecificationExecutor;
 
 /**
- * Reads and inserts operations; state changes go through the queue
- * ({@link hosting.aegir.backend.queue.OperationQueue}).
+ * Reads and inserts operations; state changes go through the guarded transitions of
+ * {@link OperationStore}.
  */
 interface OperationRepository extends JpaRepository<Operation, UUID>, JpaSpecificationExecutor<Operation> {
 

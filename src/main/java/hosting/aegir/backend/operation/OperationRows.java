@@ -7,7 +7,6 @@ import java.util.Optional;
 import java.util.UUID;
 
 import hosting.aegir.backend.operation.OperationEvents.TaskTally;
-import hosting.aegir.backend.queue.OperationStatus;
 
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.stereotype.Component;

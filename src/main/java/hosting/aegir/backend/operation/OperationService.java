@@ -14,8 +14,6 @@ import java.util.UUID;
 import hosting.aegir.backend.operation.OperationEvents.TaskTally;
 import hosting.aegir.backend.operation.OperationView.TaskStatus;
 import hosting.aegir.backend.operation.OperationView.TaskView;
-import hosting.aegir.backend.queue.OperationQueue;
-import hosting.aegir.backend.queue.OperationStatus;
 import tools.jackson.core.type.TypeReference;
 import tools.jackson.databind.MapperFeature;
 import tools.jackson.databind.ObjectReader;
@@ -40,7 +38,7 @@ public class OperationService {
 
 	private final OperationRepository operations;
 
-	private final OperationQueue queue;
+	private final OperationStore queue;
 
 	private final OperationLog log;
 
@@ -77,7 +75,7 @@ public class OperationService {
 
 	private final ObjectReader stringsReader;
 
-	OperationService(OperationRepository operations, OperationQueue queue, OperationLog log, OperationEvents events,
+	OperationService(OperationRepository operations, OperationStore queue, OperationLog log, OperationEvents events,
 			OperationList list, SubmissionPolicy policy, OperationRows rows, JsonMapper json,
 			CallbackDeliveries callbacks, QueueWakeUps wakeUps) {
 		this.list = list;

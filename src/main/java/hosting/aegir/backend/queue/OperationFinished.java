@@ -3,6 +3,8 @@ package hosting.aegir.backend.queue;
 import java.util.Map;
 import java.util.UUID;
 
+import hosting.aegir.backend.operation.OperationStatus;
+
 /**
  * Published by the runner inside the transaction that records an operation's end, so
  * listeners (the backup index) commit or roll back with it. {@code check}: it was a dry

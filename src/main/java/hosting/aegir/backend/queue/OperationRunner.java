@@ -11,6 +11,7 @@ import hosting.aegir.backend.engine.EngineRequest;
 import hosting.aegir.backend.engine.EngineResult;
 import hosting.aegir.backend.engine.Execution;
 import hosting.aegir.backend.engine.ExecutionListener.LogStream;
+import hosting.aegir.backend.operation.OperationStatus;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import tools.jackson.databind.json.JsonMapper;

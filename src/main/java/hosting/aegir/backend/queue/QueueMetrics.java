@@ -9,6 +9,7 @@ import java.util.function.IntSupplier;
 
 import hosting.aegir.backend.catalog.TaskCatalog;
 import hosting.aegir.backend.engine.EngineRequest;
+import hosting.aegir.backend.operation.OperationStatus;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Meter;

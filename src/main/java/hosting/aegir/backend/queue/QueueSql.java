@@ -12,6 +12,8 @@ import java.util.Optional;
 import java.util.UUID;
 
 import hosting.aegir.backend.engine.EngineEvent;
+import hosting.aegir.backend.operation.OperationStatus;
+import hosting.aegir.backend.operation.OperationStore;
 
 import org.springframework.context.annotation.Import;
 import org.springframework.dao.DuplicateKeyException;
@@ -49,15 +51,6 @@ import org.springframework.transaction.support.TransactionTemplate;
 @Import(LeaseConnections.class)
 class QueueSql {
 
-	/** Channel on which replicas hear that work was queued (payload: the engine). */
-	public static final String QUEUED_CHANNEL = "aegir_queued";
-
-	/**
-	 * Channel on which replicas hear of cancel requests for running operations (payload:
-	 * the id).
-	 */
-	public static final String CANCEL_CHANNEL = "aegir_cancel";
-
 	private final JdbcClient jdbc;
 
 	private final JdbcTemplate template;
@@ -83,37 +76,6 @@ class QueueSql {
 		this.lease = lease.jdbc();
 		this.batches = new TransactionTemplate(new JdbcTransactionManager(template.getDataSource()));
 		this.completions = new TransactionTemplate(transactions);
-	}
-
-	/** Wakes idle replicas; delivered when the surrounding transaction commits. */
-	public void notifyQueued(String engine) {
-		jdbc.sql("SELECT pg_notify('" + QUEUED_CHANNEL + "', :engine)").param("engine", engine).query().listOfRows();
-	}
-
-	/** {@code QUEUED → CANCELLED}; false if it was no longer queued. */
-	public boolean cancelQueued(UUID id, String reason) {
-		return jdbc.sql("""
-				UPDATE operation
-				   SET status = 'CANCELLED', reason = :reason, finished_at = now()
-				 WHERE id = :id AND status = 'QUEUED'
-				""").param("id", id).param("reason", reason).update() == 1;
-	}
-
-	/**
-	 * {@code RUNNING → CANCELLING}, and a NOTIFY (sent on commit) so the replica running
-	 * it acts at once. A lost notification is covered by the heartbeat, which reads the
-	 * status back.
-	 */
-	public boolean requestCancel(UUID id, String reason) {
-		return !jdbc.sql("""
-				WITH cancelling AS (
-				    UPDATE operation
-				       SET status = 'CANCELLING', reason = :reason
-				     WHERE id = :id AND status = 'RUNNING'
-				 RETURNING id
-				)
-				SELECT pg_notify('%s', id::text) FROM cancelling
-				""".formatted(CANCEL_CHANNEL)).param("id", id).param("reason", reason).query().listOfRows().isEmpty();
 	}
 
 	/**
@@ -332,7 +294,7 @@ class QueueSql {
 					SELECT id, status, type, CASE WHEN status = 'QUEUED' THEN pg_notify('%s', engine) END AS notified
 					  FROM reaped
 					"""
-				.formatted(QUEUED_CHANNEL))
+				.formatted(OperationStore.QUEUED_CHANNEL))
 			.param("staleSeconds", staleAfter.toMillis() / 1000.0)
 			.param("graceSeconds", (int) deadlineGrace.toSeconds())
 			.query((rs, n) -> new Reaped(rs.getObject("id", UUID.class),
@@ -364,7 +326,7 @@ class QueueSql {
 				 RETURNING status, engine
 				)
 				SELECT status, CASE WHEN status = 'QUEUED' THEN pg_notify('%s', engine) END AS notified FROM handed
-				""".formatted(QUEUED_CHANNEL))
+				""".formatted(OperationStore.QUEUED_CHANNEL))
 			.param("id", id)
 			.param("replica", replica)
 			.param("attempt", attempt)

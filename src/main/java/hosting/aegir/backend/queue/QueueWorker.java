@@ -17,6 +17,7 @@ import javax.sql.DataSource;
 import hosting.aegir.backend.engine.Engine;
 import hosting.aegir.backend.engine.EngineRequest;
 import hosting.aegir.backend.engine.Engines;
+import hosting.aegir.backend.operation.OperationStatus;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import tools.jackson.databind.json.JsonMapper;

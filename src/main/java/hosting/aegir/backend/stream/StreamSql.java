@@ -13,7 +13,7 @@ import java.util.Map;
 import java.util.UUID;
 
 import hosting.aegir.backend.operation.LogLine;
-import hosting.aegir.backend.queue.OperationStatus;
+import hosting.aegir.backend.operation.OperationStatus;
 import hosting.aegir.backend.operation.TaskEvent;
 
 import org.springframework.jdbc.core.JdbcTemplate;

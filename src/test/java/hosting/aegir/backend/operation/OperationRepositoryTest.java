@@ -4,8 +4,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 
-import hosting.aegir.backend.queue.OperationQueue;
-import hosting.aegir.backend.queue.OperationStatus;
 import hosting.aegir.backend.support.PostgresTest;
 import org.junit.jupiter.api.Test;
 
@@ -27,7 +25,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 @DataJpaTest
 @AutoConfigureTestDatabase(replace = AutoConfigureTestDatabase.Replace.NONE)
 @PostgresTest
-@Import({ OperationQueue.class, OperationRows.class })
+@Import({ OperationStore.class, OperationRows.class })
 @Transactional(propagation = Propagation.NOT_SUPPORTED)
 class OperationRepositoryTest {
 
@@ -35,7 +33,7 @@ class OperationRepositoryTest {
 	OperationRepository operations;
 
 	@Autowired
-	OperationQueue transitions;
+	OperationStore transitions;
 
 	@Autowired
 	JdbcClient jdbc;

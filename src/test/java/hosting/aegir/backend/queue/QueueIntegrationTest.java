@@ -8,6 +8,7 @@ import java.util.Map;
 import java.util.UUID;
 
 import hosting.aegir.backend.operation.OperationService;
+import hosting.aegir.backend.operation.OperationStatus;
 import hosting.aegir.backend.operation.SubmitOperationRequest;
 import hosting.aegir.backend.operation.SubmitOperationRequest.TaskRequest;
 import hosting.aegir.backend.support.ApiClient;
