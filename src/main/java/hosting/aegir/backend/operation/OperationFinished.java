@@ -1,4 +1,4 @@
-package hosting.aegir.backend.queue;
+package hosting.aegir.backend.operation;
 
 import java.util.Map;
 import java.util.UUID;
