@@ -9,6 +9,9 @@ import java.util.Set;
 import hosting.aegir.backend.bench.Bench;
 import hosting.aegir.backend.bench.Bench.Side;
 import hosting.aegir.backend.bench.Bench.Target;
+import hosting.aegir.backend.operation.ClaimedOperation;
+import hosting.aegir.backend.operation.OperationStatus;
+import hosting.aegir.backend.operation.OperationStore;
 import hosting.aegir.backend.support.EngineObservations;
 import hosting.aegir.backend.support.Replica;
 import hosting.aegir.backend.support.TestDatabase;
@@ -71,7 +74,7 @@ class ClaimLatencyBenchmark {
 			bench.ratio(shape + ": p50 deep / shallow", big, small, Target.atMost(1.5));
 			bench.ratio(shape + ": p99 deep / shallow", p99(big), p99(small), Target.none());
 			bench.note(shape + ", plan of the window step on the deep queue: " + String.join(" | ", deep.getBean(JdbcClient.class)
-				.sql("EXPLAIN " + QueueSql.CLAIM_IN_WINDOW.replace(":replica", "'bench'")
+				.sql("EXPLAIN " + OperationStore.CLAIM_IN_WINDOW.replace(":replica", "'bench'")
 					.replace(":engines", "'ansible'").replace(":limit", "1"))
 				.query(String.class).list()).replaceAll("\\s+", " "));
 		}
@@ -116,7 +119,7 @@ class ClaimLatencyBenchmark {
 	private int topUps;
 
 	private double measure(ConfigurableApplicationContext context, String label, boolean fewTargets) {
-		QueueSql sql = context.getBean(QueueSql.class);
+		OperationStore sql = context.getBean(OperationStore.class);
 		List<Long> nanos = new ArrayList<>();
 		for (int i = 0; i < CLAIMS; i++) {
 			long start = System.nanoTime();

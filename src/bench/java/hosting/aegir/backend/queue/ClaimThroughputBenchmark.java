@@ -7,6 +7,9 @@ import java.util.Set;
 import hosting.aegir.backend.bench.Bench;
 import hosting.aegir.backend.bench.Bench.Side;
 import hosting.aegir.backend.bench.Bench.Target;
+import hosting.aegir.backend.operation.ClaimedOperation;
+import hosting.aegir.backend.operation.OperationStatus;
+import hosting.aegir.backend.operation.OperationStore;
 import hosting.aegir.backend.support.EngineObservations;
 import hosting.aegir.backend.support.Replica;
 import hosting.aegir.backend.support.TestDatabase;
@@ -40,7 +43,7 @@ class ClaimThroughputBenchmark {
 				ConfigurableApplicationContext replica = Replica.start(TestDatabase.get().newSchema(), new EngineObservations(),
 						"aegir.executor.concurrency=" + SLOTS, "logging.level.root=warn")) {
 			JdbcClient bareJdbc = idle.getBean(JdbcClient.class);
-			QueueSql bareSql = idle.getBean(QueueSql.class);
+			OperationStore bareSql = idle.getBean(OperationStore.class);
 			JdbcClient jdbc = replica.getBean(JdbcClient.class);
 			bench.compare("claim+complete", 1, 3, Side.of("bare SQL, one connection, batches of 4", "ops/s", () -> {
 				queue(bareJdbc);

@@ -8,8 +8,8 @@ import java.util.Optional;
 import java.util.UUID;
 import java.util.regex.Pattern;
 
-import hosting.aegir.backend.queue.OperationFinished;
-import hosting.aegir.backend.queue.OperationStatus;
+import hosting.aegir.backend.operation.OperationFinished;
+import hosting.aegir.backend.operation.OperationStatus;
 
 import org.springframework.context.event.EventListener;
 import org.springframework.jdbc.core.simple.JdbcClient;

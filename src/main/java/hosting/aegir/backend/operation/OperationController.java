@@ -5,7 +5,6 @@ import java.security.Principal;
 import java.util.UUID;
 
 import hosting.aegir.backend.catalog.TaskCatalog;
-import hosting.aegir.backend.queue.OperationStatus;
 import io.swagger.v3.oas.annotations.Operation;
 import io.swagger.v3.oas.annotations.Parameter;
 import io.swagger.v3.oas.annotations.headers.Header;
@@ -103,14 +102,14 @@ class OperationController {
 		// they exist, not what they are.
 		boolean submitter = caller != null
 				&& caller.getAuthorities().stream().anyMatch(a -> "ROLE_SUBMITTER".equals(a.getAuthority()));
-		OperationRows.Variant variant = submitter ? OperationRows.Variant.SUBMITTER : OperationRows.Variant.VIEWER;
+		OperationStore.Variant variant = submitter ? OperationStore.Variant.SUBMITTER : OperationStore.Variant.VIEWER;
 		// A poller with a validator usually holds the current one: compare it first, from
 		// one narrow
 		// query, and answer 304 without reading or rendering the operation. The validator
 		// is weak: it
 		// ignores heartbeatAt, so a running operation gets its 304 until something else
 		// shown changes
-		// (OperationRows computes it).
+		// (OperationStore computes it).
 		if (request.getHeader(HttpHeaders.IF_NONE_MATCH) != null
 				&& request.checkNotModified(service.etag(id, variant))) {
 			return null;

@@ -12,10 +12,8 @@ import java.util.UUID;
 
 import hosting.aegir.backend.operation.OperationRejectedException.Kind;
 import hosting.aegir.backend.operation.OperationRejectedException.Violation;
-import hosting.aegir.backend.queue.OperationStatus;
 
-import org.springframework.jdbc.core.simple.JdbcClient;
-import org.springframework.stereotype.Repository;
+import org.springframework.stereotype.Component;
 
 /**
  * The operation list: summaries only (never vars or tasks, which may be large), newest
@@ -24,48 +22,19 @@ import org.springframework.stereotype.Repository;
  * end in (created_at DESC, id DESC). No OFFSET and no count(*): a page costs the same at
  * the millionth row as at the first.
  */
-@Repository
+@Component
 class OperationList {
 
-	private final JdbcClient jdbc;
+	private final OperationStore store;
 
-	OperationList(JdbcClient jdbc) {
-		this.jdbc = jdbc;
+	OperationList(OperationStore store) {
+		this.store = store;
 	}
 
 	OperationPage page(OperationStatus status, String target, String type, String after, int size) {
 		Cursor cursor = after == null ? null : Cursor.parse(after);
-		StringBuilder sql = new StringBuilder("""
-				SELECT id, type, engine, target, status, exit_code, reason, created_at, started_at, finished_at
-				  FROM operation WHERE true""");
-		var params = new java.util.LinkedHashMap<String, Object>();
-		if (status != null) {
-			sql.append(" AND status = :status");
-			params.put("status", status.name());
-		}
-		if (target != null) {
-			sql.append(" AND target = :target");
-			params.put("target", target);
-		}
-		if (type != null) {
-			sql.append(" AND type = :type");
-			params.put("type", type);
-		}
-		if (cursor != null) {
-			sql.append(" AND (created_at, id) < (:at, :id)");
-			params.put("at", cursor.createdAt());
-			params.put("id", cursor.id());
-		}
-		sql.append(" ORDER BY created_at DESC, id DESC LIMIT :limit");
-		params.put("limit", size + 1);
-		List<OperationSummary> rows = new ArrayList<>(jdbc.sql(sql.toString())
-			.params(params)
-			.query((rs, n) -> new OperationSummary(rs.getObject("id", UUID.class), rs.getString("type"),
-					rs.getString("engine"), rs.getString("target"), OperationStatus.valueOf(rs.getString("status")),
-					(Integer) rs.getObject("exit_code"), rs.getString("reason"),
-					rs.getObject("created_at", OffsetDateTime.class), rs.getObject("started_at", OffsetDateTime.class),
-					rs.getObject("finished_at", OffsetDateTime.class)))
-			.list());
+		List<OperationSummary> rows = new ArrayList<>(store.summaries(status, target, type,
+				cursor == null ? null : cursor.createdAt(), cursor == null ? null : cursor.id(), size + 1));
 		String next = null;
 		if (rows.size() > size) {
 			rows.remove(size);

@@ -14,8 +14,6 @@ import java.util.UUID;
 import hosting.aegir.backend.operation.OperationEvents.TaskTally;
 import hosting.aegir.backend.operation.OperationView.TaskStatus;
 import hosting.aegir.backend.operation.OperationView.TaskView;
-import hosting.aegir.backend.queue.OperationQueue;
-import hosting.aegir.backend.queue.OperationStatus;
 import tools.jackson.core.type.TypeReference;
 import tools.jackson.databind.MapperFeature;
 import tools.jackson.databind.ObjectReader;
@@ -38,9 +36,7 @@ public class OperationService {
 	private static final TypeReference<List<TaskSpec>> TASKS = new TypeReference<>() {
 	};
 
-	private final OperationRepository operations;
-
-	private final OperationQueue queue;
+	private final OperationStore store;
 
 	private final OperationLog log;
 
@@ -49,8 +45,6 @@ public class OperationService {
 	private final OperationList list;
 
 	private final SubmissionPolicy policy;
-
-	private final OperationRows rows;
 
 	private final JsonMapper json;
 
@@ -77,16 +71,13 @@ public class OperationService {
 
 	private final ObjectReader stringsReader;
 
-	OperationService(OperationRepository operations, OperationQueue queue, OperationLog log, OperationEvents events,
-			OperationList list, SubmissionPolicy policy, OperationRows rows, JsonMapper json,
-			CallbackDeliveries callbacks, QueueWakeUps wakeUps) {
+	OperationService(OperationStore store, OperationLog log, OperationEvents events, OperationList list,
+			SubmissionPolicy policy, JsonMapper json, CallbackDeliveries callbacks, QueueWakeUps wakeUps) {
 		this.list = list;
-		this.operations = operations;
-		this.queue = queue;
+		this.store = store;
 		this.log = log;
 		this.events = events;
 		this.policy = policy;
-		this.rows = rows;
 		this.json = json;
 		this.callbacks = callbacks;
 		this.wakeUps = wakeUps;
@@ -120,20 +111,20 @@ public class OperationService {
 		// theIdempotencyHashOfAKnownRequestDoesNotChange pins the value.
 		String hash = sha256(canonicalJson.writeValueAsString(spec));
 		if (idempotencyKey != null) {
-			var existing = rows.findByIdempotencyKey(idempotencyKey);
+			var existing = store.findByIdempotencyKey(idempotencyKey);
 			if (existing.isPresent()) {
 				return replay(existing.get(), hash);
 			}
 		}
 		UUID id = UUID.randomUUID();
-		OperationRows.Inserted inserted;
+		OperationStore.Inserted inserted;
 		try {
 			// One autocommitted statement: once it returns the operation is durable. The
 			// answer is built
 			// from what was inserted, not read back: a failed read after the commit would
 			// answer an error
 			// for work that was accepted.
-			inserted = rows.insertQueued(id, spec, varsJson.writeValueAsString(spec.vars()),
+			inserted = store.insertQueued(id, spec, varsJson.writeValueAsString(spec.vars()),
 					tasksJson.writeValueAsString(spec.tasks()), stringsJson.writeValueAsString(spec.secretVars()),
 					hash);
 		}
@@ -141,7 +132,7 @@ public class OperationService {
 			// Two submissions raced on one key: the unique index let one in; answer as a
 			// replay of it.
 			if (idempotencyKey != null) {
-				var winner = rows.findByIdempotencyKey(idempotencyKey);
+				var winner = store.findByIdempotencyKey(idempotencyKey);
 				if (winner.isPresent()) {
 					return replay(winner.get(), hash);
 				}
@@ -164,7 +155,7 @@ public class OperationService {
 		wakeUps.queued(engine);
 	}
 
-	private Submission replay(OperationRows.Stored existing, String hash) {
+	private Submission replay(OperationStore.Stored existing, String hash) {
 		if (!existing.requestHash().equals(hash)) {
 			throw new IdempotencyConflictException(existing.id());
 		}
@@ -194,20 +185,20 @@ public class OperationService {
 	 * The operation and its validator as a caller in {@code variant} sees it (outputs are
 	 * masked by the caller).
 	 */
-	Read read(UUID id, OperationRows.Variant variant) {
-		OperationRows.Stored stored = rows.find(id, variant).orElseThrow(() -> new OperationNotFoundException(id));
+	Read read(UUID id, OperationStore.Variant variant) {
+		OperationStore.Stored stored = store.find(id, variant).orElseThrow(() -> new OperationNotFoundException(id));
 		return new Read(view(stored), stored.etag());
 	}
 
 	/**
 	 * Only the validator, for a conditional poll: no JSON is parsed and nothing is built.
 	 */
-	String etag(UUID id, OperationRows.Variant variant) {
-		return rows.etag(id, variant).orElseThrow(() -> new OperationNotFoundException(id));
+	String etag(UUID id, OperationStore.Variant variant) {
+		return store.etag(id, variant).orElseThrow(() -> new OperationNotFoundException(id));
 	}
 
 	public OperationView get(UUID id) {
-		return read(id, OperationRows.Variant.SUBMITTER).operation();
+		return read(id, OperationStore.Variant.SUBMITTER).operation();
 	}
 
 	/**
@@ -221,7 +212,7 @@ public class OperationService {
 	public LogPage log(UUID id, long after, int limit) {
 		// Read the status before the lines: if it was terminal then, no line can follow
 		// the ones read.
-		boolean finished = find(id).getStatus().isTerminal();
+		boolean finished = status(id).isTerminal();
 		List<LogLine> lines = log.after(id, after, limit);
 		long next = lines.isEmpty() ? after : lines.get(lines.size() - 1).seq();
 		return new LogPage(lines, next, finished && lines.size() < limit);
@@ -230,7 +221,7 @@ public class OperationService {
 	public EventPage events(UUID id, long after, int limit) {
 		// As for the log: a terminal status read first means no event can follow the ones
 		// read.
-		boolean finished = find(id).getStatus().isTerminal();
+		boolean finished = status(id).isTerminal();
 		List<TaskEvent> found = events.after(id, after, limit);
 		long next = found.isEmpty() ? after : found.get(found.size() - 1).seq();
 		return new EventPage(found, next, finished && found.size() < limit);
@@ -253,15 +244,15 @@ public class OperationService {
 		// updates; each
 		// pass re-reads the status, and the status can only move forward, so this ends.
 		for (int pass = 0; pass < 3; pass++) {
-			Read op = read(id, OperationRows.Variant.SUBMITTER);
+			Read op = read(id, OperationStore.Variant.SUBMITTER);
 			switch (op.operation().status()) {
 				case QUEUED -> {
-					if (queue.cancelQueued(id, reason)) {
+					if (store.cancelQueued(id, reason)) {
 						return cancellation(id, true);
 					}
 				}
 				case RUNNING -> {
-					if (queue.requestCancel(id, reason)) {
+					if (store.requestCancel(id, reason)) {
 						return cancellation(id, true);
 					}
 				}
@@ -274,12 +265,12 @@ public class OperationService {
 	}
 
 	private Cancellation cancellation(UUID id, boolean changed) {
-		Read op = read(id, OperationRows.Variant.SUBMITTER);
+		Read op = read(id, OperationStore.Variant.SUBMITTER);
 		return new Cancellation(op.operation(), changed, op.etag());
 	}
 
-	private Operation find(UUID id) {
-		return operations.findById(id).orElseThrow(() -> new OperationNotFoundException(id));
+	private OperationStatus status(UUID id) {
+		return store.status(id).orElseThrow(() -> new OperationNotFoundException(id));
 	}
 
 	/** What secret variables read back as. */
@@ -288,7 +279,7 @@ public class OperationService {
 	private static final TypeReference<List<String>> STRINGS = new TypeReference<>() {
 	};
 
-	private OperationView view(OperationRows.Stored op) {
+	private OperationView view(OperationStore.Stored op) {
 		List<String> secrets = stringsReader.readValue(op.secretVars());
 		List<TaskSpec> specs = tasksReader.readValue(op.tasks());
 		Map<Integer, TaskTally> tallies = op.tallies();

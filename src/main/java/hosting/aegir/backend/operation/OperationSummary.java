@@ -4,7 +4,6 @@ import java.time.OffsetDateTime;
 import java.util.UUID;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
-import hosting.aegir.backend.queue.OperationStatus;
 import io.swagger.v3.oas.annotations.media.Schema;
 
 /** One row of the operation list. */

@@ -6,7 +6,6 @@ import java.util.Map;
 import java.util.UUID;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
-import hosting.aegir.backend.queue.OperationStatus;
 import io.swagger.v3.oas.annotations.media.Schema;
 
 /**

@@ -8,7 +8,6 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 
-import hosting.aegir.backend.queue.OperationQueue;
 import jakarta.annotation.PreDestroy;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -38,7 +37,7 @@ class QueueWakeUps {
 
 	private static final Logger logger = LoggerFactory.getLogger(QueueWakeUps.class);
 
-	private final OperationQueue queue;
+	private final OperationStore queue;
 
 	private final Set<String> pending = ConcurrentHashMap.newKeySet();
 
@@ -50,7 +49,7 @@ class QueueWakeUps {
 		return thread;
 	});
 
-	QueueWakeUps(OperationQueue queue) {
+	QueueWakeUps(OperationStore queue) {
 		this.queue = queue;
 	}
 

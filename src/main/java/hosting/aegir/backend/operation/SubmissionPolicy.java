@@ -15,7 +15,6 @@ import hosting.aegir.backend.engine.Engines;
 import hosting.aegir.backend.engine.ansible.AnsibleInventory.InventoryUnavailableException;
 import hosting.aegir.backend.operation.OperationRejectedException.Kind;
 import hosting.aegir.backend.operation.OperationRejectedException.Violation;
-import hosting.aegir.backend.queue.ExecutorProperties;
 
 import org.springframework.stereotype.Component;
 
@@ -28,7 +27,7 @@ class SubmissionPolicy {
 
 	private static final int DEFAULT_MAX_ATTEMPTS_WITH_RETRY = 3;
 
-	private final ExecutorProperties executor;
+	private final SubmissionDefaults defaults;
 
 	private final Engines engines;
 
@@ -40,9 +39,9 @@ class SubmissionPolicy {
 
 	private final CallbackPolicy callbacks;
 
-	public SubmissionPolicy(ExecutorProperties executor, Engines engines, CatalogValidator catalog,
+	public SubmissionPolicy(SubmissionDefaults defaults, Engines engines, CatalogValidator catalog,
 			TargetHosts targetHosts, RequestPaths requestPaths, CallbackPolicy callbacks) {
-		this.executor = executor;
+		this.defaults = defaults;
 		this.engines = engines;
 		this.catalog = catalog;
 		this.targetHosts = targetHosts;
@@ -63,7 +62,7 @@ class SubmissionPolicy {
 		int maxAttempts = request.maxAttempts() != null ? request.maxAttempts()
 				: (retry ? DEFAULT_MAX_ATTEMPTS_WITH_RETRY : 1);
 		int timeout = request.timeoutSeconds() != null ? request.timeoutSeconds()
-				: (int) executor.defaultTimeout().toSeconds();
+				: (int) defaults.defaultTimeout().toSeconds();
 		List<TaskSpec> tasks = request.tasks()
 			.stream()
 			.map(t -> new TaskSpec(t.name(), orEmpty(t.vars()), t.tasksFrom()))

@@ -6,12 +6,12 @@ import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.boot.context.properties.bind.DefaultValue;
 
 /**
- * How this replica runs operations.
+ * How this replica runs operations. ({@code aegir.executor.default-timeout}, what a
+ * submission without a timeout gets, is bound by the operation module.)
  *
  * @param enabled whether this replica claims and runs operations at all (an API-only
  * replica sets false)
  * @param concurrency executor slots: operations run at once on this replica
- * @param defaultTimeout timeout of an operation submitted without {@code timeoutSeconds}
  * @param pollInterval fallback poll for queued work, covering lost notifications
  * @param heartbeatInterval how often running operations' heartbeats are refreshed
  * @param staleAfter a running operation whose heartbeat is older than this is reaped
@@ -29,8 +29,7 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  */
 @ConfigurationProperties("aegir.executor")
 public record ExecutorProperties(@DefaultValue("true") boolean enabled, @DefaultValue("4") int concurrency,
-		@DefaultValue("1h") Duration defaultTimeout, @DefaultValue("5s") Duration pollInterval,
-		@DefaultValue("5s") Duration heartbeatInterval, @DefaultValue("30s") Duration staleAfter,
-		@DefaultValue("60s") Duration shutdownGrace, String replicaId, @DefaultValue("true") boolean notifications,
-		@DefaultValue("2m") Duration deadlineGrace) {
+		@DefaultValue("5s") Duration pollInterval, @DefaultValue("5s") Duration heartbeatInterval,
+		@DefaultValue("30s") Duration staleAfter, @DefaultValue("60s") Duration shutdownGrace, String replicaId,
+		@DefaultValue("true") boolean notifications, @DefaultValue("2m") Duration deadlineGrace) {
 }

@@ -1,5 +1,7 @@
 package hosting.aegir.backend.queue;
 
+import hosting.aegir.backend.operation.ClaimedOperation;
+
 import org.slf4j.MDC;
 
 /**

@@ -11,6 +11,10 @@ import hosting.aegir.backend.engine.EngineRequest;
 import hosting.aegir.backend.engine.EngineResult;
 import hosting.aegir.backend.engine.Execution;
 import hosting.aegir.backend.engine.ExecutionListener.LogStream;
+import hosting.aegir.backend.operation.ClaimedOperation;
+import hosting.aegir.backend.operation.OperationFinished;
+import hosting.aegir.backend.operation.OperationStatus;
+import hosting.aegir.backend.operation.OperationStore;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import tools.jackson.databind.json.JsonMapper;
@@ -40,7 +44,7 @@ class OperationRunner {
 
 	private final Engine engine;
 
-	private final QueueSql sql;
+	private final OperationStore sql;
 
 	private final RunRecorder recorder;
 
@@ -73,7 +77,7 @@ class OperationRunner {
 
 	private volatile String handBackReason;
 
-	OperationRunner(ClaimedOperation op, EngineRequest request, Engine engine, QueueSql sql, RunRecorder recorder,
+	OperationRunner(ClaimedOperation op, EngineRequest request, Engine engine, OperationStore sql, RunRecorder recorder,
 			String replica, JsonMapper json, QueueMetrics metrics, NextClaim nextClaim,
 			ApplicationEventPublisher events) {
 		this.op = op;
@@ -261,7 +265,7 @@ class OperationRunner {
 		// then finds nothing to complete, and claims nothing, lest it take a second
 		// operation for this slot.
 		java.util.concurrent.atomic.AtomicBoolean firstTry = new java.util.concurrent.atomic.AtomicBoolean(true);
-		QueueSql.Completion completion = retryWhileLeased("write the result (" + status + ")",
+		OperationStore.Completion completion = retryWhileLeased("write the result (" + status + ")",
 				() -> sql.completeAndClaimNext(finished, replica, op.attempt(), exitCode, reason, outputs, last.lines(),
 						last.events(), nextClaim.engines(), firstTry.getAndSet(false) && nextClaim.wanted(),
 						() -> events.publishEvent(finished)));

@@ -9,6 +9,8 @@ import java.util.function.IntSupplier;
 
 import hosting.aegir.backend.catalog.TaskCatalog;
 import hosting.aegir.backend.engine.EngineRequest;
+import hosting.aegir.backend.operation.OperationStatus;
+import hosting.aegir.backend.operation.OperationStore;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Meter;
@@ -35,7 +37,7 @@ class QueueMetrics {
 
 	private final Map<List<String>, Meter> meters = new ConcurrentHashMap<>();
 
-	public QueueMetrics(MeterRegistry registry, QueueSql sql, TaskCatalog catalog) {
+	public QueueMetrics(MeterRegistry registry, OperationStore sql, TaskCatalog catalog) {
 		this.registry = registry;
 		this.catalog = catalog;
 		Gauge.builder("aegir.queue.depth", () -> {

@@ -10,6 +10,7 @@ import java.util.function.Consumer;
 import javax.sql.DataSource;
 
 import com.zaxxer.hikari.HikariDataSource;
+import hosting.aegir.backend.operation.OperationStore;
 import org.postgresql.PGConnection;
 import org.postgresql.PGNotification;
 import org.slf4j.Logger;
@@ -96,8 +97,8 @@ class QueueNotifications implements AutoCloseable {
 			try (Connection c = DriverManager.getConnection(url, props)) {
 				connection = c;
 				try (Statement s = c.createStatement()) {
-					s.execute("LISTEN " + QueueSql.QUEUED_CHANNEL);
-					s.execute("LISTEN " + QueueSql.CANCEL_CHANNEL);
+					s.execute("LISTEN " + OperationStore.QUEUED_CHANNEL);
+					s.execute("LISTEN " + OperationStore.CANCEL_CHANNEL);
 				}
 				if (reconnecting) {
 					log.info("Queue listener reconnected");
@@ -119,7 +120,7 @@ class QueueNotifications implements AutoCloseable {
 					lastHeard = System.nanoTime();
 					boolean queued = false;
 					for (PGNotification n : notifications) {
-						if (QueueSql.CANCEL_CHANNEL.equals(n.getName())) {
+						if (OperationStore.CANCEL_CHANNEL.equals(n.getName())) {
 							cancel(n.getParameter());
 						}
 						else {

@@ -17,6 +17,9 @@ import javax.sql.DataSource;
 import hosting.aegir.backend.engine.Engine;
 import hosting.aegir.backend.engine.EngineRequest;
 import hosting.aegir.backend.engine.Engines;
+import hosting.aegir.backend.operation.ClaimedOperation;
+import hosting.aegir.backend.operation.OperationStatus;
+import hosting.aegir.backend.operation.OperationStore;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import tools.jackson.databind.json.JsonMapper;
@@ -46,7 +49,7 @@ class QueueWorker implements SmartLifecycle {
 
 	private final LogProperties logProperties;
 
-	private final QueueSql sql;
+	private final OperationStore sql;
 
 	private final Engines engines;
 
@@ -108,7 +111,7 @@ class QueueWorker implements SmartLifecycle {
 
 	private QueueNotifications notifications;
 
-	public QueueWorker(ExecutorProperties properties, LogProperties logProperties, QueueSql sql, Engines engines,
+	public QueueWorker(ExecutorProperties properties, LogProperties logProperties, OperationStore sql, Engines engines,
 			ReplicaId replica, QueueMetrics metrics, JsonMapper json, DataSource dataSource,
 			ApplicationEventPublisher events) {
 		this.properties = properties;
@@ -408,13 +411,13 @@ class QueueWorker implements SmartLifecycle {
 	 * heartbeat in the cluster is old, and the live replicas need that long to write new
 	 * ones. Returns what was reaped. Package-visible so tests can step it.
 	 */
-	List<QueueSql.Reaped> reapNow() {
+	List<OperationStore.Reaped> reapNow() {
 		long since = connectedSince;
 		if (since == NOT_CONNECTED || System.nanoTime() - since < properties.staleAfter().toNanos()) {
 			return List.of();
 		}
-		List<QueueSql.Reaped> reaped = sql.reapStale(properties.staleAfter(), properties.deadlineGrace());
-		for (QueueSql.Reaped r : reaped) {
+		List<OperationStore.Reaped> reaped = sql.reap(properties.staleAfter(), properties.deadlineGrace());
+		for (OperationStore.Reaped r : reaped) {
 			log.warn("Reaped operation {} ({}): now {}", r.id(), r.type(), r.status());
 			metrics.reaped(r.status());
 		}

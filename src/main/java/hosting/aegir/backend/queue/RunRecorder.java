@@ -13,8 +13,10 @@ import java.util.concurrent.TimeUnit;
 
 import hosting.aegir.backend.engine.EngineEvent;
 import hosting.aegir.backend.engine.ExecutionListener;
-import hosting.aegir.backend.queue.QueueSql.BufferedEvent;
-import hosting.aegir.backend.queue.QueueSql.BufferedLine;
+import hosting.aegir.backend.operation.ClaimedOperation;
+import hosting.aegir.backend.operation.OperationStore.BufferedEvent;
+import hosting.aegir.backend.operation.OperationStore.BufferedLine;
+import hosting.aegir.backend.operation.OperationStore;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.slf4j.MDC;
@@ -56,7 +58,7 @@ class RunRecorder implements ExecutionListener {
 
 	private final int attempt;
 
-	private final QueueSql sql;
+	private final OperationStore sql;
 
 	private final long maxBytes;
 
@@ -97,7 +99,7 @@ class RunRecorder implements ExecutionListener {
 	private final SecretMask secrets;
 
 	RunRecorder(UUID operationId, String replica, int attempt, ClaimedOperation.StoredOutput stored, SecretMask secrets,
-			QueueSql sql, LogProperties properties, Executor writer) {
+			OperationStore sql, LogProperties properties, Executor writer) {
 		this.operationId = operationId;
 		this.replica = replica;
 		this.attempt = attempt;

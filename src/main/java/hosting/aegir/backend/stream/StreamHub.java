@@ -19,7 +19,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import hosting.aegir.backend.catalog.TaskCatalog;
 import hosting.aegir.backend.operation.OperationService;
 import hosting.aegir.backend.operation.OperationView;
-import hosting.aegir.backend.queue.OperationStatus;
+import hosting.aegir.backend.operation.OperationStatus;
 import hosting.aegir.backend.queue.ChannelListener;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;

@@ -13,7 +13,8 @@ import java.util.Map;
 import java.util.UUID;
 
 import hosting.aegir.backend.operation.LogLine;
-import hosting.aegir.backend.queue.OperationStatus;
+import hosting.aegir.backend.operation.OperationStatus;
+import hosting.aegir.backend.operation.OperationStore;
 import hosting.aegir.backend.operation.TaskEvent;
 
 import org.springframework.jdbc.core.JdbcTemplate;
@@ -32,8 +33,11 @@ class StreamSql {
 
 	private final JdbcTemplate jdbc;
 
-	StreamSql(JdbcTemplate jdbc) {
+	private final OperationStore operations;
+
+	StreamSql(JdbcTemplate jdbc, OperationStore operations) {
 		this.jdbc = jdbc;
+		this.operations = operations;
 	}
 
 	/** Where to read from, per operation. */
@@ -49,15 +53,7 @@ class StreamSql {
 	}
 
 	Map<UUID, OperationStatus> statuses(Collection<UUID> ids) {
-		Map<UUID, OperationStatus> statuses = new HashMap<>();
-		jdbc.query(con -> {
-			PreparedStatement ps = con.prepareStatement("SELECT id, status FROM operation WHERE id = ANY (?)");
-			ps.setArray(1, uuids(con, ids.stream().toList()));
-			return ps;
-		}, rs -> {
-			statuses.put(rs.getObject("id", UUID.class), OperationStatus.valueOf(rs.getString("status")));
-		});
-		return statuses;
+		return operations.statuses(ids);
 	}
 
 	List<Line> lines(List<From> from, int limitEach) {

@@ -8,7 +8,7 @@ import java.util.UUID;
 import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicBoolean;
 
-import hosting.aegir.backend.queue.OperationStatus;
+import hosting.aegir.backend.operation.OperationStatus;
 
 import org.springframework.web.servlet.mvc.method.annotation.SseEmitter;
 import org.springframework.web.servlet.mvc.method.annotation.SseEmitter.SseEventBuilder;

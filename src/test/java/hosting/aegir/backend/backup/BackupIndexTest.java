@@ -4,8 +4,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 
-import hosting.aegir.backend.queue.OperationFinished;
-import hosting.aegir.backend.queue.OperationStatus;
+import hosting.aegir.backend.operation.OperationFinished;
+import hosting.aegir.backend.operation.OperationStatus;
 import hosting.aegir.backend.support.PostgresTest;
 import org.junit.jupiter.api.Test;
 

@@ -5,7 +5,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
-import hosting.aegir.backend.queue.OperationQueue;
 import org.junit.jupiter.api.Test;
 
 import org.springframework.dao.DataAccessResourceFailureException;
@@ -27,7 +26,7 @@ class QueueWakeUpsTest {
 
 	@Test
 	void anIsolatedSubmissionSendsItsWakeUpBeforeReturning() throws Exception {
-		OperationQueue queue = mock(OperationQueue.class);
+		OperationStore queue = mock(OperationStore.class);
 		QueueWakeUps wakeUps = new QueueWakeUps(queue);
 		try {
 			wakeUps.queued("ansible");
@@ -40,7 +39,7 @@ class QueueWakeUpsTest {
 
 	@Test
 	void whatIsAskedForWhileOneIsSentIsCoveredByOneMorePerEngine() throws Exception {
-		OperationQueue queue = mock(OperationQueue.class);
+		OperationStore queue = mock(OperationStore.class);
 		CountDownLatch firstSending = new CountDownLatch(1);
 		CountDownLatch release = new CountDownLatch(1);
 		// The first NOTIFY blocks until the burst below has been asked for.
@@ -74,7 +73,7 @@ class QueueWakeUpsTest {
 
 	@Test
 	void aFailedWakeUpDoesNotStopTheNextOnes() throws Exception {
-		OperationQueue queue = mock(OperationQueue.class);
+		OperationStore queue = mock(OperationStore.class);
 		doThrow(new DataAccessResourceFailureException("down")).doNothing().when(queue).notifyQueued("ansible");
 		QueueWakeUps wakeUps = new QueueWakeUps(queue);
 		try {

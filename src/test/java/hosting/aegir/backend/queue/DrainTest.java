@@ -7,6 +7,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.stream.Stream;
 
+import hosting.aegir.backend.operation.OperationStore;
 import hosting.aegir.backend.support.EngineObservations;
 import hosting.aegir.backend.support.Replica;
 import hosting.aegir.backend.support.TestDatabase;
@@ -92,7 +93,7 @@ class DrainTest {
 			.param("prefix", prefix)
 			.param("count", count)
 			.update();
-		jdbc.sql("SELECT pg_notify('" + QueueSql.QUEUED_CHANNEL + "', 'ansible')").query().listOfRows();
+		jdbc.sql("SELECT pg_notify('" + OperationStore.QUEUED_CHANNEL + "', 'ansible')").query().listOfRows();
 	}
 
 	private static void awaitDrained(JdbcClient jdbc, int total, Duration atMost) {

@@ -7,7 +7,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 
+import hosting.aegir.backend.operation.ClaimedOperation;
 import hosting.aegir.backend.operation.OperationService;
+import hosting.aegir.backend.operation.OperationStatus;
+import hosting.aegir.backend.operation.OperationStore;
 import hosting.aegir.backend.operation.SubmitOperationRequest;
 import hosting.aegir.backend.operation.SubmitOperationRequest.TaskRequest;
 import hosting.aegir.backend.support.ApiClient;
@@ -52,7 +55,7 @@ class QueueIntegrationTest {
 	EngineObservations engine;
 
 	@Autowired
-	QueueSql sql;
+	OperationStore sql;
 
 	@Autowired
 	JdbcClient jdbc;
@@ -357,13 +360,13 @@ class QueueIntegrationTest {
 		var at = java.time.Instant.now();
 
 		assertThat(sql.appendOutput(id, "ghost-replica", 1,
-				List.of(new QueueSql.BufferedLine(1, at, "stdout", "current")), List.of()))
+				List.of(new OperationStore.BufferedLine(1, at, "stdout", "current")), List.of()))
 			.isTrue();
 		assertThat(sql.appendOutput(id, "ghost-replica", 0,
-				List.of(new QueueSql.BufferedLine(1, at, "stdout", "stale")), List.of()))
+				List.of(new OperationStore.BufferedLine(1, at, "stdout", "stale")), List.of()))
 			.isFalse();
 		assertThat(sql.appendOutput(id, "other-replica", 1,
-				List.of(new QueueSql.BufferedLine(2, at, "stdout", "stale")), List.of()))
+				List.of(new OperationStore.BufferedLine(2, at, "stdout", "stale")), List.of()))
 			.isFalse();
 
 		assertThat(jdbc.sql("SELECT text FROM operation_log WHERE operation_id = ? ORDER BY seq")
@@ -381,14 +384,18 @@ class QueueIntegrationTest {
 		var early = java.time.Instant.parse("1999-12-31T23:59:59.999999Z");
 		String awkward = "tab\there, back\\slash, \u00e9t\u00e9 \u65e5\u672c \ud83d\ude00, \r carriage, \\N";
 
-		assertThat(sql.appendOutput(id, "ghost-replica", 1, List.of(new QueueSql.BufferedLine(1, at, "stdout", awkward),
-				new QueueSql.BufferedLine(2, early, "stderr", ""), new QueueSql.BufferedLine(3, at, "system", "first")),
+		assertThat(sql.appendOutput(id, "ghost-replica", 1,
+				List.of(new OperationStore.BufferedLine(1, at, "stdout", awkward),
+						new OperationStore.BufferedLine(2, early, "stderr", ""),
+						new OperationStore.BufferedLine(3, at, "system", "first")),
 				List.of()))
 			.isTrue();
 		// Line 3 again (as a re-run of the same attempt could send it), with a new one:
 		// the batch is still written whole, the later text replacing the earlier.
-		assertThat(sql.appendOutput(id, "ghost-replica", 1, List.of(new QueueSql.BufferedLine(3, at, "stdout", "again"),
-				new QueueSql.BufferedLine(4, at, "stdout", "next")), List.of()))
+		assertThat(sql.appendOutput(id, "ghost-replica", 1,
+				List.of(new OperationStore.BufferedLine(3, at, "stdout", "again"),
+						new OperationStore.BufferedLine(4, at, "stdout", "next")),
+				List.of()))
 			.isTrue();
 
 		assertThat(jdbc
@@ -409,8 +416,10 @@ class QueueIntegrationTest {
 			.update();
 		var at = java.time.Instant.now();
 		for (UUID op : List.of(id, kept)) {
-			assertThat(sql.appendOutput(op, "ghost-replica", 1, List.of(new QueueSql.BufferedLine(1, at, "stdout", "a"),
-					new QueueSql.BufferedLine(2, at, "stdout", "b")), List.of()))
+			assertThat(sql.appendOutput(op, "ghost-replica", 1,
+					List.of(new OperationStore.BufferedLine(1, at, "stdout", "a"),
+							new OperationStore.BufferedLine(2, at, "stdout", "b")),
+					List.of()))
 				.isTrue();
 		}
 

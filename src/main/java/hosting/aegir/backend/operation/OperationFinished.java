@@ -1,7 +1,9 @@
-package hosting.aegir.backend.queue;
+package hosting.aegir.backend.operation;
 
 import java.util.Map;
 import java.util.UUID;
+
+import hosting.aegir.backend.operation.OperationStatus;
 
 /**
  * Published by the runner inside the transaction that records an operation's end, so

@@ -1,4 +1,4 @@
-package hosting.aegir.backend.queue;
+package hosting.aegir.backend.operation;
 
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -6,12 +6,16 @@ import java.sql.SQLException;
 import java.sql.Types;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.OffsetDateTime;
 import java.util.Collection;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 
 import hosting.aegir.backend.engine.EngineEvent;
+import hosting.aegir.backend.operation.OperationEvents.TaskTally;
 
 import org.springframework.context.annotation.Import;
 import org.springframework.dao.DuplicateKeyException;
@@ -24,12 +28,13 @@ import org.springframework.transaction.PlatformTransactionManager;
 import org.springframework.transaction.support.TransactionTemplate;
 
 /**
- * Every hand-written statement that changes an operation's state, in one place.
- * PostgreSQL is the queue; the rules these statements keep are:
+ * Every statement on the {@code operation} table, in one place, and the run's log and
+ * events that are written with it. PostgreSQL is the queue; the rules these statements
+ * keep are:
  * <ul>
- * <li>Each transition is one statement guarded by the status it expects; zero rows means
- * another party (a user, another replica, the reaper) moved first, and the caller
- * re-reads.</li>
+ * <li>Each transition is one statement named after its {@link OperationTransition} and
+ * guarded by the status it expects; zero rows means another party (a user, another
+ * replica, the reaper) moved first, and the caller re-reads.</li>
  * <li>Work done by an executor is fenced by {@code claimed_by} and {@code attempt}: a
  * replica that lost its lease (reaped while paused, say) can no longer write a
  * result.</li>
@@ -44,10 +49,12 @@ import org.springframework.transaction.support.TransactionTemplate;
  * writer still holds the lease (it locks the operation row {@code FOR SHARE}, which waits
  * for a reaper's or another replica's update in progress and then sees its result).</li>
  * </ul>
+ * The API's reads and inserts (the row as shown, with its task tallies and validator) are
+ * here too: see {@link #insertQueued} and {@link #find}.
  */
 @Component
 @Import(LeaseConnections.class)
-class QueueSql {
+public class OperationStore {
 
 	/** Channel on which replicas hear that work was queued (payload: the engine). */
 	public static final String QUEUED_CHANNEL = "aegir_queued";
@@ -77,7 +84,8 @@ class QueueSql {
 	// OperationFinished, whose listeners may use JPA and must commit with the result.
 	// Both bind the pool's connection as any Spring transaction does, so JdbcClient and
 	// JdbcTemplate statements join them.
-	QueueSql(JdbcClient jdbc, JdbcTemplate template, LeaseConnections lease, PlatformTransactionManager transactions) {
+	OperationStore(JdbcClient jdbc, JdbcTemplate template, LeaseConnections lease,
+			PlatformTransactionManager transactions) {
 		this.jdbc = jdbc;
 		this.template = template;
 		this.lease = lease.jdbc();
@@ -90,7 +98,10 @@ class QueueSql {
 		jdbc.sql("SELECT pg_notify('" + QUEUED_CHANNEL + "', :engine)").param("engine", engine).query().listOfRows();
 	}
 
-	/** {@code QUEUED → CANCELLED}; false if it was no longer queued. */
+	/**
+	 * {@link OperationTransition#CANCEL_QUEUED}: {@code QUEUED → CANCELLED}; false if it
+	 * was no longer queued.
+	 */
 	public boolean cancelQueued(UUID id, String reason) {
 		return jdbc.sql("""
 				UPDATE operation
@@ -100,9 +111,10 @@ class QueueSql {
 	}
 
 	/**
-	 * {@code RUNNING → CANCELLING}, and a NOTIFY (sent on commit) so the replica running
-	 * it acts at once. A lost notification is covered by the heartbeat, which reads the
-	 * status back.
+	 * {@link OperationTransition#REQUEST_CANCEL}: {@code RUNNING → CANCELLING}, and a
+	 * NOTIFY (sent on commit) so the replica running it acts at once. A lost notification
+	 * is covered by the heartbeat, which reads the status back. False if it was not
+	 * running.
 	 */
 	public boolean requestCancel(UUID id, String reason) {
 		return !jdbc.sql("""
@@ -117,17 +129,18 @@ class QueueSql {
 	}
 
 	/**
-	 * Claims up to {@code limit} queued operations for this replica, oldest first, and
-	 * marks them RUNNING in the same statement, which also returns where each one's
-	 * stored log and events end (an operation run before, re-queued or handed back,
-	 * continues its numbering): the run starts with no read of its own, one round trip
-	 * fewer per operation, and a launch has no database step left to fail. For a first
-	 * run these are three probes of empty index ranges. A re-run sums its stored log's
-	 * bytes (its byte budget) inside the claim, while holding the claimed row: tens of
-	 * milliseconds for a log at a 16 MB cap, on the rare path of a retry or hand-back.
-	 * The sums see the statement's snapshot: they would be stale only if, within this one
-	 * statement, another replica claimed the row, wrote to its log and had it re-queued,
-	 * which takes a reaping (a heartbeat seconds old) or a shutdown in between.
+	 * {@link OperationTransition#CLAIM}. Claims up to {@code limit} queued operations for
+	 * this replica, oldest first, and marks them RUNNING in the same statement, which
+	 * also returns where each one's stored log and events end (an operation run before,
+	 * re-queued or handed back, continues its numbering): the run starts with no read of
+	 * its own, one round trip fewer per operation, and a launch has no database step left
+	 * to fail. For a first run these are three probes of empty index ranges. A re-run
+	 * sums its stored log's bytes (its byte budget) inside the claim, while holding the
+	 * claimed row: tens of milliseconds for a log at a 16 MB cap, on the rare path of a
+	 * retry or hand-back. The sums see the statement's snapshot: they would be stale only
+	 * if, within this one statement, another replica claimed the row, wrote to its log
+	 * and had it re-queued, which takes a reaping (a heartbeat seconds old) or a shutdown
+	 * in between.
 	 * <p>
 	 * {@code FOR UPDATE SKIP LOCKED} lets replicas claim side by side without waiting on
 	 * each other's rows. An operation is only eligible when its target has nothing active
@@ -187,7 +200,7 @@ class QueueSql {
 			""";
 
 	/** Step 1: eligible operations among the oldest {@value #WINDOW} queued ones. */
-	static final String CLAIM_IN_WINDOW = CLAIM_UPDATE.formatted("""
+	public static final String CLAIM_IN_WINDOW = CLAIM_UPDATE.formatted("""
 			SELECT q.id
 			  FROM operation q
 			 WHERE q.id IN (SELECT w.id FROM operation w WHERE w.status = 'QUEUED' AND w.engine IN (:engines)
@@ -207,7 +220,7 @@ class QueueSql {
 	 * distinct targets of the queued-by-target index, one descent each), oldest first,
 	 * where the target is not busy.
 	 */
-	static final String CLAIM_SITE_HEADS = CLAIM_UPDATE.formatted("""
+	public static final String CLAIM_SITE_HEADS = CLAIM_UPDATE.formatted("""
 			WITH RECURSIVE head AS (
 			    (SELECT h.target, h.id FROM operation h WHERE h.status = 'QUEUED'
 			      ORDER BY h.target, h.created_at, h.id LIMIT 1)
@@ -266,8 +279,8 @@ class QueueSql {
 	}
 
 	/**
-	 * Records how a run ended, fenced by this replica's lease. False means the lease was
-	 * lost and the result must be discarded.
+	 * {@link OperationTransition#COMPLETE}. Records how a run ended, fenced by this
+	 * replica's lease. False means the lease was lost and the result must be discarded.
 	 */
 	public boolean complete(UUID id, String replica, int attempt, OperationStatus status, Integer exitCode,
 			String reason, String outputsJson) {
@@ -275,7 +288,8 @@ class QueueSql {
 	}
 
 	/**
-	 * The reaper, in one statement. An active operation is reaped when
+	 * {@link OperationTransition#REAP}: the reaper, in one statement. An active operation
+	 * is reaped when
 	 * <ul>
 	 * <li>its heartbeat is older than {@code staleAfter}: its executor is lost (a crashed
 	 * or partitioned replica). Those submitted with {@code retry} and attempts left go
@@ -293,7 +307,7 @@ class QueueSql {
 	 * time: the status guard and {@code SKIP LOCKED} make a second reaper's update a
 	 * no-op.
 	 */
-	public List<Reaped> reapStale(Duration staleAfter, Duration deadlineGrace) {
+	public List<Reaped> reap(Duration staleAfter, Duration deadlineGrace) {
 		return lease
 			.sql("""
 					WITH stale AS (
@@ -341,12 +355,13 @@ class QueueSql {
 	}
 
 	/**
-	 * Gives a claimed operation back, fenced by our lease: {@code RUNNING → QUEUED} with
-	 * the claim's attempt undone (this attempt does not count), or
-	 * {@code CANCELLING → CANCELLED} when a cancel was requested meanwhile. For a claim
-	 * that could not be launched and, on shutdown, for work submitted with {@code retry}
-	 * that outlived the grace. Returns the new status; empty if the lease was already
-	 * lost. Through the lease pool: it must work while the main pool is drained.
+	 * {@link OperationTransition#HAND_BACK}. Gives a claimed operation back, fenced by
+	 * our lease: {@code RUNNING → QUEUED} with the claim's attempt undone (this attempt
+	 * does not count), or {@code CANCELLING → CANCELLED} when a cancel was requested
+	 * meanwhile. For a claim that could not be launched and, on shutdown, for work
+	 * submitted with {@code retry} that outlived the grace. Returns the new status; empty
+	 * if the lease was already lost. Through the lease pool: it must work while the main
+	 * pool is drained.
 	 */
 	public Optional<OperationStatus> handBack(UUID id, String replica, int attempt, String reason) {
 		return lease.sql("""
@@ -481,6 +496,9 @@ class QueueSql {
 	 */
 	private boolean completeWithOutput(UUID id, String replica, int attempt, OperationStatus status, Integer exitCode,
 			String reason, String outputsJson, List<BufferedLine> lines, List<BufferedEvent> events) {
+		if (!OperationTransition.COMPLETE.to(OperationStatus.RUNNING).contains(status)) {
+			throw new IllegalArgumentException("a run cannot complete as " + status);
+		}
 		// One statement whatever there is to add: with no lines or events the inserts add
 		// no rows.
 		return template.query("""
@@ -676,6 +694,245 @@ class QueueSql {
 
 	/** A task event waiting to be written. */
 	public record BufferedEvent(long seq, Instant at, hosting.aegir.backend.engine.EngineEvent event) {
+	}
+
+	// The API's side of the row: inserts and reads as the API shows them. The validator
+	// (ETag) is computed by the database from the stored row without heartbeat_at, the
+	// task tallies and the webhook delivery: everything a view is built from, so it
+	// changes whenever anything shown changes, and it needs no JSON work in the JVM.
+	// Every column, including ones added later, is covered by to_jsonb, except the
+	// immutable ones that carry secret values (see ETAG). The variant (who reads) is
+	// part of it, because a viewer's view masks secret outputs a submitter's shows.
+
+	/**
+	 * The caller's role as the validator counts it: each sees a different rendering of
+	 * secret outputs.
+	 */
+	enum Variant {
+
+		SUBMITTER, VIEWER
+
+	}
+
+	// Per task index: results, changed, failed; one text value so the read stays one row.
+	private static final String TALLIES = """
+			LEFT JOIN LATERAL (
+			       SELECT string_agg(task_index || ':' || results || ':' || changed || ':' || failed::int, ','
+			                         ORDER BY task_index) AS tallies
+			         FROM (SELECT task_index, count(*) AS results, count(*) FILTER (WHERE changed) AS changed,
+			                      bool_or(status IN ('failed', 'unreachable')) AS failed
+			                 FROM operation_event e
+			                WHERE e.operation_id = o.id AND e.task_index IS NOT NULL
+			                GROUP BY task_index) g) t ON true
+			""";
+
+	// The same expression over a row named o and tallies named t, for the insert, the
+	// read and the 304 check. The columns that hold or derive from secret values (vars,
+	// tasks, request_hash, secret_vars, idempotency_key) are left out: they never change
+	// after the insert, so they add nothing to change detection, and an unsalted md5 over
+	// them handed to a viewer would let the viewer test guesses of a secret offline.
+	private static final String ETAG = """
+			'W/"' || md5(:variant || (to_jsonb(o) - 'heartbeat_at' - 'vars' - 'tasks' - 'request_hash'
+			    - 'secret_vars' - 'idempotency_key')::text || '|' || coalesce(t.tallies, '') || '|'
+			    || coalesce((SELECT to_jsonb(w)::text FROM webhook_delivery w
+			                  WHERE o.callback_url IS NOT NULL AND w.operation_id = o.id), '')) || '"'
+			""";
+
+	// The same, with the variant as the first positional parameter: the reads below are
+	// built once with positional parameters, so a poll does not rewrite named parameters
+	// (a new SQL string and statement factory per call) on the API's hottest path.
+	private static final String ETAG_POSITIONAL = ETAG.replace(":variant", "?");
+
+	private static final String ETAG_ONLY = "SELECT " + ETAG_POSITIONAL + " FROM operation o " + TALLIES
+			+ " WHERE o.id = ?";
+
+	// Positional, like the reads: the parameters in the order of the columns, then the
+	// validator's variant.
+	private static final String INSERT_QUEUED = """
+			WITH o AS (
+			  INSERT INTO operation (id, type, engine, target, hosts, vars, tasks, status, outputs, secret_vars,
+			                         idempotency_key, callback_url, request_hash, timeout_seconds, retry, max_attempts,
+			                         check_mode, verbosity)
+			  VALUES (?, ?, ?, ?, ?, ?::jsonb, ?::jsonb, 'QUEUED', '{}'::jsonb,
+			          ?::jsonb, ?, ?, ?, ?, ?, ?,
+			          ?, ?)
+			  RETURNING *),
+			t AS (SELECT NULL::text AS tallies)
+			SELECT o.created_at, %s AS etag FROM o, t
+			""".formatted(ETAG_POSITIONAL);
+
+	private static final String READ = """
+			SELECT o.id, o.type, o.engine, o.target, o.hosts, o.vars::text AS vars, o.tasks::text AS tasks, o.status,
+			       o.exit_code, o.reason, o.outputs::text AS outputs, o.secret_vars::text AS secret_vars,
+			       o.request_hash, o.timeout_seconds, o.retry, o.max_attempts, o.attempt, o.claimed_by, o.heartbeat_at,
+			       o.created_at, o.started_at, o.finished_at, o.callback_url, o.check_mode, o.verbosity, t.tallies,
+			       %s AS etag
+			  FROM operation o
+			%s
+			 WHERE %%s
+			""".formatted(ETAG_POSITIONAL, TALLIES);
+
+	private static final String READ_BY_ID = READ.formatted("o.id = ?");
+
+	private static final String READ_BY_KEY = READ.formatted("o.idempotency_key = ?");
+
+	/** What the database assigned to a new row: its creation time and its validator. */
+	record Inserted(OffsetDateTime createdAt, String etag) {
+	}
+
+	/**
+	 * Inserts a queued operation in one autocommitted statement: when this returns, the
+	 * row is durable. The queue's wake-up is not part of it (see
+	 * {@link OperationService#submit}).
+	 */
+	Inserted insertQueued(UUID id, NewOperation spec, String varsJson, String tasksJson, String secretVarsJson,
+			String requestHash) {
+		return jdbc.sql(INSERT_QUEUED)
+			.param(id)
+			.param(spec.type())
+			.param(spec.engine())
+			.param(spec.target())
+			.param(spec.hosts())
+			.param(varsJson)
+			.param(tasksJson)
+			.param(secretVarsJson)
+			.param(spec.idempotencyKey())
+			.param(spec.callbackUrl())
+			.param(requestHash)
+			.param(spec.timeoutSeconds())
+			.param(spec.retry())
+			.param(spec.maxAttempts())
+			.param(spec.check())
+			.param(spec.verbosity())
+			.param(Variant.SUBMITTER.name())
+			.query((rs, n) -> new Inserted(rs.getObject("created_at", OffsetDateTime.class), rs.getString("etag")))
+			.single();
+	}
+
+	/**
+	 * The stored operation with its task tallies and its validator for {@code variant}.
+	 */
+	Optional<Stored> find(UUID id, Variant variant) {
+		return read(READ_BY_ID, id, variant);
+	}
+
+	/** The operation created under an idempotency key, if any. */
+	Optional<Stored> findByIdempotencyKey(String key) {
+		return read(READ_BY_KEY, key, Variant.SUBMITTER);
+	}
+
+	/**
+	 * Only the validator: what a conditional poll compares before anything else is read.
+	 */
+	Optional<String> etag(UUID id, Variant variant) {
+		return jdbc.sql(ETAG_ONLY).param(variant.name()).param(id).query(String.class).optional();
+	}
+
+	private Optional<Stored> read(String sql, Object key, Variant variant) {
+		return jdbc.sql(sql)
+			.param(variant.name())
+			.param(key)
+			.query((rs, n) -> new Stored(rs.getObject("id", UUID.class), rs.getString("type"), rs.getString("engine"),
+					rs.getString("target"), rs.getString("hosts"), rs.getString("vars"), rs.getString("tasks"),
+					OperationStatus.valueOf(rs.getString("status")), (Integer) rs.getObject("exit_code"),
+					rs.getString("reason"), rs.getString("outputs"), rs.getString("secret_vars"),
+					rs.getString("request_hash"), rs.getInt("timeout_seconds"), rs.getBoolean("retry"),
+					rs.getInt("max_attempts"), rs.getInt("attempt"), rs.getString("claimed_by"),
+					rs.getObject("heartbeat_at", OffsetDateTime.class),
+					rs.getObject("created_at", OffsetDateTime.class), rs.getObject("started_at", OffsetDateTime.class),
+					rs.getObject("finished_at", OffsetDateTime.class), rs.getString("callback_url"),
+					rs.getBoolean("check_mode"), rs.getInt("verbosity"), tallies(rs.getString("tallies")),
+					rs.getString("etag")))
+			.optional();
+	}
+
+	private static Map<Integer, TaskTally> tallies(String text) {
+		Map<Integer, TaskTally> tallies = new HashMap<>();
+		if (text != null) {
+			for (String part : text.split(",")) {
+				String[] f = part.split(":");
+				int index = Integer.parseInt(f[0]);
+				tallies.put(index,
+						new TaskTally(index, Integer.parseInt(f[1]), Integer.parseInt(f[2]), "1".equals(f[3])));
+			}
+		}
+		return tallies;
+	}
+
+	/**
+	 * A stored operation: its columns (JSON ones as text), its task tallies by index and
+	 * its validator.
+	 */
+	record Stored(UUID id, String type, String engine, String target, String hosts, String vars, String tasks,
+			OperationStatus status, Integer exitCode, String reason, String outputs, String secretVars,
+			String requestHash, int timeoutSeconds, boolean retry, int maxAttempts, int attempt, String claimedBy,
+			OffsetDateTime heartbeatAt, OffsetDateTime createdAt, OffsetDateTime startedAt, OffsetDateTime finishedAt,
+			String callbackUrl, boolean check, int verbosity, Map<Integer, TaskTally> tallies, String etag) {
+	}
+
+	/** The operation's status alone; empty if there is no such operation. */
+	Optional<OperationStatus> status(UUID id) {
+		return jdbc.sql("SELECT status FROM operation WHERE id = ?")
+			.param(id)
+			.query(String.class)
+			.optional()
+			.map(OperationStatus::valueOf);
+	}
+
+	/**
+	 * The statuses of those of {@code ids} that exist, in one statement (the streams'
+	 * poll); joins the caller's transaction, so a snapshot it holds covers it.
+	 */
+	public Map<UUID, OperationStatus> statuses(Collection<UUID> ids) {
+		Map<UUID, OperationStatus> statuses = new HashMap<>();
+		template.query(con -> {
+			PreparedStatement ps = con.prepareStatement("SELECT id, status FROM operation WHERE id = ANY (?)");
+			ps.setArray(1, con.createArrayOf("uuid", ids.toArray()));
+			return ps;
+		}, rs -> {
+			statuses.put(rs.getObject("id", UUID.class), OperationStatus.valueOf(rs.getString("status")));
+		});
+		return statuses;
+	}
+
+	/**
+	 * Summaries for the list, newest first: those matching the filters given (null: any)
+	 * below the cursor {@code (beforeCreatedAt, beforeId)} if given, at most
+	 * {@code limit}.
+	 */
+	List<OperationSummary> summaries(OperationStatus status, String target, String type, OffsetDateTime beforeCreatedAt,
+			UUID beforeId, int limit) {
+		StringBuilder sql = new StringBuilder("""
+				SELECT id, type, engine, target, status, exit_code, reason, created_at, started_at, finished_at
+				  FROM operation WHERE true""");
+		var params = new java.util.LinkedHashMap<String, Object>();
+		if (status != null) {
+			sql.append(" AND status = :status");
+			params.put("status", status.name());
+		}
+		if (target != null) {
+			sql.append(" AND target = :target");
+			params.put("target", target);
+		}
+		if (type != null) {
+			sql.append(" AND type = :type");
+			params.put("type", type);
+		}
+		if (beforeCreatedAt != null) {
+			sql.append(" AND (created_at, id) < (:at, :id)");
+			params.put("at", beforeCreatedAt);
+			params.put("id", beforeId);
+		}
+		sql.append(" ORDER BY created_at DESC, id DESC LIMIT :limit");
+		params.put("limit", limit);
+		return jdbc.sql(sql.toString())
+			.params(params)
+			.query((rs, n) -> new OperationSummary(rs.getObject("id", UUID.class), rs.getString("type"),
+					rs.getString("engine"), rs.getString("target"), OperationStatus.valueOf(rs.getString("status")),
+					(Integer) rs.getObject("exit_code"), rs.getString("reason"),
+					rs.getObject("created_at", OffsetDateTime.class), rs.getObject("started_at", OffsetDateTime.class),
+					rs.getObject("finished_at", OffsetDateTime.class)))
+			.list();
 	}
 
 }

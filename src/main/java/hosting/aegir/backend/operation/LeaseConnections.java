@@ -1,4 +1,4 @@
-package hosting.aegir.backend.queue;
+package hosting.aegir.backend.operation;
 
 import java.sql.SQLException;
 
@@ -17,7 +17,8 @@ import org.springframework.jdbc.core.simple.JdbcClient;
  * lost. Not a {@link DataSource} bean, so Spring's own DataSource auto-configuration
  * stays as it is.
  */
-// Imported by QueueSql, which cannot work without it (and so comes with it into slice
+// Imported by OperationStore, which cannot work without it (and so comes with it into
+// slice
 // tests).
 class LeaseConnections implements DisposableBean {
 

@@ -1,4 +1,4 @@
-package hosting.aegir.backend.queue;
+package hosting.aegir.backend.operation;
 
 import java.time.Duration;
 import java.time.Instant;
@@ -16,12 +16,12 @@ import tools.jackson.databind.json.JsonMapper;
  * An operation this replica has claimed and must run, as the claim query returned it,
  * with what earlier runs of it stored ({@code stored}: where this run's log goes on).
  */
-record ClaimedOperation(UUID id, String type, String engine, String target, String hosts, String varsJson,
+public record ClaimedOperation(UUID id, String type, String engine, String target, String hosts, String varsJson,
 		String tasksJson, String secretVarsJson, int timeoutSeconds, int attempt, int maxAttempts, boolean retry,
 		Instant startedAt, boolean check, int verbosity, StoredOutput stored) {
 
 	/** A claimed real, quiet run, of an operation that has stored nothing yet. */
-	ClaimedOperation(UUID id, String type, String engine, String target, String hosts, String varsJson,
+	public ClaimedOperation(UUID id, String type, String engine, String target, String hosts, String varsJson,
 			String tasksJson, String secretVarsJson, int timeoutSeconds, int attempt, int maxAttempts, boolean retry,
 			Instant startedAt) {
 		this(id, type, engine, target, hosts, varsJson, tasksJson, secretVarsJson, timeoutSeconds, attempt, maxAttempts,
@@ -32,9 +32,9 @@ record ClaimedOperation(UUID id, String type, String engine, String target, Stri
 	 * The log and events earlier runs of an operation stored: a later attempt, or the
 	 * same attempt again after a hand-back, continues their numbering and byte budget.
 	 */
-	record StoredOutput(long lastLogSeq, long lastEventSeq, long logBytes) {
+	public record StoredOutput(long lastLogSeq, long lastEventSeq, long logBytes) {
 
-		static final StoredOutput NONE = new StoredOutput(0, 0, 0);
+		public static final StoredOutput NONE = new StoredOutput(0, 0, 0);
 
 	}
 
@@ -48,7 +48,7 @@ record ClaimedOperation(UUID id, String type, String engine, String target, Stri
 	};
 
 	/** What the engine is asked to run, parsed once from the claimed row. */
-	EngineRequest engineRequest(JsonMapper json) {
+	public EngineRequest engineRequest(JsonMapper json) {
 		List<Map<String, Object>> tasks = json.readValue(tasksJson, TASKS);
 		List<EngineTask> engineTasks = new ArrayList<>(tasks.size());
 		for (int i = 0; i < tasks.size(); i++) {
@@ -62,7 +62,7 @@ record ClaimedOperation(UUID id, String type, String engine, String target, Stri
 	}
 
 	/** The names of the variables whose values must never be shown. */
-	List<String> secretVars(JsonMapper json) {
+	public List<String> secretVars(JsonMapper json) {
 		return json.readValue(secretVarsJson, STRINGS);
 	}
 

@@ -1,4 +1,4 @@
-package hosting.aegir.backend.queue;
+package hosting.aegir.backend.operation;
 
 import java.io.BufferedOutputStream;
 import java.io.DataOutputStream;
@@ -11,7 +11,7 @@ import java.time.Instant;
 import java.util.List;
 import java.util.UUID;
 
-import hosting.aegir.backend.queue.QueueSql.BufferedLine;
+import hosting.aegir.backend.operation.OperationStore.BufferedLine;
 import org.postgresql.PGConnection;
 import org.postgresql.copy.PGCopyOutputStream;
 
