@@ -91,7 +91,12 @@ class DrupalVhostRoleTest {
 		Files.createDirectories(RAN);
 		// The front controllers say something they computed, so their output can never
 		// be their source.
-		write("index.php", "<?php echo 'front controller: ', 6 * 7, ' for ', $_SERVER['REQUEST_URI'], \"\\n\";\n");
+		write("index.php", """
+				<?php
+				echo 'front controller: ', 6 * 7, ' for ', $_SERVER['REQUEST_URI'];
+				// httpoxy: a request's Proxy header must not reach the PHP as HTTP_PROXY.
+				echo empty($_SERVER['HTTP_PROXY']) ? '' : ' via proxy ' . $_SERVER['HTTP_PROXY'], "\\n";
+				""");
 		write("update.php", "<?php echo 'update.php: ', 6 * 7, \"\\n\";\n");
 		write("core/install.php", trap("core-install.php"));
 		write("vendor/autoload.php", trap("vendor-autoload.php"));
@@ -142,8 +147,12 @@ class DrupalVhostRoleTest {
 				// Dot segments and encoded dots, which nginx resolves before choosing.
 				"/index.php/../sites/" + uri + "/settings.php", site + "/files/%2e%2e/settings.php",
 				site + "/files/../settings.local.php", "/sites/%64efault/settings%2ephp", site + "/files/%2ehtaccess",
-				// Case, editors' copies and other PHP extensions.
-				site + "/files/evil.PHP", "/Index.php", site + "/files/evil.phtml", site + "/settings.php~");
+				// Encoded slashes and a newline in the path.
+				"/index.php%2F..%2Fsites/" + uri + "/settings.php", site + "/files/..%2fsettings.php",
+				site + "/files/evil.php%2F", site + "/files/evil.php%0a",
+				// Case, editors' and backups' copies and other PHP extensions.
+				site + "/files/evil.PHP", "/Index.php", site + "/files/evil.phtml", site + "/settings.php~",
+				site + "/settings.php-2024", site + "/files/settings.php.backup", site + "/files/db.sql.gz");
 
 		// A link a tenant's PHP made in its public files, to its settings.php, is not
 		// followed: the path is Drupal's to answer, as for any missing file.
@@ -154,6 +163,9 @@ class DrupalVhostRoleTest {
 		// runs.
 		assertThat(NGINX.get(uri, "/index.php" + site + "/files/evil.php").body())
 			.isEqualTo("front controller: 42 for /index.php" + site + "/files/evil.php\n");
+		assertThat(NGINX.get(uri, "/index.php/a%0ab").body()).isEqualTo("front controller: 42 for /index.php/a%0ab\n");
+		assertThat(NGINX.get(uri, "/", "Proxy: http://proxy.evil.example:3128").body())
+			.isEqualTo("front controller: 42 for /\n");
 	}
 
 	@Test
@@ -254,6 +266,9 @@ class DrupalVhostRoleTest {
 		write(site + "files/.htaccess", "# <?php fake-password\n");
 		write("sites/default/settings.php.bak", settings("default-bak"));
 		write(site + "settings.php~", settings(uri + "-backup"));
+		write(site + "settings.php-2024", settings(uri + "-2024"));
+		write(site + "files/settings.php.backup", settings(uri + "-files-backup"));
+		write(site + "files/db.sql.gz", "fake-password in a dump\n");
 		Files.createSymbolicLink(platform.resolve(site + "files/innocent.txt"), Path.of("../settings.php"));
 		return uri;
 	}
