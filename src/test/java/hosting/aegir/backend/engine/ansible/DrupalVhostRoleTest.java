@@ -233,6 +233,24 @@ class DrupalVhostRoleTest {
 		}
 	}
 
+	@Test
+	void aDocumentRootInsideASitesFilesNeverBecomesAVhost() throws Exception {
+		String uri = site("upload");
+		// What a tenant can upload: an index.php, in a directory of its public files.
+		write("sites/" + uri + "/files/docroot/index.php", trap(uri + "-uploaded-index.php"));
+
+		JsonNode op = api.finished(api.submit(Submission.aSubmission()
+			.type("site.vhost")
+			.target("site-" + uri)
+			.task("aegir.WriteNginxVhost", Map.of("site_uri", uri, "site_root",
+					platform.resolve("sites/" + uri + "/files/docroot").toString()))),
+				RUN);
+
+		assertThatOperation(op).isFailed().hasReasonContaining("lies inside a sites/ directory");
+		assertThat(NGINX.vhosts().resolve(uri + ".conf")).doesNotExist();
+		assertThat(NGINX.get(uri, "/").status()).isEqualTo(404);
+	}
+
 	/**
 	 * Each path is refused (403 or 404), and its answer holds neither a password nor PHP
 	 * source; {@link #noOtherPhpEverRan()} checks nothing ran.
