@@ -221,6 +221,13 @@ class DrupalVhostRoleTest {
 			assertThat(response.body()).contains("vars." + setting);
 		}
 
+		// Nor does the catalog offer them to a client.
+		List<String> offered = api.json(api.get("/api/v1/tasks", SUBMITTER))
+			.valueStream()
+			.flatMap(t -> t.get("variables").valueStream().map(v -> v.get("name").asString()))
+			.toList();
+		assertThat(offered).contains("site_root").doesNotContain("php_fastcgi_pass", "allow_update_php");
+
 		String operators = PHP_FPM.fastcgiPass();
 		OPERATOR.set("php_fastcgi_pass", operators + "; include /etc/passwd");
 		try {
