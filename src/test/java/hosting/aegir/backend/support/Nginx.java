@@ -106,13 +106,17 @@ public final class Nginx {
 
 	/**
 	 * A plain HTTP/1.0 request with the given Host header, as a browser of that site
-	 * would send.
+	 * would send; the path goes out as it is (dot segments and %-escapes included) and
+	 * further header lines ("Name: value") after the Host.
 	 */
-	public Page get(String host, String path) {
+	public Page get(String host, String path, String... headers) {
 		try (Socket socket = new Socket("127.0.0.1", port)) {
 			socket.setSoTimeout(5_000);
-			socket.getOutputStream()
-				.write(("GET " + path + " HTTP/1.0\r\nHost: " + host + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+			StringBuilder request = new StringBuilder("GET " + path + " HTTP/1.0\r\nHost: " + host + "\r\n");
+			for (String header : headers) {
+				request.append(header).append("\r\n");
+			}
+			socket.getOutputStream().write(request.append("\r\n").toString().getBytes(StandardCharsets.US_ASCII));
 			String response = new String(socket.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
 			int bodyAt = response.indexOf("\r\n\r\n");
 			String head = bodyAt < 0 ? response : response.substring(0, bodyAt);

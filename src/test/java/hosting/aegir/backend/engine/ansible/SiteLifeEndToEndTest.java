@@ -35,7 +35,7 @@ import static org.awaitility.Awaitility.await;
  * A site's life past its install, through HTTP: delete, disable and enable, clone and
  * migrate, with real ansible-playbook, the real roles, the drush stand-in on a real
  * MariaDB and a real nginx that serves what the roles configure. What nginx serves of a
- * site is its files (nginx-light runs no PHP).
+ * site here is its public files (no PHP-FPM runs: DrupalVhostRoleTest runs PHP).
  */
 @PostgresTest
 @SpringBootTest(webEnvironment = WebEnvironment.RANDOM_PORT,
