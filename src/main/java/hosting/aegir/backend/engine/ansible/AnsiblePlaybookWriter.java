@@ -10,9 +10,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.regex.Pattern;
 
+import hosting.aegir.backend.catalog.OutputReference;
 import hosting.aegir.backend.engine.EngineRequest;
 import hosting.aegir.backend.engine.EngineRequest.EngineTask;
-import hosting.aegir.backend.engine.OutputReference;
 import org.yaml.snakeyaml.nodes.Node;
 
 import org.springframework.stereotype.Component;
