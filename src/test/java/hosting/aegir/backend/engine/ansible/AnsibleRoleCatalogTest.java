@@ -4,6 +4,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 import hosting.aegir.backend.catalog.CatalogOutput;
 import hosting.aegir.backend.catalog.CatalogTask;
@@ -11,11 +12,13 @@ import hosting.aegir.backend.catalog.CatalogValidator;
 import hosting.aegir.backend.catalog.CatalogValidator.TaskInput;
 import hosting.aegir.backend.catalog.CatalogValidator.Violation;
 import hosting.aegir.backend.catalog.CatalogVariable;
+import hosting.aegir.backend.catalog.SubmissionRules.HostsUncheckableException;
 import hosting.aegir.backend.catalog.TaskCatalog;
 import org.junit.jupiter.api.Test;
 import tools.jackson.databind.json.JsonMapper;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
  * The catalog the Ansible engine gives, read from the real roles, and the validation of
@@ -128,7 +131,7 @@ class AnsibleRoleCatalogTest {
 
 	@Test
 	void operatorSettingsAreRefusedWhereverARequestGivesThem() {
-		CatalogValidator strict = new CatalogValidator(roles, List.of(rules()));
+		CatalogValidator strict = new CatalogValidator(roles, List.of(rules(List.of("ansible-inventory"))));
 		Map<String, Object> site = Map.of("site_uri", "example.org", "site_root", "/var/aegir/platforms/d10");
 		assertThat(strict
 			.validate("ansible", Map.of("site_uri", "example.org"),
@@ -146,12 +149,26 @@ class AnsibleRoleCatalogTest {
 			.violations()).isEmpty();
 	}
 
+	@Test
+	void hostsAndRequestPathsAreCheckedAgainstWhatTheOperatorGives() {
+		AnsibleSubmissionRules unreadable = rules(List.of("false"));
+		// A pattern is refused before the inventory is read.
+		assertThat(unreadable.hosts("all").violations()).extracting(Violation::field).containsExactly("hosts");
+		assertThatThrownBy(() -> unreadable.hosts("web1")).isInstanceOf(HostsUncheckableException.class)
+			.hasMessage("the operator's inventory cannot be read: false exited with code 1");
+		// A request path is plain and absolute, whichever hosts it is for.
+		assertThat(unreadable.paths(Set.of(), Map.of("site_root", "/var/aegir/platforms/../../etc"),
+				List.of(new TaskInput("aegir.DeleteDrupalSite", Map.of(), null))))
+			.containsExactly(new Violation("vars.site_root",
+					"must be a plain absolute path (no '.', '..' or empty segment) (task 'aegir.DeleteDrupalSite')"));
+	}
+
 	// The engine's own rules, built as Spring builds them: the inventory is
-	// only read when a check needs it, which these do not.
-	private static AnsibleSubmissionRules rules() {
+	// read with the given command when a check first needs it.
+	private static AnsibleSubmissionRules rules(List<String> inventoryCommand) {
 		var ansible = new AnsibleProperties(true, Path.of("ansible"), Path.of("ansible/inventory/hosts.yml"),
 				List.of("ansible-playbook"), null, Duration.ofSeconds(5));
-		var properties = new InventoryProperties(false, List.of("ansible-inventory"), Duration.ofMinutes(5),
+		var properties = new InventoryProperties(false, inventoryCommand, Duration.ofMinutes(5),
 				Duration.ofSeconds(10));
 		var hosts = new TargetHosts(new AnsibleInventory(ansible, properties, JsonMapper.builder().build()),
 				properties);
