@@ -8,10 +8,16 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
 
+import com.tngtech.archunit.core.importer.ClassFileImporter;
+import com.tngtech.archunit.core.importer.ImportOption;
 import org.junit.jupiter.api.Test;
 
+import org.springframework.modulith.core.ApplicationModule;
 import org.springframework.modulith.core.ApplicationModules;
 import org.springframework.modulith.docs.Documenter;
+
+import static com.tngtech.archunit.library.dependencies.SlicesRuleDefinition.slices;
+import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * The feature packages are application modules: each reaches another only through what
@@ -26,6 +32,23 @@ class ModularityTest {
 	@Test
 	void modulesOnlyUseEachOthersPublishedTypesAndHaveNoCycles() {
 		modules.verify();
+	}
+
+	// Adding an engine is one folder under engine/: it brings its catalog part
+	// through the SPIs of catalog/, which knows no engine, and it needs no
+	// other engine's folder.
+	@Test
+	void theCatalogKnowsNoEngineAndNoEngineKnowsAnother() {
+		assertThat(modules.getModuleByName("catalog")
+			.orElseThrow()
+			.getDirectDependencies(modules)
+			.uniqueModules()
+			.map(ApplicationModule::getDisplayName)).isEmpty();
+		slices().matching("hosting.aegir.backend.engine.(*)..")
+			.should()
+			.notDependOnEachOther()
+			.check(new ClassFileImporter().withImportOption(new ImportOption.DoNotIncludeTests())
+				.importPackages("hosting.aegir.backend.engine"));
 	}
 
 	@Test

@@ -9,7 +9,7 @@ import io.swagger.v3.oas.annotations.media.Schema;
  */
 @Schema(name = "CatalogOutput")
 @JsonInclude(JsonInclude.Include.NON_NULL)
-record CatalogOutput(@Schema(example = "backup_path") String name, @Schema(example = "path", allowableValues = {
+public record CatalogOutput(@Schema(example = "backup_path") String name, @Schema(example = "path", allowableValues = {
 		"str", "path", "int", "float", "bool", "list", "dict", "raw" }) String type, String description,
 		@Schema(description = "A secret: shown to submitters, masked for viewers, never in the log") boolean secret){
 }

@@ -15,7 +15,7 @@ import io.swagger.v3.oas.annotations.media.Schema;
  */
 @Schema(name = "CatalogTask")
 @JsonInclude(JsonInclude.Include.NON_EMPTY)
-record CatalogTask(@Schema(example = "aegir.GenerateDrupalSiteBackup") String name,
+public record CatalogTask(@Schema(example = "aegir.GenerateDrupalSiteBackup") String name,
 		@Schema(example = "ansible") String engine, @Schema(example = "Back up a Drupal site") String summary,
 		String description, List<CatalogVariable> variables, List<String> taskFiles, List<CatalogOutput> outputs) {
 

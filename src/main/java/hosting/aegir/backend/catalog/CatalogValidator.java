@@ -6,9 +6,12 @@ import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
+import java.util.function.Function;
+import java.util.stream.Collectors;
 
-import hosting.aegir.backend.engine.OutputReference;
+import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.stereotype.Component;
 
@@ -16,26 +19,35 @@ import org.springframework.stereotype.Component;
  * Checks an operation's tasks and variables against the catalog before it is accepted:
  * every task exists, every variable a task requires is given (in the task's vars or the
  * operation's), every value has the declared type and is one of the declared choices, and
- * no variable is given that no task takes, and no operator setting (a role's
- * {@code meta/operator_settings.yml}) is given at all. Also says which variables are
+ * no variable is given that no task takes, and no operator setting is given at all. What
+ * is an operator setting, and which hosts and paths a submission may name, the
+ * {@link SubmissionRules} of the submission's engine say. Also says which variables are
  * secrets.
  */
 @Component
 public class CatalogValidator {
 
+	// An engine that registers no rules refuses nothing beyond its catalog entries.
+	private static final SubmissionRules NO_RULES = () -> null;
+
 	private final TaskCatalog catalog;
 
-	private final OperatorSettings operatorSettings;
+	private final Map<String, SubmissionRules> rules;
 
 	@Autowired
-	public CatalogValidator(TaskCatalog catalog, OperatorSettings operatorSettings) {
-		this.catalog = catalog;
-		this.operatorSettings = operatorSettings;
+	public CatalogValidator(TaskCatalog catalog, ObjectProvider<SubmissionRules> rules) {
+		this(catalog, rules.orderedStream().toList());
 	}
 
-	/** A validator for a catalog without operator settings, for tests. */
+	/** A validator for the given engines' rules, for tests. */
+	public CatalogValidator(TaskCatalog catalog, List<SubmissionRules> rules) {
+		this.catalog = catalog;
+		this.rules = rules.stream().collect(Collectors.toUnmodifiableMap(SubmissionRules::engine, Function.identity()));
+	}
+
+	/** A validator for a catalog without an engine's rules, for tests. */
 	public CatalogValidator(TaskCatalog catalog) {
-		this(catalog, new OperatorSettings(Map.of()));
+		this(catalog, List.of());
 	}
 
 	/** A task of the submission, as the catalog sees it. */
@@ -57,6 +69,7 @@ public class CatalogValidator {
 		if (!catalog.covers(engine)) {
 			return new Result(List.of(), Set.of());
 		}
+		SubmissionRules engineRules = rules(engine);
 		List<Violation> violations = new ArrayList<>();
 		Set<String> secrets = new LinkedHashSet<>();
 		Set<String> usedOperationVars = new HashSet<>();
@@ -74,8 +87,9 @@ public class CatalogValidator {
 						"task '" + task.name() + "' has no task file '" + input.tasksFrom() + "'"));
 			}
 			for (String name : input.vars().keySet()) {
-				if (operatorSettings.isSetting(task.name(), name)) {
-					violations.add(new Violation(at + ".vars." + name, operatorSetting(task.name())));
+				Optional<String> setting = engineRules.operatorSetting(task.name(), name);
+				if (setting.isPresent()) {
+					violations.add(new Violation(at + ".vars." + name, setting.get()));
 				}
 				else if (task.variable(name) == null) {
 					violations.add(new Violation(at + ".vars." + name,
@@ -108,13 +122,13 @@ public class CatalogValidator {
 			}
 		}
 		for (String name : vars.keySet()) {
-			String settingOf = tasks.stream()
-				.map(TaskInput::name)
-				.filter(task -> operatorSettings.isSetting(task, name))
+			String setting = tasks.stream()
+				.map(task -> engineRules.operatorSetting(task.name(), name))
+				.flatMap(Optional::stream)
 				.findFirst()
 				.orElse(null);
-			if (settingOf != null) {
-				violations.add(new Violation("vars." + name, operatorSetting(settingOf)));
+			if (setting != null) {
+				violations.add(new Violation("vars." + name, setting));
 			}
 			else if (!usedOperationVars.contains(name)
 					&& violations.stream().noneMatch(v -> v.field().endsWith(".name"))) {
@@ -125,10 +139,30 @@ public class CatalogValidator {
 		return new Result(violations, secrets);
 	}
 
-	// A reference is resolved by the engine while the operation runs, so everything that
-	// can be known
-	// before is checked here: the earlier task exists, declares the output, and its type
-	// fits.
+	/**
+	 * Checks an operation's {@code hosts} with the rules of its engine: nothing is
+	 * refused, and nothing known of the hosts reached, when it names none.
+	 * @throws SubmissionRules.HostsUncheckableException when they cannot be checked now
+	 */
+	public SubmissionRules.Hosts hosts(String engine, String hosts) {
+		return hosts == null ? SubmissionRules.Hosts.UNCHECKED : rules(engine).hosts(hosts);
+	}
+
+	/**
+	 * Checks the paths an operation gives with the rules of its engine, for the hosts
+	 * {@link #hosts} found it reaches.
+	 */
+	public List<Violation> paths(String engine, Set<String> hosts, Map<String, Object> vars, List<TaskInput> tasks) {
+		return rules(engine).paths(hosts, vars, tasks);
+	}
+
+	private SubmissionRules rules(String engine) {
+		return engine == null ? NO_RULES : rules.getOrDefault(engine, NO_RULES);
+	}
+
+	// The engine resolves a reference while the operation runs. All that can be
+	// known before is checked here: the earlier task exists, it declares the
+	// output, and the output's type fits.
 	private String referenceProblem(String engine, List<TaskInput> tasks, int at, boolean inTask,
 			CatalogVariable variable, Object value) {
 		if (!inTask) {
@@ -163,12 +197,6 @@ public class CatalogValidator {
 			return true;
 		}
 		return Set.of("str", "path").containsAll(Set.of(output, variable));
-	}
-
-	private static String operatorSetting(String task) {
-		return "an operator setting of task '" + task
-				+ "': it comes from the operator's inventory (group_vars, host_vars) "
-				+ "or the role's defaults, never from a request";
 	}
 
 	private static String typeProblem(CatalogVariable variable, Object value) {

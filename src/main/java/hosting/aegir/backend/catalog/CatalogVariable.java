@@ -8,7 +8,7 @@ import io.swagger.v3.oas.annotations.media.Schema;
 /** One variable a task takes, as its argument spec declares it. */
 @Schema(name = "CatalogVariable")
 @JsonInclude(JsonInclude.Include.NON_NULL)
-record CatalogVariable(@Schema(example = "backup_dir") String name, @Schema(example = "path", allowableValues = {
+public record CatalogVariable(@Schema(example = "backup_dir") String name, @Schema(example = "path", allowableValues = {
 		"str", "path", "int", "float", "bool", "list", "dict", "raw" }) String type, boolean required,
 		@Schema(description = "Used when the variable is not given") Object defaultValue, String description,
 		@Schema(description = "Allowed values, when restricted") List<Object> choices,

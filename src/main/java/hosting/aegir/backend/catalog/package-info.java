@@ -1,5 +1,8 @@
 /**
- * The tasks that exist (Ansible roles' argument specs, Kubernetes templates) and the
- * validation of submitted tasks, variables, paths and hosts against them.
+ * The tasks that exist and the validation of submitted tasks and variables against them,
+ * whichever engine runs them. An engine brings its part through two SPIs: a
+ * {@link hosting.aegir.backend.catalog.TaskSource} (its tasks) and, when it refuses more
+ * than its catalog entries say, {@link hosting.aegir.backend.catalog.SubmissionRules}
+ * (operator settings, hosts, request paths).
  */
 package hosting.aegir.backend.catalog;

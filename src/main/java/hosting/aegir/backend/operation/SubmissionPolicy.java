@@ -6,13 +6,12 @@ import java.util.List;
 import java.util.Map;
 
 import hosting.aegir.backend.catalog.CatalogValidator;
-import hosting.aegir.backend.catalog.RequestPaths;
-import hosting.aegir.backend.catalog.TargetHosts;
 import hosting.aegir.backend.catalog.CatalogValidator.TaskInput;
+import hosting.aegir.backend.catalog.SubmissionRules;
+import hosting.aegir.backend.catalog.SubmissionRules.HostsUncheckableException;
 import hosting.aegir.backend.engine.Engine.Refusal;
 import hosting.aegir.backend.engine.EngineRequest.EngineTask;
 import hosting.aegir.backend.engine.Engines;
-import hosting.aegir.backend.engine.ansible.AnsibleInventory.InventoryUnavailableException;
 import hosting.aegir.backend.operation.OperationRejectedException.Kind;
 import hosting.aegir.backend.operation.OperationRejectedException.Violation;
 
@@ -33,19 +32,13 @@ class SubmissionPolicy {
 
 	private final CatalogValidator catalog;
 
-	private final TargetHosts targetHosts;
-
-	private final RequestPaths requestPaths;
-
 	private final CallbackPolicy callbacks;
 
 	public SubmissionPolicy(SubmissionDefaults defaults, Engines engines, CatalogValidator catalog,
-			TargetHosts targetHosts, RequestPaths requestPaths, CallbackPolicy callbacks) {
+			CallbackPolicy callbacks) {
 		this.defaults = defaults;
 		this.engines = engines;
 		this.catalog = catalog;
-		this.targetHosts = targetHosts;
-		this.requestPaths = requestPaths;
 		this.callbacks = callbacks;
 	}
 
@@ -72,19 +65,18 @@ class SubmissionPolicy {
 		if (!checked.violations().isEmpty()) {
 			throw rejected(Kind.TASK_INVALID, checked.violations());
 		}
-		TargetHosts.Result hosts;
+		SubmissionRules.Hosts hosts;
 		try {
-			hosts = targetHosts.check(request.engine(), request.hosts());
+			hosts = catalog.hosts(request.engine(), request.hosts());
 		}
-		catch (InventoryUnavailableException ex) {
-			throw new OperationRejectedException(Kind.INVENTORY_UNAVAILABLE,
-					"the operator's inventory cannot be read: " + ex.getMessage(),
+		catch (HostsUncheckableException ex) {
+			throw new OperationRejectedException(Kind.INVENTORY_UNAVAILABLE, ex.getMessage(),
 					List.of(new Violation("hosts", "cannot be checked now")));
 		}
 		if (!hosts.violations().isEmpty()) {
 			throw rejected(Kind.HOSTS_INVALID, hosts.violations());
 		}
-		var paths = requestPaths.check(hosts.hosts(), orEmpty(request.vars()),
+		var paths = catalog.paths(request.engine(), hosts.reached(), orEmpty(request.vars()),
 				tasks.stream().map(t -> new TaskInput(t.name(), t.vars(), t.tasksFrom())).toList());
 		if (!paths.isEmpty()) {
 			throw rejected(Kind.TASK_INVALID, paths);

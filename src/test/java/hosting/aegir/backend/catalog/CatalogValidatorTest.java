@@ -1,8 +1,9 @@
 package hosting.aegir.backend.catalog;
 
-import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
 
 import hosting.aegir.backend.catalog.CatalogValidator.TaskInput;
 import hosting.aegir.backend.catalog.CatalogValidator.Violation;
@@ -11,151 +12,34 @@ import org.junit.jupiter.api.Test;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * Validation against the argument specs of the real roles, plus a task with choices and
- * typed lists.
+ * Validation against catalog entries, whichever engine they come from, and the rules of
+ * the submission's engine asked without knowing which engine it is. The Ansible roles'
+ * own entries and rules are tested beside them, in {@code engine.ansible}.
  */
 class CatalogValidatorTest {
 
-	private final TaskCatalog roles = new TaskCatalog(RoleArgumentSpecReader.read(Path.of("ansible/roles")));
+	private static final CatalogTask PICK = new CatalogTask("pick", "toy", "test", null,
+			List.of(new CatalogVariable("colour", "str", true, null, null, List.of("red", "blue"), null, false),
+					new CatalogVariable("ports", "list", false, List.of(), null, null, "int", false)),
+			List.of("verify"));
 
-	private final CatalogValidator validator = new CatalogValidator(new TaskCatalog(concat(roles.all(),
-			new CatalogTask("aegir.Pick", "ansible", "test", null,
-					List.of(new CatalogVariable("colour", "str", true, null, null, List.of("red", "blue"), null, false),
-							new CatalogVariable("ports", "list", false, List.of(), null, null, "int", false)),
-					List.of("verify")))));
-
-	@Test
-	void theRealRolesAreRead() {
-		CatalogTask backup = roles.find("ansible", "aegir.GenerateDrupalSiteBackup").orElseThrow();
-		assertThat(backup.summary()).isEqualTo("Back up a Drupal site");
-		assertThat(backup.variable("site_root").required()).isTrue();
-		// Operator settings are not the client's: the catalog does not list them.
-		assertThat(backup.variable("drush")).isNull();
-		assertThat(backup.variable("backup_root")).isNull();
-		assertThat(roles.find("ansible", "aegir.InstallDrupalSite").orElseThrow().variable("db_url").noLog()).isTrue();
-	}
-
-	@Test
-	void aValidOperationPassesAndNamesItsSecrets() {
-		var result = validator.validate("ansible", Map.of("site_uri", "example.org", "site_root", "/srv/d10"),
-				List.of(new TaskInput("aegir.InstallDrupalSite",
-						Map.of("db_url", "mysql://u:p@h/d", "account_pass", "pw"), null),
-						new TaskInput("aegir.RunDrupalCron", Map.of(), null)));
-		assertThat(result.violations()).isEmpty();
-		assertThat(result.secrets()).containsExactlyInAnyOrder("db_url", "account_pass");
-	}
-
-	@Test
-	void theBackupRoleDeclaresItsOutputs() {
-		CatalogTask backup = roles.find("ansible", "aegir.GenerateDrupalSiteBackup").orElseThrow();
-		assertThat(backup.outputs()).extracting(CatalogOutput::name, CatalogOutput::type, CatalogOutput::secret)
-			.startsWith(org.assertj.core.groups.Tuple.tuple("backup_path", "path", false),
-					org.assertj.core.groups.Tuple.tuple("backup_size", "str", false),
-					org.assertj.core.groups.Tuple.tuple("backup_sha256", "str", false));
-	}
-
-	@Test
-	void anOutputReferenceMustNameADeclaredOutputOfAnEarlierTaskOfAFittingType() {
-		Map<String, Object> site = Map.of("site_uri", "example.org", "site_root", "/srv/d10");
-		var backup = new TaskInput("aegir.GenerateDrupalSiteBackup", Map.of(), null);
-		assertThat(validator.validate("ansible", site, List.of(backup, restoreFrom(0, "backup_path"))).violations())
-			.isEmpty();
-		assertThat(validator.validate("ansible", site, List.of(backup, restoreFrom(0, "nope"))).violations())
-			.extracting(Violation::field, Violation::message)
-			.containsExactly(org.assertj.core.groups.Tuple.tuple("tasks[1].vars.backup_path",
-					"task 0 ('aegir.GenerateDrupalSiteBackup') has no output 'nope' (it returns [backup_path, backup_size, backup_sha256, backup_description, backup_task]) (task 'aegir.RestoreDrupalSiteBackup')"));
-		assertThat(validator.validate("ansible", site, List.of(restoreFrom(1, "backup_path"), backup)).violations())
-			.extracting(Violation::message)
-			.singleElement()
-			.asString()
-			.contains("not an earlier task");
-		assertThat(validator.validate("ansible", site, List.of(restoreFrom(0, "backup_path"))).violations())
-			.extracting(Violation::message)
-			.singleElement()
-			.asString()
-			.contains("not an earlier task");
-		Map<String, Object> shared = new java.util.HashMap<>(site);
-		shared.put("backup_path", Map.of("fromOutput", Map.of("task", 0, "name", "backup_path")));
-		assertThat(validator
-			.validate("ansible", shared,
-					List.of(backup, new TaskInput("aegir.RestoreDrupalSiteBackup", Map.of(), null)))
-			.violations()).extracting(Violation::field, Violation::message)
-			.contains(org.assertj.core.groups.Tuple.tuple("vars.backup_path",
-					"an output reference belongs in a task's vars, not the operation's (task 'aegir.RestoreDrupalSiteBackup')"));
-		assertThat(
-				validator
-					.validate("ansible", site,
-							List.of(backup, new TaskInput("aegir.Pick",
-									Map.of("colour", "red", "ports",
-											Map.of("fromOutput", Map.of("task", 0, "name", "backup_path"))),
-									null)))
-					.violations())
-			.extracting(Violation::message)
-			.singleElement()
-			.asString()
-			.contains("is of type path, this variable takes list");
-		assertThat(
-				validator
-					.validate("ansible", site,
-							List.of(backup, new TaskInput("aegir.RestoreDrupalSiteBackup",
-									Map.of("backup_path", Map.of("fromOutput", "{{ lookup('pipe', 'id') }}")), null)))
-					.violations())
-			.extracting(Violation::message)
-			.singleElement()
-			.asString()
-			.startsWith("must be an output reference");
-	}
-
-	private static TaskInput restoreFrom(int task, String output) {
-		return new TaskInput("aegir.RestoreDrupalSiteBackup",
-				Map.of("backup_path", Map.of("fromOutput", Map.of("task", task, "name", output))), null);
-	}
+	private final CatalogValidator validator = new CatalogValidator(new TaskCatalog(List.of(PICK)));
 
 	@Test
 	void choicesTypedListsAndTaskFilesAreChecked() {
-		assertThat(validator
-			.validate("ansible", Map.of(), List.of(new TaskInput("aegir.Pick", Map.of("colour", "green"), null)))
+		assertThat(validator.validate("toy", Map.of(), List.of(new TaskInput("pick", Map.of("colour", "green"), null)))
 			.violations())
-			.containsExactly(new Violation("tasks[0].vars.colour", "must be one of [red, blue] (task 'aegir.Pick')"));
+			.containsExactly(new Violation("tasks[0].vars.colour", "must be one of [red, blue] (task 'pick')"));
 		assertThat(validator
-			.validate("ansible", Map.of(),
-					List.of(new TaskInput("aegir.Pick", Map.of("colour", "red", "ports", List.of(80, "443")), null)))
+			.validate("toy", Map.of(),
+					List.of(new TaskInput("pick", Map.of("colour", "red", "ports", List.of(80, "443")), null)))
 			.violations()).extracting(Violation::field).containsExactly("tasks[0].vars.ports");
-		assertThat(validator
-			.validate("ansible", Map.of(), List.of(new TaskInput("aegir.Pick", Map.of("colour", "red"), "verify")))
-			.violations()).isEmpty();
-		assertThat(validator
-			.validate("ansible", Map.of(), List.of(new TaskInput("aegir.Pick", Map.of("colour", "red"), "main2")))
+		assertThat(
+				validator.validate("toy", Map.of(), List.of(new TaskInput("pick", Map.of("colour", "red"), "verify")))
+					.violations())
+			.isEmpty();
+		assertThat(validator.validate("toy", Map.of(), List.of(new TaskInput("pick", Map.of("colour", "red"), "main2")))
 			.violations()).extracting(Violation::field).containsExactly("tasks[0].tasksFrom");
-	}
-
-	@Test
-	void anOperationVariableSatisfiesEveryTaskThatTakesIt() {
-		var result = validator.validate("ansible", Map.of("site_uri", "example.org", "site_root", "/srv"),
-				List.of(new TaskInput("aegir.RunDrupalCron", Map.of(), null),
-						new TaskInput("aegir.RunDrupalCron", Map.of("site_uri", "b.example"), null)));
-		assertThat(result.violations()).isEmpty();
-	}
-
-	@Test
-	void operatorSettingsAreRefusedWhereverARequestGivesThem() {
-		CatalogValidator strict = new CatalogValidator(roles,
-				new OperatorSettings(OperatorSettings.read(Path.of("ansible/roles"))));
-		Map<String, Object> site = Map.of("site_uri", "example.org", "site_root", "/var/aegir/platforms/d10");
-		assertThat(strict
-			.validate("ansible", Map.of("site_uri", "example.org"),
-					List.of(new TaskInput("aegir.DeleteNginxVhost",
-							Map.of("nginx_reload_command", List.of("/bin/sh", "-c", "id > /tmp/x")), null)))
-			.violations()).singleElement().satisfies(v -> {
-				assertThat(v.field()).isEqualTo("tasks[0].vars.nginx_reload_command");
-				assertThat(v.message()).contains("operator setting").contains("inventory");
-			});
-		Map<String, Object> withDrush = new java.util.HashMap<>(site);
-		withDrush.put("drush", "/tmp/evil");
-		assertThat(strict.validate("ansible", withDrush, List.of(new TaskInput("aegir.RunDrupalCron", Map.of(), null)))
-			.violations()).extracting(Violation::field).containsExactly("vars.drush");
-		assertThat(strict.validate("ansible", site, List.of(new TaskInput("aegir.RunDrupalCron", Map.of(), null)))
-			.violations()).isEmpty();
 	}
 
 	@Test
@@ -164,10 +48,61 @@ class CatalogValidatorTest {
 			.violations()).isEmpty();
 	}
 
-	private static List<CatalogTask> concat(List<CatalogTask> a, CatalogTask b) {
-		List<CatalogTask> all = new java.util.ArrayList<>(a);
-		all.add(b);
-		return all;
+	@Test
+	void theRulesOfTheSubmissionsEngineSayWhatIsTheOperators() {
+		CatalogTask otherPick = new CatalogTask("pick", "other", "test", null, PICK.variables(), List.of());
+		CatalogValidator withRules = new CatalogValidator(new TaskCatalog(List.of(PICK, otherPick)),
+				List.of(new ToyRules()));
+		assertThat(withRules
+			.validate("toy", Map.of("colour", "red"), List.of(new TaskInput("pick", Map.of("palette", "/tmp"), null)))
+			.violations()).containsExactly(new Violation("tasks[0].vars.palette", "the toy operator's palette"));
+		assertThat(withRules
+			.validate("toy", Map.of("colour", "red", "palette", "/tmp"), List.of(new TaskInput("pick", Map.of(), null)))
+			.violations()).containsExactly(new Violation("vars.palette", "the toy operator's palette"));
+		// Another engine's task of the same name is judged by that engine's rules:
+		// here none, so the variable is merely one the task does not take.
+		assertThat(withRules
+			.validate("other", Map.of("colour", "red"), List.of(new TaskInput("pick", Map.of("palette", "/tmp"), null)))
+			.violations())
+			.containsExactly(new Violation("tasks[0].vars.palette", "task 'pick' takes no variable 'palette'"));
+	}
+
+	@Test
+	void hostsAndPathsAreCheckedByTheRulesOfTheSubmissionsEngine() {
+		CatalogValidator withRules = new CatalogValidator(new TaskCatalog(List.of(PICK)), List.of(new ToyRules()));
+		assertThat(withRules.hosts("toy", "elsewhere").violations())
+			.containsExactly(new Violation("hosts", "the toy knows only here"));
+		assertThat(withRules.hosts("toy", "here").reached()).containsExactly("here");
+		assertThat(withRules.hosts("toy", null)).isEqualTo(SubmissionRules.Hosts.UNCHECKED);
+		assertThat(withRules.hosts("other", "elsewhere")).isEqualTo(SubmissionRules.Hosts.UNCHECKED);
+		assertThat(withRules.paths("toy", Set.of("here"), Map.of(), List.of())).isNotEmpty();
+		assertThat(withRules.paths("other", Set.of("here"), Map.of(), List.of())).isEmpty();
+	}
+
+	// A third engine's rules, as small as the SPI allows.
+	private static final class ToyRules implements SubmissionRules {
+
+		@Override
+		public String engine() {
+			return "toy";
+		}
+
+		@Override
+		public Optional<String> operatorSetting(String task, String variable) {
+			return "palette".equals(variable) ? Optional.of("the toy operator's palette") : Optional.empty();
+		}
+
+		@Override
+		public Hosts hosts(String hosts) {
+			return "here".equals(hosts) ? new Hosts(List.of(), Set.of("here"))
+					: new Hosts(List.of(new Violation("hosts", "the toy knows only here")), Set.of());
+		}
+
+		@Override
+		public List<Violation> paths(Set<String> hosts, Map<String, Object> vars, List<TaskInput> tasks) {
+			return hosts.stream().map(host -> new Violation("vars.path", "outside the root of " + host)).toList();
+		}
+
 	}
 
 }

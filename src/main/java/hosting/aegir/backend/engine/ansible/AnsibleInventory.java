@@ -22,7 +22,6 @@ import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
-import org.springframework.modulith.NamedInterface;
 import org.springframework.stereotype.Component;
 
 /**
@@ -35,7 +34,6 @@ import org.springframework.stereotype.Component;
  */
 @Component
 @ConditionalOnProperty(prefix = "aegir.ansible", name = "enabled", havingValue = "true", matchIfMissing = true)
-@NamedInterface("ansible")
 public class AnsibleInventory {
 
 	private static final Logger log = LoggerFactory.getLogger(AnsibleInventory.class);
@@ -207,7 +205,6 @@ public class AnsibleInventory {
 	}
 
 	/** The inventory could not be read: a deployment problem, not the client's. */
-	@NamedInterface("ansible")
 	public static class InventoryUnavailableException extends RuntimeException {
 
 		public InventoryUnavailableException(String message) {

@@ -10,9 +10,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.regex.Pattern;
 
+import hosting.aegir.backend.catalog.OutputReference;
 import hosting.aegir.backend.engine.EngineRequest;
 import hosting.aegir.backend.engine.EngineRequest.EngineTask;
-import hosting.aegir.backend.engine.OutputReference;
 import org.yaml.snakeyaml.nodes.Node;
 
 import org.springframework.stereotype.Component;
@@ -29,9 +29,8 @@ class AnsiblePlaybookWriter {
 
 	static final String VARS = "vars.yml";
 
-	// Names that reach the playbook untagged were validated by the API; checked again,
-	// since this
-	// class must not rely on its callers for what it writes.
+	// Names that reach the playbook untagged were validated by the API. They are
+	// checked again: this class must not rely on its callers for what it writes.
 	private static final Pattern ROLE = Pattern.compile("[A-Za-z0-9_]+(\\.[A-Za-z0-9_]+)*");
 
 	private static final Pattern TASK_FILE = Pattern.compile("[A-Za-z0-9_-]+");
@@ -76,11 +75,10 @@ class AnsiblePlaybookWriter {
 		return AnsibleYaml.list(List.of(AnsibleYaml.map(play)));
 	}
 
-	// An output reference becomes a lookup in aegir_task_outputs, which a role fills (by
-	// task index) when
-	// it returns its outputs with set_stats. The expression is built from a checked index
-	// and name only:
-	// no client text reaches Jinja.
+	// An output reference becomes a lookup in aegir_task_outputs, which a role
+	// fills (by task index) when it returns its outputs with set_stats. The
+	// expression is built from a checked index and name only: no client text
+	// reaches Jinja.
 	private static Node value(EngineTask task, Object value) {
 		if (!OutputReference.isReference(value)) {
 			return AnsibleYaml.unsafe(value);

@@ -6,7 +6,6 @@ import java.util.List;
 
 import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.boot.context.properties.bind.DefaultValue;
-import org.springframework.modulith.NamedInterface;
 
 /**
  * How the Ansible engine runs playbooks.
@@ -21,7 +20,6 @@ import org.springframework.modulith.NamedInterface;
  * SIGKILL
  */
 @ConfigurationProperties("aegir.ansible")
-@NamedInterface("ansible")
 public record AnsibleProperties(@DefaultValue("true") boolean enabled, @DefaultValue("ansible") Path directory,
 		@DefaultValue("ansible/inventory/hosts.yml") Path inventory,
 		@DefaultValue("ansible-playbook") List<String> playbookCommand, Path workDirectory,

@@ -5,7 +5,6 @@ import java.util.List;
 
 import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.boot.context.properties.bind.DefaultValue;
-import org.springframework.modulith.NamedInterface;
 
 /**
  * How submissions are checked against the operator's inventory (beside
@@ -21,7 +20,6 @@ import org.springframework.modulith.NamedInterface;
  * inventory at most this often
  */
 @ConfigurationProperties("aegir.ansible")
-@NamedInterface("ansible")
 public record InventoryProperties(@DefaultValue("false") boolean allowHostPatterns,
 		@DefaultValue("ansible-inventory") List<String> inventoryCommand, @DefaultValue("5m") Duration inventoryMaxAge,
 		@DefaultValue("10s") Duration inventoryRefreshInterval) {

@@ -6,7 +6,6 @@ import java.util.List;
 
 import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.boot.context.properties.bind.DefaultValue;
-import org.springframework.modulith.NamedInterface;
 
 /**
  * The operator's settings for the Kubernetes engine. None of them can be set from a
@@ -37,7 +36,6 @@ import org.springframework.modulith.NamedInterface;
  * @param resync how often the informers re-list what they watch
  */
 @ConfigurationProperties("aegir.kubernetes")
-@NamedInterface("kubernetes")
 public record KubernetesProperties(@DefaultValue("false") boolean enabled,
 		@DefaultValue("k8s/tasks") Path tasksDirectory, @DefaultValue List<String> namespaces,
 		@DefaultValue List<String> imagePrefixes, String storageClass, String ingressClass, String issuer,

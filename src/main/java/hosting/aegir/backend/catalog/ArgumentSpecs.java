@@ -9,58 +9,20 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.Map;
-import java.util.stream.Stream;
+import java.util.Set;
 
 import org.yaml.snakeyaml.LoaderOptions;
 import org.yaml.snakeyaml.Yaml;
 import org.yaml.snakeyaml.constructor.SafeConstructor;
 
 /**
- * Reads the catalog entries of Ansible roles from their {@code meta/argument_specs.yml}.
+ * Reads the files a task is declared in, whichever engine runs it: its variables in the
+ * shape of an Ansible {@code argument_specs.yml}, its outputs in the shape of a role's
+ * {@code meta/outputs.yml}.
  */
-final class RoleArgumentSpecReader {
+public final class ArgumentSpecs {
 
-	private RoleArgumentSpecReader() {
-	}
-
-	static List<CatalogTask> read(Path rolesDirectory) {
-		if (!Files.isDirectory(rolesDirectory)) {
-			throw new IllegalStateException("no Ansible roles directory at " + rolesDirectory
-					+ " (set aegir.ansible.directory, or aegir.ansible.enabled=false)");
-		}
-		List<CatalogTask> tasks = new ArrayList<>();
-		try (Stream<Path> roles = Files.list(rolesDirectory)) {
-			for (Path role : roles.sorted().toList()) {
-				Path spec = role.resolve("meta/argument_specs.yml");
-				if (Files.isRegularFile(spec)) {
-					tasks.add(read(role, spec));
-				}
-			}
-		}
-		catch (IOException ex) {
-			throw new IllegalStateException("cannot read the roles in " + rolesDirectory + ": " + ex.getMessage(), ex);
-		}
-		return tasks;
-	}
-
-	private static CatalogTask read(Path role, Path spec) throws IOException {
-		List<String> taskFiles = new ArrayList<>();
-		Path tasksDir = role.resolve("tasks");
-		if (Files.isDirectory(tasksDir)) {
-			try (Stream<Path> files = Files.list(tasksDir)) {
-				files.map(f -> f.getFileName().toString())
-					.filter(f -> f.endsWith(".yml") && !f.equals("main.yml"))
-					.map(f -> f.substring(0, f.length() - 4))
-					.sorted()
-					.forEach(taskFiles::add);
-			}
-		}
-		// Operator settings stay in the argument spec (Ansible checks their types) but
-		// are not the client's to send.
-		CatalogTask task = readSpec(spec, role.getFileName().toString(), "ansible", taskFiles,
-				OperatorSettings.of(role).settings());
-		return new CatalogTask(task.name(), task.engine(), task.summary(), task.description(), task.variables(),
-				task.taskFiles(), outputs(role));
+	private ArgumentSpecs() {
 	}
 
 	/**
@@ -69,8 +31,8 @@ final class RoleArgumentSpecReader {
 	 * options (operator settings) are left out.
 	 */
 	@SuppressWarnings("unchecked")
-	static CatalogTask readSpec(Path spec, String name, String engine, List<String> taskFiles,
-			java.util.Set<String> hidden) throws IOException {
+	public static CatalogTask read(Path spec, String name, String engine, List<String> taskFiles, Set<String> hidden)
+			throws IOException {
 		Map<String, Object> document;
 		try (Reader reader = Files.newBufferedReader(spec, StandardCharsets.UTF_8)) {
 			document = new Yaml(new SafeConstructor(new LoaderOptions())).load(reader);
@@ -95,11 +57,12 @@ final class RoleArgumentSpecReader {
 				variables, taskFiles);
 	}
 
-	// Declared next to the argument spec, in meta/outputs.yml: what the role returns with
-	// set_stats.
+	/**
+	 * The outputs a file in the shape of {@code meta/outputs.yml} declares; none when
+	 * there is no such file.
+	 */
 	@SuppressWarnings("unchecked")
-	private static List<CatalogOutput> outputs(Path role) throws IOException {
-		Path file = role.resolve("meta/outputs.yml");
+	public static List<CatalogOutput> outputs(Path file) throws IOException {
 		if (!Files.isRegularFile(file)) {
 			return List.of();
 		}

@@ -1,4 +1,4 @@
-package hosting.aegir.backend.catalog;
+package hosting.aegir.backend.engine.ansible;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -9,6 +9,7 @@ import java.util.regex.Pattern;
 import hosting.aegir.backend.catalog.CatalogValidator.TaskInput;
 import hosting.aegir.backend.catalog.CatalogValidator.Violation;
 
+import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.stereotype.Component;
 
 /**
@@ -20,7 +21,8 @@ import org.springframework.stereotype.Component;
  * templates are left to the host-side check.
  */
 @Component
-public class RequestPaths {
+@ConditionalOnProperty(prefix = "aegir.ansible", name = "enabled", havingValue = "true", matchIfMissing = true)
+class RequestPaths {
 
 	private static final Pattern PLAIN = Pattern.compile("/[^\\x00-\\x1f\\x7f{}]*");
 
@@ -28,12 +30,12 @@ public class RequestPaths {
 
 	private final TargetHosts targetHosts;
 
-	public RequestPaths(OperatorSettings settings, TargetHosts targetHosts) {
+	RequestPaths(OperatorSettings settings, TargetHosts targetHosts) {
 		this.settings = settings;
 		this.targetHosts = targetHosts;
 	}
 
-	public List<Violation> check(Set<String> hosts, Map<String, Object> vars, List<TaskInput> tasks) {
+	List<Violation> check(Set<String> hosts, Map<String, Object> vars, List<TaskInput> tasks) {
 		List<Violation> violations = new ArrayList<>();
 		for (int i = 0; i < tasks.size(); i++) {
 			TaskInput task = tasks.get(i);

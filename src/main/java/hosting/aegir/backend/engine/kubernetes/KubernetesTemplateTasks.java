@@ -1,13 +1,16 @@
-package hosting.aegir.backend.catalog;
+package hosting.aegir.backend.engine.kubernetes;
 
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import java.util.stream.Stream;
 
-import hosting.aegir.backend.engine.kubernetes.KubernetesProperties;
+import hosting.aegir.backend.catalog.ArgumentSpecs;
+import hosting.aegir.backend.catalog.CatalogTask;
+import hosting.aegir.backend.catalog.TaskSource;
 
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.stereotype.Component;
@@ -33,8 +36,8 @@ class KubernetesTemplateTasks implements TaskSource {
 		List<CatalogTask> tasks = new ArrayList<>();
 		try (Stream<Path> dirs = Files.list(directory)) {
 			for (Path dir : dirs.filter(Files::isDirectory).sorted().toList()) {
-				tasks.add(RoleArgumentSpecReader.readSpec(dir.resolve("argument_specs.yml"),
-						dir.getFileName().toString(), "kubernetes", List.of(), java.util.Set.of()));
+				tasks.add(ArgumentSpecs.read(dir.resolve("argument_specs.yml"), dir.getFileName().toString(),
+						"kubernetes", List.of(), Set.of()));
 			}
 		}
 		catch (IOException ex) {

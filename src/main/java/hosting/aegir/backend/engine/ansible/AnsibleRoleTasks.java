@@ -1,8 +1,9 @@
-package hosting.aegir.backend.catalog;
+package hosting.aegir.backend.engine.ansible;
 
 import java.util.List;
 
-import hosting.aegir.backend.engine.ansible.AnsibleProperties;
+import hosting.aegir.backend.catalog.CatalogTask;
+import hosting.aegir.backend.catalog.TaskSource;
 
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.stereotype.Component;

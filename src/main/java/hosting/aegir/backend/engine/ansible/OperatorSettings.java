@@ -1,4 +1,4 @@
-package hosting.aegir.backend.catalog;
+package hosting.aegir.backend.engine.ansible;
 
 import java.io.IOException;
 import java.io.Reader;
@@ -11,12 +11,12 @@ import java.util.Map;
 import java.util.Set;
 import java.util.stream.Stream;
 
-import hosting.aegir.backend.engine.ansible.AnsibleProperties;
 import org.yaml.snakeyaml.LoaderOptions;
 import org.yaml.snakeyaml.Yaml;
 import org.yaml.snakeyaml.constructor.SafeConstructor;
 
 import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.stereotype.Component;
 
 /**
@@ -27,6 +27,7 @@ import org.springframework.stereotype.Component;
  * an operator root (with the root's default).
  */
 @Component
+@ConditionalOnProperty(prefix = "aegir.ansible", name = "enabled", havingValue = "true", matchIfMissing = true)
 class OperatorSettings {
 
 	/** One role's declaration. */
@@ -39,12 +40,12 @@ class OperatorSettings {
 	private final Map<String, RoleSettings> byTask;
 
 	@Autowired
-	public OperatorSettings(AnsibleProperties ansible) {
-		this(ansible.enabled() ? read(ansible.roles()) : Map.of());
+	OperatorSettings(AnsibleProperties ansible) {
+		this(read(ansible.roles()));
 	}
 
 	/** Settings for the given task names, for tests. */
-	public OperatorSettings(Map<String, RoleSettings> byTask) {
+	OperatorSettings(Map<String, RoleSettings> byTask) {
 		this.byTask = Map.copyOf(byTask);
 	}
 

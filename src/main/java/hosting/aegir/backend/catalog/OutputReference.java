@@ -1,4 +1,4 @@
-package hosting.aegir.backend.engine;
+package hosting.aegir.backend.catalog;
 
 import java.util.Map;
 import java.util.Optional;
