@@ -170,7 +170,9 @@ class AnsibleRoleCatalogTest {
 				List.of("ansible-playbook"), null, Duration.ofSeconds(5));
 		var properties = new InventoryProperties(false, inventoryCommand, Duration.ofMinutes(5),
 				Duration.ofSeconds(10));
-		var hosts = new TargetHosts(new AnsibleInventory(ansible, properties, JsonMapper.builder().build()),
+		var hosts = new TargetHosts(
+				new AnsibleInventory(ansible, properties, JsonMapper.builder().build(),
+						new PlaybookEnvironment(ansible, new AnsibleEnvironmentProperties(List.of(), null))),
 				properties);
 		var settings = new OperatorSettings(ansible);
 		return new AnsibleSubmissionRules(settings, hosts, new RequestPaths(settings, hosts));
