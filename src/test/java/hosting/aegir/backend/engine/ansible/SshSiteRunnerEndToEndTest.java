@@ -26,7 +26,14 @@ import org.springframework.test.context.DynamicPropertySource;
 
 import static hosting.aegir.backend.support.ApiClient.SUBMITTER;
 import static hosting.aegir.backend.support.OperationAssert.assertThatOperation;
-import static hosting.aegir.backend.support.Submission.aSubmission;
+import static hosting.aegir.backend.engine.ansible.RemoteSiteCommands.DRUSH_USER;
+import static hosting.aegir.backend.engine.ansible.RemoteSiteCommands.ansibleDirectory;
+import static hosting.aegir.backend.engine.ansible.RemoteSiteCommands.commandsWith;
+import static hosting.aegir.backend.engine.ansible.RemoteSiteCommands.inventory;
+import static hosting.aegir.backend.engine.ansible.RemoteSiteCommands.marker;
+import static hosting.aegir.backend.engine.ansible.RemoteSiteCommands.runnerFor;
+import static hosting.aegir.backend.engine.ansible.RemoteSiteCommands.scratch;
+import static hosting.aegir.backend.engine.ansible.RemoteSiteCommands.siteCommand;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -46,26 +53,18 @@ class SshSiteRunnerEndToEndTest {
 
 	private static final Duration RUN = Duration.ofSeconds(120);
 
-	private static final String DRUSH_USER = "aegir-drush";
-
 	static final Sshd SSHD = Sshd.start();
 
-	static final OperatorInventory OPERATOR = OperatorInventory.create()
-		.host("remote", SSHD.hostVars())
-		.set("drush_user", DRUSH_USER)
-		.set("aegir_site_runner_grace", 2);
-
+	// The runner and the lock directory are this test's own: nothing else on the machine
+	// shares them.
 	static final Path SCRATCH = scratch();
+
+	static final OperatorInventory OPERATOR = inventory(SSHD, SCRATCH);
 
 	@DynamicPropertySource
 	static void operatorSettings(DynamicPropertyRegistry registry) {
-		// The runner and the lock directory of this test's own, so that nothing else on
-		// the
-		// machine shares them.
-		OPERATOR.set("aegir_site_runner_path", SCRATCH.resolve("bin/site-run").toString())
-			.set("site_lock_dir", SCRATCH.resolve("site-locks").toString());
 		registry.add("aegir.ansible.inventory", () -> OPERATOR.hostsFile().toString());
-		registry.add("aegir.ansible.directory", SshSiteRunnerEndToEndTest::ansibleDirectory);
+		registry.add("aegir.ansible.directory", () -> ansibleDirectory().toString());
 		registry.add("aegir.ansible.known-hosts-file", () -> SSHD.knownHosts().toString());
 	}
 
@@ -88,10 +87,9 @@ class SshSiteRunnerEndToEndTest {
 	@Test
 	void anOperationRunsOverSshItsCommandAsTheDrushUser() throws IOException {
 		Path record = SCRATCH.resolve("records/plain-" + UUID.randomUUID());
+		String marker = marker();
 
-		JsonNode op = api.finished(
-				api.submit(siteCommand("site-" + UUID.randomUUID(), "plain.example.org", marker(), record, 0, null)),
-				RUN);
+		JsonNode op = api.finished(api.submit(siteCommand("plain.example.org", marker, record, 0, null, true)), RUN);
 
 		assertThatOperation(op).isSucceeded();
 		List<String> lines = Files.readAllLines(record);
@@ -99,6 +97,8 @@ class SshSiteRunnerEndToEndTest {
 		assertThat(lines.get(0)).startsWith("start ").endsWith(" uid=" + uid(DRUSH_USER));
 		assertThat(lines.get(1)).startsWith("end ");
 		assertThat(SSHD.log()).contains("Accepted publickey for " + Sshd.USER);
+		assertThat(commandsWith(marker)).as("the daemon the command left (ended before the site's lock is released)")
+			.isEmpty();
 	}
 
 	@Test
@@ -106,9 +106,9 @@ class SshSiteRunnerEndToEndTest {
 		String site = "cancel.example.org";
 		String first = marker();
 		Path firstRecord = SCRATCH.resolve("records/first-" + UUID.randomUUID());
-		String firstId = api.submit(siteCommand("site-" + UUID.randomUUID(), site, first, firstRecord, 300, null));
-		await("the first command runs on the host as " + DRUSH_USER).atMost(RUN)
-			.until(() -> !commandsWith(first).isEmpty());
+		String firstId = api.submit(siteCommand(site, first, firstRecord, 300, null, true));
+		await("the first command and the daemon it left the group with run on the host").atMost(RUN)
+			.until(() -> commandsWith(first).size() == 2);
 		assertThat(commandsWith(first)).allSatisfy(p -> assertThat(p.info().user()).contains(DRUSH_USER));
 
 		// Another target naming the same site: the service runs it beside the first, and
@@ -116,10 +116,8 @@ class SshSiteRunnerEndToEndTest {
 		String second = marker();
 		Path secondRecord = SCRATCH.resolve("records/second-" + UUID.randomUUID());
 		Path firstMarkerFile = Files.writeString(SCRATCH.resolve("records/marker-" + UUID.randomUUID()), first);
-		String secondId = api
-			.submit(siteCommand("site-" + UUID.randomUUID(), site, second, secondRecord, 0, firstMarkerFile));
-		await("the second operation's runner waits for the site's lock").atMost(RUN)
-			.until(() -> runnerWaitingWith(second));
+		String secondId = api.submit(siteCommand(site, second, secondRecord, 0, firstMarkerFile, false));
+		await("the second operation's runner waits for the site's lock").atMost(RUN).until(() -> runnerFor(second));
 		assertThat(api.status(secondId)).isEqualTo("RUNNING");
 		assertThat(commandsWith(second)).as("the second command while the first lives").isEmpty();
 		assertThat(secondRecord).doesNotExist();
@@ -137,7 +135,7 @@ class SshSiteRunnerEndToEndTest {
 		assertThatOperation(api.finished(secondId, RUN)).isSucceeded();
 		List<String> secondLines = Files.readAllLines(secondRecord);
 		assertThat(secondLines).as("the second command found no process of the first when it started")
-			.doesNotContain("overlap");
+			.noneMatch(line -> line.startsWith("overlap"));
 		assertThat(secondLines.get(0)).startsWith("start ");
 	}
 
@@ -146,8 +144,7 @@ class SshSiteRunnerEndToEndTest {
 		String marker = marker();
 		Path record = SCRATCH.resolve("records/timeout-" + UUID.randomUUID());
 		String id = api
-			.submit(siteCommand("site-" + UUID.randomUUID(), "timeout.example.org", marker, record, 300, null)
-				.with("timeoutSeconds", 30));
+			.submit(siteCommand("timeout.example.org", marker, record, 300, null, false).with("timeoutSeconds", 30));
 		await("the command runs on the host").atMost(RUN).until(() -> !commandsWith(marker).isEmpty());
 
 		await("the operation times out").atMost(Duration.ofSeconds(60)).until(() -> "TIMED_OUT".equals(api.status(id)));
@@ -165,8 +162,7 @@ class SshSiteRunnerEndToEndTest {
 			String before = Files.readString(SSHD.knownHosts());
 			Path record = SCRATCH.resolve("records/refused-" + UUID.randomUUID());
 
-			JsonNode op = api.finished(
-					api.submit(siteCommand("site-" + UUID.randomUUID(), "keys.example.org", marker(), record, 0, null)),
+			JsonNode op = api.finished(api.submit(siteCommand("keys.example.org", marker(), record, 0, null, false)),
 					RUN);
 
 			assertThatOperation(op).isFailed();
@@ -178,15 +174,6 @@ class SshSiteRunnerEndToEndTest {
 		}
 	}
 
-	private hosting.aegir.backend.support.Submission siteCommand(String target, String site, String marker, Path record,
-			int seconds, Path otherMarkerFile) {
-		return aSubmission().target(target)
-			.hosts("remote")
-			.vars(Map.of("site_uri", site))
-			.task("aegir.TestSiteCommand", Map.of("marker", marker, "record", record.toString(), "seconds", seconds,
-					"other_marker_file", otherMarkerFile == null ? "" : otherMarkerFile.toString()));
-	}
-
 	private String log(String id) {
 		StringBuilder text = new StringBuilder();
 		for (JsonNode line : api.json(api.get("/api/v1/operations/" + id + "/log?limit=10000", ApiClient.VIEWER))
@@ -194,39 +181,6 @@ class SshSiteRunnerEndToEndTest {
 			text.append(line.get("text").asString()).append('\n');
 		}
 		return text.toString();
-	}
-
-	private static String marker() {
-		return "aegir-remote-" + UUID.randomUUID();
-	}
-
-	// The command itself (drush_user's "sh -c <script> <marker> ..."), not the root
-	// runner
-	// whose argument list also holds it. Read from /proc: Java's command line starts with
-	// the executable's path, not argv[0].
-	private static List<ProcessHandle> commandsWith(String marker) {
-		return ProcessHandle.allProcesses().filter(p -> {
-			List<String> argv = argv(p);
-			return argv.size() > 3 && argv.get(0).equals("sh") && argv.get(1).equals("-c")
-					&& argv.get(3).equals(marker);
-		}).filter(p -> !p.info().user().orElse("root").equals("root")).toList();
-	}
-
-	private static boolean runnerWaitingWith(String marker) {
-		return ProcessHandle.allProcesses().anyMatch(p -> {
-			List<String> argv = argv(p);
-			return argv.stream().anyMatch(a -> a.endsWith("/site-run")) && argv.contains(marker);
-		});
-	}
-
-	private static List<String> argv(ProcessHandle process) {
-		try {
-			String cmdline = Files.readString(Path.of("/proc", Long.toString(process.pid()), "cmdline"));
-			return cmdline.isEmpty() ? List.of() : List.of(cmdline.split("\u0000"));
-		}
-		catch (IOException | RuntimeException ex) {
-			return List.of();
-		}
 	}
 
 	private static String uid(String user) throws IOException {
@@ -245,40 +199,6 @@ class SshSiteRunnerEndToEndTest {
 	private static void write(Path file, String text) {
 		try {
 			Files.writeString(file, text);
-		}
-		catch (IOException ex) {
-			throw new IllegalStateException(ex);
-		}
-	}
-
-	// The test's root-owned directory (the runner, the lock directory) with records/ in
-	// it, where drush_user writes.
-	private static Path scratch() {
-		try {
-			Path dir = Files.createTempDirectory("aegir-ssh-test-",
-					PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwxr-xr-x")));
-			Files.setPosixFilePermissions(Files.createDirectory(dir.resolve("records")),
-					PosixFilePermissions.fromString("rwxrwxrwx"));
-			return dir;
-		}
-		catch (IOException ex) {
-			throw new IllegalStateException(ex);
-		}
-	}
-
-	// ansible/ as it is, except roles: the real site runner and the test's role.
-	private static String ansibleDirectory() {
-		try {
-			Path real = Path.of("ansible").toAbsolutePath();
-			Path ansible = Files.createTempDirectory("aegir-ssh-ansible-");
-			Files.copy(real.resolve("ansible.cfg"), ansible.resolve("ansible.cfg"));
-			Files.createSymbolicLink(ansible.resolve("callback_plugins"), real.resolve("callback_plugins"));
-			Files.createSymbolicLink(ansible.resolve("inventory"), real.resolve("inventory"));
-			Path roles = Files.createDirectory(ansible.resolve("roles"));
-			Files.createSymbolicLink(roles.resolve("aegir_site_runner"), real.resolve("roles/aegir_site_runner"));
-			Files.createSymbolicLink(roles.resolve("aegir.TestSiteCommand"),
-					Path.of("src/test/resources/ansible-faults/roles/aegir.TestSiteCommand").toAbsolutePath());
-			return ansible.toString();
 		}
 		catch (IOException ex) {
 			throw new IllegalStateException(ex);
