@@ -111,7 +111,7 @@ class AnsibleEngine implements Engine {
 			env.put("ANSIBLE_NOCOLOR", "1");
 			env.put("PYTHONUNBUFFERED", "1");
 			env.put("AEGIR_EVENT_TOKEN", token);
-			env.putAll(SshHostKeys.environment(properties));
+			env.putAll(SshEnvironment.environment(properties));
 			process = builder.start();
 		}
 		catch (IOException ex) {

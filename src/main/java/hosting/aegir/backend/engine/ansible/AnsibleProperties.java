@@ -37,7 +37,7 @@ public record AnsibleProperties(@DefaultValue("true") boolean enabled, @DefaultV
 		if (workDirectory == null) {
 			workDirectory = Path.of(System.getProperty("java.io.tmpdir"));
 		}
-		SshHostKeys.check(knownHostsFile);
+		SshEnvironment.check(knownHostsFile);
 	}
 
 	public Path config() {

@@ -88,7 +88,8 @@ final class RemoteSiteCommands {
 		});
 	}
 
-	private static List<String> argv(ProcessHandle process) {
+	/** A process's argv as /proc has it (what it set with setproctitle, too). */
+	static List<String> argv(ProcessHandle process) {
 		try {
 			String cmdline = Files.readString(Path.of("/proc", Long.toString(process.pid()), "cmdline"));
 			return cmdline.isEmpty() ? List.of() : List.of(cmdline.split("\u0000"));

@@ -28,6 +28,7 @@ import static hosting.aegir.backend.support.ApiClient.SUBMITTER;
 import static hosting.aegir.backend.support.OperationAssert.assertThatOperation;
 import static hosting.aegir.backend.engine.ansible.RemoteSiteCommands.DRUSH_USER;
 import static hosting.aegir.backend.engine.ansible.RemoteSiteCommands.ansibleDirectory;
+import static hosting.aegir.backend.engine.ansible.RemoteSiteCommands.argv;
 import static hosting.aegir.backend.engine.ansible.RemoteSiteCommands.commandsWith;
 import static hosting.aegir.backend.engine.ansible.RemoteSiteCommands.inventory;
 import static hosting.aegir.backend.engine.ansible.RemoteSiteCommands.marker;
@@ -59,7 +60,16 @@ class SshSiteRunnerEndToEndTest {
 	// shares them.
 	static final Path SCRATCH = scratch();
 
-	static final OperatorInventory OPERATOR = inventory(SSHD, SCRATCH);
+	static final OperatorInventory OPERATOR = inventory(SSHD, SCRATCH).host("multiplexed", multiplexed());
+
+	// The same server, with the inventory asking for ansible's default multiplexing: a
+	// ControlPersist master would leave the run's process group and keep the connection,
+	// and so the remote command, alive after a cancel.
+	private static Map<String, Object> multiplexed() {
+		Map<String, Object> vars = new java.util.LinkedHashMap<>(SSHD.hostVars());
+		vars.put("ansible_ssh_args", "-C -o ControlMaster=auto -o ControlPersist=60s");
+		return vars;
+	}
 
 	@DynamicPropertySource
 	static void operatorSettings(DynamicPropertyRegistry registry) {
@@ -137,6 +147,23 @@ class SshSiteRunnerEndToEndTest {
 		assertThat(secondLines).as("the second command found no process of the first when it started")
 			.noneMatch(line -> line.startsWith("overlap"));
 		assertThat(secondLines.get(0)).startsWith("start ");
+	}
+
+	@Test
+	void aCancelEndsTheRemoteCommandEvenWhereTheInventoryAsksForMultiplexedConnections() {
+		String marker = marker();
+		Path record = SCRATCH.resolve("records/multiplexed-" + UUID.randomUUID());
+		String id = api
+			.submit(siteCommand("multiplexed.example.org", marker, record, 300, null, false).hosts("multiplexed"));
+		await("the command runs on the host").atMost(RUN).until(() -> !commandsWith(marker).isEmpty());
+
+		assertThat(api.post("/api/v1/operations/" + id + "/cancel", SUBMITTER, "").statusCode()).isEqualTo(202);
+		await("the command is gone from the host").atMost(Duration.ofSeconds(10))
+			.until(() -> commandsWith(marker).isEmpty());
+		assertThat(
+				ProcessHandle.allProcesses().filter(p -> p.info().commandLine().orElse("").contains("[mux]")).toList())
+			.as("no multiplexing master was started")
+			.isEmpty();
 	}
 
 	@Test

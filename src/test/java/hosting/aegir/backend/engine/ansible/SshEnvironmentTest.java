@@ -13,22 +13,23 @@ import static org.assertj.core.api.Assertions.assertThatIllegalArgumentException
  * What each run's environment says to ansible's ssh connection about host keys; the real
  * check is {@link SshSiteRunnerEndToEndTest}'s.
  */
-class SshHostKeysTest {
+class SshEnvironmentTest {
 
 	@Test
-	void checkingIsOnByDefaultAndStrictAgainstTheOperatorsFile() {
-		assertThat(SshHostKeys.environment(properties(true, Path.of("/etc/aegir/known_hosts"))))
+	void checkingIsOnByDefaultAndStrictAgainstTheOperatorsFileWithoutMultiplexing() {
+		assertThat(SshEnvironment.environment(properties(true, Path.of("/etc/aegir/known_hosts"))))
 			.containsEntry("ANSIBLE_HOST_KEY_CHECKING", "True")
 			.containsEntry("ANSIBLE_SSH_COMMON_ARGS",
-					"-o StrictHostKeyChecking=yes -o UserKnownHostsFile=/etc/aegir/known_hosts");
-		assertThat(SshHostKeys.environment(properties(true, null))).containsEntry("ANSIBLE_SSH_COMMON_ARGS",
-				"-o StrictHostKeyChecking=yes");
+					"-o ControlPath=none -o StrictHostKeyChecking=yes -o UserKnownHostsFile=/etc/aegir/known_hosts");
+		assertThat(SshEnvironment.environment(properties(true, null))).containsEntry("ANSIBLE_SSH_COMMON_ARGS",
+				"-o ControlPath=none -o StrictHostKeyChecking=yes");
 	}
 
 	@Test
-	void turnedOffItSaysSo() {
-		assertThat(SshHostKeys.environment(properties(false, null))).containsEntry("ANSIBLE_HOST_KEY_CHECKING", "False")
-			.doesNotContainKey("ANSIBLE_SSH_COMMON_ARGS");
+	void checkingTurnedOffIsSaidAndMultiplexingStaysOff() {
+		assertThat(SshEnvironment.environment(properties(false, null)))
+			.containsEntry("ANSIBLE_HOST_KEY_CHECKING", "False")
+			.containsEntry("ANSIBLE_SSH_COMMON_ARGS", "-o ControlPath=none");
 	}
 
 	@Test

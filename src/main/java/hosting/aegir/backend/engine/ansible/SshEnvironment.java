@@ -15,13 +15,13 @@ import java.util.regex.Pattern;
  * {@code ansible.cfg}, which sets neither. An inventory's own
  * {@code ansible_ssh_common_args} replaces these (a variable outranks the environment).
  */
-final class SshHostKeys {
+final class SshEnvironment {
 
 	// ssh splits UserKnownHostsFile on whitespace and expands % and ~; ansible splits the
 	// arguments with shlex. A path without any of those reaches ssh as it is.
 	private static final Pattern PLAIN_PATH = Pattern.compile("/[A-Za-z0-9._+,@=/-]*");
 
-	private SshHostKeys() {
+	private SshEnvironment() {
 	}
 
 	/** Refuses a known-hosts path ssh or ansible would not take as it is. */
@@ -36,16 +36,14 @@ final class SshHostKeys {
 	static Map<String, String> environment(AnsibleProperties properties) {
 		Map<String, String> env = new LinkedHashMap<>();
 		env.put("ANSIBLE_HOST_KEY_CHECKING", properties.hostKeyChecking() ? "True" : "False");
-		StringBuilder args = new StringBuilder();
+		StringBuilder args = new StringBuilder("-o ControlPath=none");
 		if (properties.hostKeyChecking()) {
-			args.append("-o StrictHostKeyChecking=yes");
+			args.append(" -o StrictHostKeyChecking=yes");
 		}
 		if (properties.knownHostsFile() != null) {
-			args.append(args.isEmpty() ? "" : " ").append("-o UserKnownHostsFile=").append(properties.knownHostsFile());
+			args.append(" -o UserKnownHostsFile=").append(properties.knownHostsFile());
 		}
-		if (!args.isEmpty()) {
-			env.put("ANSIBLE_SSH_COMMON_ARGS", args.toString());
-		}
+		env.put("ANSIBLE_SSH_COMMON_ARGS", args.toString());
 		return env;
 	}
 
