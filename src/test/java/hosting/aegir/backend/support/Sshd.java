@@ -77,6 +77,9 @@ public final class Sshd implements AutoCloseable {
 				.redirectErrorStream(true)
 				.redirectOutput(dir.resolve("sshd.log").toFile())
 				.start();
+			// A test class that fails to initialise never reaches its close(): the server
+			// must not outlive the JVM.
+			Runtime.getRuntime().addShutdownHook(new Thread(process::destroy));
 			Sshd sshd = new Sshd(dir, port, process);
 			await("sshd listens on 127.0.0.1:" + port).atMost(Duration.ofSeconds(20)).until(() -> {
 				if (!process.isAlive()) {
