@@ -22,6 +22,8 @@ public final class OperatorInventory {
 
 	private final Map<String, Object> groupVars = new LinkedHashMap<>();
 
+	private final Map<String, Object> extraHosts = new LinkedHashMap<>();
+
 	private OperatorInventory(Path dir) {
 		this.dir = dir;
 	}
@@ -74,6 +76,30 @@ public final class OperatorInventory {
 			Files.createDirectories(dir.resolve("group_vars"));
 			Files.writeString(dir.resolve("group_vars/all.yml"),
 					JsonMapper.builder().build().writeValueAsString(groupVars));
+		}
+		catch (IOException ex) {
+			throw new IllegalStateException(ex);
+		}
+		return this;
+	}
+
+	/**
+	 * Adds a host to the inventory with its connection variables (e.g.
+	 * {@link Sshd#hostVars()}), beside localhost.
+	 */
+	public OperatorInventory host(String name, Map<String, Object> vars) {
+		Map<String, Object> hosts = new LinkedHashMap<>();
+		hosts.put("localhost",
+				Map.of("ansible_connection", "local", "ansible_python_interpreter", "{{ ansible_playbook_python }}"));
+		hosts.putAll(extraHosts);
+		hosts.put(name, vars);
+		extraHosts.put(name, vars);
+		try {
+			Files.writeString(hostsFile(),
+					JsonMapper.builder()
+						.build()
+						.writeValueAsString(Map.of("all", Map.of("hosts", hosts, "children",
+								Map.of("webservers", Map.of("hosts", Map.of("localhost", Map.of())))))));
 		}
 		catch (IOException ex) {
 			throw new IllegalStateException(ex);

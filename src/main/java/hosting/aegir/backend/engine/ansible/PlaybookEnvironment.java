@@ -86,6 +86,7 @@ class PlaybookEnvironment {
 		Map<String, String> env = new LinkedHashMap<>(base);
 		env.put("ANSIBLE_CONFIG", ansible.config().toString());
 		env.put("ANSIBLE_NOCOLOR", "1");
+		env.putAll(SshEnvironment.environment(ansible));
 		return env;
 	}
 

@@ -42,7 +42,7 @@ class AnsibleHealthIndicatorTest {
 
 	private static AnsibleProperties properties(List<String> command, Path directory) {
 		return new AnsibleProperties(true, directory, directory.resolve("inventory/hosts.yml"), command, null,
-				Duration.ofSeconds(5));
+				Duration.ofSeconds(5), true, null);
 	}
 
 }

@@ -89,7 +89,7 @@ class RunDirectoriesTest {
 
 	private AnsibleProperties properties() {
 		return new AnsibleProperties(true, Path.of("ansible"), Path.of("ansible/inventory/hosts.yml"),
-				java.util.List.of("ansible-playbook"), work, Duration.ofSeconds(5));
+				java.util.List.of("ansible-playbook"), work, Duration.ofSeconds(5), true, null);
 	}
 
 }
