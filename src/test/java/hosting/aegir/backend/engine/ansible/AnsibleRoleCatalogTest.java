@@ -167,7 +167,7 @@ class AnsibleRoleCatalogTest {
 	// read with the given command when a check first needs it.
 	private static AnsibleSubmissionRules rules(List<String> inventoryCommand) {
 		var ansible = new AnsibleProperties(true, Path.of("ansible"), Path.of("ansible/inventory/hosts.yml"),
-				List.of("ansible-playbook"), null, Duration.ofSeconds(5));
+				List.of("ansible-playbook"), null, Duration.ofSeconds(5), true, null);
 		var properties = new InventoryProperties(false, inventoryCommand, Duration.ofMinutes(5),
 				Duration.ofSeconds(10));
 		var hosts = new TargetHosts(

@@ -19,7 +19,8 @@ import static org.assertj.core.api.Assertions.assertThatIllegalArgumentException
 class PlaybookEnvironmentTest {
 
 	static final AnsibleProperties ANSIBLE = new AnsibleProperties(true, Path.of("ansible"),
-			Path.of("ansible/inventory/hosts.yml"), List.of("ansible-playbook"), null, Duration.ofSeconds(5));
+			Path.of("ansible/inventory/hosts.yml"), List.of("ansible-playbook"), null, Duration.ofSeconds(5), true,
+			null);
 
 	static final Map<String, String> SERVICE = service();
 
