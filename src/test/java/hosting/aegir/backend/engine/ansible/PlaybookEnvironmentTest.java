@@ -32,15 +32,18 @@ class PlaybookEnvironmentTest {
 		Map<String, String> env = environment.playbook(Path.of("/tmp/aegir-run"), "0123abcd");
 
 		assertThat(env).containsOnlyKeys("PATH", "HOME", "LANG", "LC_ALL", "TZ", "ANSIBLE_CONFIG", "ANSIBLE_NOCOLOR",
-				"ANSIBLE_LOCAL_TEMP", "PYTHONUNBUFFERED", "AEGIR_EVENT_TOKEN");
+				"ANSIBLE_HOST_KEY_CHECKING", "ANSIBLE_SSH_COMMON_ARGS", "ANSIBLE_LOCAL_TEMP", "PYTHONUNBUFFERED",
+				"AEGIR_EVENT_TOKEN");
 		assertThat(env).containsEntry("PATH", "/opt/bin:/usr/bin")
 			.containsEntry("HOME", "/var/lib/aegir")
 			.containsEntry("LANG", "C.UTF-8")
 			.containsEntry("ANSIBLE_CONFIG", ANSIBLE.config().toString())
 			.containsEntry("ANSIBLE_LOCAL_TEMP", "/tmp/aegir-run/.ansible-tmp")
 			.containsEntry("AEGIR_EVENT_TOKEN", "0123abcd");
+		// The inventory read connects to nothing, but it gets the same SSH settings as
+		// the runs.
 		assertThat(environment.tool()).containsOnlyKeys("PATH", "HOME", "LANG", "LC_ALL", "TZ", "ANSIBLE_CONFIG",
-				"ANSIBLE_NOCOLOR");
+				"ANSIBLE_NOCOLOR", "ANSIBLE_HOST_KEY_CHECKING", "ANSIBLE_SSH_COMMON_ARGS");
 	}
 
 	@Test
