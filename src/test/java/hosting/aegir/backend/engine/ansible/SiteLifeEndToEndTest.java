@@ -279,6 +279,7 @@ class SiteLifeEndToEndTest {
 	}
 
 	private String submit(String uri, List<Map<String, Object>> tasks) {
+		OPERATOR.givePlatformsToDrushUser();
 		HttpResponse<String> response = api.post("/api/v1/operations", SUBMITTER, body(uri, tasks));
 		assertThat(response.statusCode()).as(response.body()).isEqualTo(202);
 		return api.json(response).get("id").asString();
