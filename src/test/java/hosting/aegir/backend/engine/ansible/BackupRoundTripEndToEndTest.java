@@ -285,6 +285,51 @@ class BackupRoundTripEndToEndTest {
 			.isEqualTo(OperatorInventory.DRUSH_USER);
 	}
 
+	@Test
+	void anArchiveHoldingALinkAnAbsoluteNameOrDotDotIsRefusedBeforeAnythingIsExtracted() throws Exception {
+		String uri = "evil" + UUID.randomUUID().toString().substring(0, 8) + ".example.org";
+		site(uri);
+		Path work = Files.createTempDirectory("aegir-evil-archive-");
+		Path files = Files.createDirectories(work.resolve("files"));
+		Files.createSymbolicLink(files.resolve("shadow"), Path.of("/etc/shadow"));
+		Path withLink = tar(OPERATOR.backups().resolve(uri + "-link.tar.gz"), "-C", work.toString(), ".");
+		Files.delete(files.resolve("shadow"));
+		Files.writeString(files.resolve("x"), "escaped");
+		String escaped = "escaped-" + UUID.randomUUID();
+		Path withDotDot = tar(OPERATOR.backups().resolve(uri + "-dotdot.tar.gz"), "-C", work.toString(), "--transform",
+				"s,^./files/x,../../" + escaped + ",", "./files/x");
+		Path withAbsolute = tar(OPERATOR.backups().resolve(uri + "-absolute.tar.gz"), "-P",
+				files.resolve("x").toString());
+
+		long restoresBefore = restores();
+		for (Path archive : List.of(withLink, withDotDot, withAbsolute)) {
+			JsonNode op = finished(submit("site-" + uri, Map.of("site_uri", uri, "site_root", siteRoot),
+					List.of(task("aegir.RestoreDrupalSiteBackup", Map.of("backup_path", archive.toString())))));
+			assertThatOperation(op).isFailed();
+			assertThat(op.get("reason").asString()).as(archive.toString())
+				.contains("holds a link, a special file, an absolute name or '..': refused");
+		}
+		assertThat(Path.of(siteRoot, "sites", uri, "files", "shadow")).doesNotExist();
+		// drush never saw them.
+		assertThat(restores()).isEqualTo(restoresBefore);
+		try (var found = Files.find(Path.of("/tmp"), 3, (path, attributes) -> path.endsWith(escaped))) {
+			assertThat(found).isEmpty();
+		}
+	}
+
+	private static long restores() {
+		return OPERATOR.drushCalls().stream().filter(call -> call.startsWith("archive:restore ")).count();
+	}
+
+	private static Path tar(Path archive, String... args) throws Exception {
+		List<String> command = new java.util.ArrayList<>(List.of("tar", "-czf", archive.toString()));
+		command.addAll(List.of(args));
+		Process tar = new ProcessBuilder(command).redirectErrorStream(true).start();
+		String output = new String(tar.getInputStream().readAllBytes());
+		assertThat(tar.waitFor()).as(output).isZero();
+		return archive;
+	}
+
 	/** Every file of the platform but the sites' own directories, with its content. */
 	private static Map<String, String> codeOf(Path project, String... uris) throws Exception {
 		Map<String, String> code = new java.util.TreeMap<>();
