@@ -10,7 +10,8 @@
 # composer.json, else the docroot (drush's DrupalFinder). MariaDB on 127.0.0.1:3306 as root, tests only.
 #
 # Test hooks: a file sites/<uri>/standin-fail/<command> makes that command fail with the file's text
-# (a full disk, a broken update); every call appends "<command> <uid>" to drush-calls.log beside this
+# (a full disk, a broken update); a script sites/<uri>/standin-after/<command> runs once the command's
+# work is done, as whoever runs drush (the site's own PHP, hostile if the tenant is); every call appends "<command> <uid>" to drush-calls.log beside this
 # script, the uid read from /proc like ps does.
 set -euo pipefail
 
@@ -87,6 +88,7 @@ echo "$command $uid" >> "$(dirname "$0")/drush-calls.log" 2>/dev/null || true
 if [ -n "$root" ] && [ -f "$site/standin-fail/$command" ]; then
 	fail "$(cat "$site/standin-fail/$command")"
 fi
+after_hook="$site/standin-after/$command"
 
 # What drush reads from --config: command.<a>.<b>.options.<name> (flat enough for to_nice_yaml's output).
 config_option() {
@@ -284,3 +286,6 @@ case "$command" in
 		echo "Cron run successful."
 		;;
 esac
+if [ -n "$root" ] && [ -f "$after_hook" ]; then
+	bash "$after_hook"
+fi

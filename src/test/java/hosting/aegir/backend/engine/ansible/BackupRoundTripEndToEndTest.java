@@ -317,6 +317,34 @@ class BackupRoundTripEndToEndTest {
 		}
 	}
 
+	@Test
+	void aLinkTheSitesPhpPlantsDuringThePreDeleteBackupMakesRootRemoveNothingOutside() throws Exception {
+		String uri = "race" + UUID.randomUUID().toString().substring(0, 8) + ".example.org";
+		Path root = Path.of(OPERATOR.platforms().toString(), "race-" + UUID.randomUUID(), "web");
+		Path site = Files.createDirectories(root.resolve("sites").resolve(uri).resolve("files"));
+		String database = "aegir_" + uri.replaceAll("[^A-Za-z0-9]", "_");
+		Files.writeString(site.getParent().resolve("database"), database + "\n");
+		MariaDb.sql(null, "DROP DATABASE IF EXISTS `" + database + "`; CREATE DATABASE `" + database + "`");
+		// Outside the platforms: a directory holding one named like the site.
+		Path victim = Files.createTempDirectory("aegir-victim-");
+		Files.createDirectories(victim.resolve(uri));
+		Files.writeString(victim.resolve(uri).resolve("keep.txt"), "keep");
+		// The site's PHP, which drush runs during the pre-delete backup, swaps the
+		// platform's sites directory for a link once the roles have checked it.
+		Path sites = root.resolve("sites");
+		Path hook = Files.createDirectories(site.getParent().resolve("standin-after"));
+		Files.writeString(hook.resolve("archive:dump"),
+				"mv " + sites + " " + sites + ".moved && ln -s " + victim + " " + sites + "\n");
+		OPERATOR.giveToDrushUser(victim);
+
+		JsonNode op = finished(submit("site-" + uri, Map.of("site_uri", uri, "site_root", root.toString()),
+				List.of(task("aegir.DeleteDrupalSite", Map.of()))));
+		assertThatOperation(op).isFailed();
+		assertThat(op.get("reason").asString()).contains(root + "/sites is a link or not a directory; nothing removed");
+		assertThat(victim.resolve(uri).resolve("keep.txt")).hasContent("keep");
+		assertThat(Files.isSymbolicLink(sites)).isTrue();
+	}
+
 	private static long restores() {
 		return OPERATOR.drushCalls().stream().filter(call -> call.startsWith("archive:restore ")).count();
 	}
