@@ -14,6 +14,7 @@ import hosting.aegir.backend.support.EventStream;
 import hosting.aegir.backend.support.EventStream.Event;
 import hosting.aegir.backend.support.OperatorInventory;
 import hosting.aegir.backend.support.PostgresTest;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -62,6 +63,12 @@ class OperationStreamAnsibleTest {
 	Path dir;
 
 	private final JsonMapper json = JsonMapper.builder().build();
+
+	@BeforeEach
+	void theDrushUserWritesItsMarkersHere() {
+		// drush runs as the operator's drush user, never as root.
+		OPERATOR.giveToDrushUser(dir);
+	}
 
 	@Test
 	void aFollowerReceivesEveryLineOnceAcrossAReconnect() throws Exception {

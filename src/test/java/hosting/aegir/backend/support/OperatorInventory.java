@@ -14,9 +14,13 @@ import tools.jackson.databind.json.JsonMapper;
  * operator settings of the roles in {@code group_vars/all.yml} (JSON is YAML). Tests
  * point {@code aegir.ansible.inventory} at {@link #hostsFile()}. Its directory also holds
  * the fake drush (a dispatcher running whatever {@link #drush(String)} last wrote) and
- * the operator's roots.
+ * the operator's roots. drush runs as {@link #DRUSH_USER} (a system user in www-data that
+ * {@code .ci/run} creates): the inventory directory and the platforms are handed to it.
  */
 public final class OperatorInventory {
+
+	/** The operator's drush_user in every test inventory: never root. */
+	public static final String DRUSH_USER = "aegir-drush";
 
 	private final Path dir;
 
@@ -48,7 +52,8 @@ public final class OperatorInventory {
 				.set("nginx_vhost_dir", inventory.vhosts().toString())
 				.set("tls_root", dir.resolve("tls").toString())
 				.set("nginx_test_command", java.util.List.of("true"))
-				.set("nginx_reload_command", java.util.List.of("true"));
+				.set("nginx_reload_command", java.util.List.of("true"))
+				.set("drush_user", DRUSH_USER);
 			Files.writeString(dir.resolve("hosts.yml"), """
 					all:
 					  hosts:
@@ -60,6 +65,10 @@ public final class OperatorInventory {
 					      hosts:
 					        localhost:
 					""");
+			// drush (a script here) writes what tests read back into this directory, and
+			// sites
+			// into the platforms, as the drush user.
+			inventory.giveToDrushUser(dir);
 			return inventory;
 		}
 		catch (IOException ex) {
@@ -129,6 +138,54 @@ public final class OperatorInventory {
 			return drush("exec bash " + script + " \"$@\"\n");
 		}
 		catch (IOException ex) {
+			throw new IllegalStateException(ex);
+		}
+	}
+
+	/**
+	 * Hands paths (recursively) to the drush user, group www-data, as an operator makes
+	 * platforms writable by it: what a test wrote as root there is the site's from now
+	 * on.
+	 */
+	public OperatorInventory giveToDrushUser(Path... paths) {
+		for (Path path : paths) {
+			run("chown", "-R", DRUSH_USER + ":www-data", path.toString());
+		}
+		return this;
+	}
+
+	/** Hands the platforms (everything a test wrote there so far) to the drush user. */
+	public OperatorInventory givePlatformsToDrushUser() {
+		return giveToDrushUser(platforms());
+	}
+
+	/**
+	 * The calls the drush stand-in recorded, one "{@code <command> <uid>}" a line, the
+	 * uid read from /proc/self/status of the drush process itself.
+	 */
+	public java.util.List<String> drushCalls() {
+		try {
+			Path log = dir.resolve("drush-calls.log");
+			return Files.exists(log) ? Files.readAllLines(log) : java.util.List.of();
+		}
+		catch (IOException ex) {
+			throw new IllegalStateException(ex);
+		}
+	}
+
+	private static void run(String... command) {
+		try {
+			Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+			String output = new String(process.getInputStream().readAllBytes());
+			if (process.waitFor() != 0) {
+				throw new IllegalStateException(String.join(" ", command) + " failed: " + output);
+			}
+		}
+		catch (IOException ex) {
+			throw new IllegalStateException(ex);
+		}
+		catch (InterruptedException ex) {
+			Thread.currentThread().interrupt();
 			throw new IllegalStateException(ex);
 		}
 	}

@@ -69,6 +69,8 @@ class AnsibleEngineEndToEndTest {
 	@BeforeEach
 	void setUp() {
 		api = new ApiClient(port);
+		// drush runs as the operator's drush user: it writes its records here.
+		OPERATOR.giveToDrushUser(dir);
 	}
 
 	@Test
@@ -119,13 +121,16 @@ class AnsibleEngineEndToEndTest {
 	void aRestoreTakesOnlyArchivesInsideTheBackupRootOnTheHost() throws Exception {
 		Path record = dir.resolve("restored");
 		OPERATOR.drush("printf '%s\\n' \"$@\" > " + record + "\n");
-		Path archive = Files.writeString(OPERATOR.backups().resolve("example.org-1.tar.gz"), "archive");
+		Path archive = emptyArchive(OPERATOR.backups().resolve("example.org-1.tar.gz"));
 		Map<String, Object> site = Map.of("site_uri", "example.org", "site_root", siteRoot);
 
 		JsonNode restored = finished(submit("site-" + UUID.randomUUID(), site,
 				List.of(task("aegir.RestoreDrupalSiteBackup", Map.of("backup_path", archive.toString())))));
 		assertThatOperation(restored).isSucceeded();
-		assertThat(read(record)).contains("archive:restore\n" + archive + "\n");
+		// drush gets a copy of the archive in its own working directory, and only the
+		// site's
+		// files and database.
+		assertThat(read(record)).contains("archive:restore\n").contains("/site.tar.gz\n--files\n--db\n");
 
 		// Paths the submit-time check can judge are refused before anything is stored.
 		Path outside = Files.writeString(dir.resolve("outside.tar.gz"), "not a backup");
@@ -152,8 +157,8 @@ class AnsibleEngineEndToEndTest {
 	void aRestoreTakesTheBackupPathFromTheEarlierTaskOfTheSameOperation() throws Exception {
 		Path record = dir.resolve("restored-from-output");
 		OPERATOR.drush("""
-				for a in "$@"; do case "$a" in --destination=*) echo "archive" > "${a#--destination=}";; esac; done
-				if [ "$1" = archive:restore ]; then printf '%s\\n' "$@" > RECORD; fi
+				for a in "$@"; do case "$a" in --destination=*) tar -czf "${a#--destination=}" -T /dev/null;; esac; done
+				if [ "$1" = archive:restore ]; then sha256sum < "$2" > RECORD; fi
 				""".replace("RECORD", record.toString()));
 		JsonNode op = finished(submit("site-" + UUID.randomUUID(),
 				Map.of("site_uri", "example.org", "site_root", siteRoot),
@@ -162,7 +167,8 @@ class AnsibleEngineEndToEndTest {
 
 		assertThatOperation(op).isSucceeded();
 		String path = op.get("outputs").get("backup_path").asString();
-		assertThat(read(record)).contains("archive:restore\n" + path + "\n");
+		// drush restored the very archive the backup task wrote (its copy, by content).
+		assertThat(read(record)).startsWith(sha256(path));
 	}
 
 	@Test
@@ -264,10 +270,18 @@ class AnsibleEngineEndToEndTest {
 		OPERATOR.drush("printf '%s\\n' \"$@\" > " + record + "\n");
 		String hostile = "{{ lookup('pipe','touch " + dir + "/pwned1') }}; touch " + dir + "/pwned2 $(touch " + dir
 				+ "/pwned3) `touch " + dir + "/pwned4` {% raw %}";
-		JsonNode op = finished(submit("site-" + UUID.randomUUID(), Map.of("site_uri", hostile, "site_root", siteRoot),
-				List.of(task("aegir.RunDrupalCron", Map.of()))));
+		// Free text (a site's name) reaches drush as one argument, as it is.
+		JsonNode op = finished(submit("site-" + UUID.randomUUID(),
+				Map.of("site_uri", "example.org", "site_root", siteRoot),
+				List.of(task("aegir.InstallDrupalSite", Map.of("site_name", hostile, "db_name", "hostile", "db_user",
+						"hostile", "db_password", "pw-" + UUID.randomUUID(), "account_pass", "pw")))));
 		assertThatOperation(op).isSucceeded();
-		assertThat(read(record)).contains("--uri=" + hostile);
+		assertThat(read(record)).contains("--site-name=" + hostile + "\n");
+		// A site name that is not a host name never reaches drush.
+		JsonNode refused = finished(submit("site-" + UUID.randomUUID(),
+				Map.of("site_uri", hostile, "site_root", siteRoot), List.of(task("aegir.RunDrupalCron", Map.of()))));
+		assertThatOperation(refused).isFailed();
+		assertThat(refused.get("reason").asString()).contains("site_uri must be a host name");
 		for (int i = 1; i <= 4; i++) {
 			assertThat(dir.resolve("pwned" + i)).doesNotExist();
 		}
@@ -302,7 +316,6 @@ class AnsibleEngineEndToEndTest {
 	@Test
 	void secretVariablesNeverAppearInTheLogEventsOrApi() {
 		String password = "S3cret-" + UUID.randomUUID();
-		String dbUrl = "mysql://drupal:" + password + "@db/drupal";
 		// drush gets the secrets in its --config file; this one prints them back,
 		// everywhere it can, and fails.
 		OPERATOR.drush("""
@@ -310,7 +323,8 @@ class AnsibleEngineEndToEndTest {
 				echo "installing with $*"; exit 1
 				""");
 		String id = submit("site-" + UUID.randomUUID(), Map.of("site_uri", "example.org", "site_root", siteRoot),
-				List.of(task("aegir.InstallDrupalSite", Map.of("db_url", dbUrl, "account_pass", password))));
+				List.of(task("aegir.InstallDrupalSite", Map.of("db_name", "drupal", "db_user", "drupal", "db_password",
+						password, "account_pass", password))));
 		JsonNode op = finished(id);
 		assertThatOperation(op).isFailed();
 		String everything = op + api.get("/api/v1/operations/" + id + "/log?limit=10000", VIEWER).body()
@@ -318,7 +332,7 @@ class AnsibleEngineEndToEndTest {
 				+ api.get("/api/v1/operations?target=" + op.get("target").asString(), VIEWER).body();
 		assertThat(everything).doesNotContain(password);
 		assertThat(op.get("tasks").get(0).get("vars").get("account_pass").asString()).isEqualTo("********");
-		assertThat(op.get("tasks").get(0).get("vars").get("db_url").asString()).isEqualTo("********");
+		assertThat(op.get("tasks").get(0).get("vars").get("db_password").asString()).isEqualTo("********");
 		assertThat(jdbc.sql("SELECT vars::text || tasks::text || coalesce(reason, '') FROM operation WHERE id = :id")
 			.param("id", UUID.fromString(id))
 			.query(String.class)
@@ -417,6 +431,18 @@ class AnsibleEngineEndToEndTest {
 			return Files.readString(path);
 		}
 		catch (java.io.IOException ex) {
+			throw new IllegalStateException(ex);
+		}
+	}
+
+	/** An archive as drush writes one, with nothing in it (a valid, empty tar.gz). */
+	private static Path emptyArchive(Path path) {
+		try {
+			Process tar = new ProcessBuilder("tar", "-czf", path.toString(), "-T", "/dev/null").inheritIO().start();
+			assertThat(tar.waitFor()).isZero();
+			return path;
+		}
+		catch (Exception ex) {
 			throw new IllegalStateException(ex);
 		}
 	}

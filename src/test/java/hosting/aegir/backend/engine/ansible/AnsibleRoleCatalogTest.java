@@ -42,17 +42,23 @@ class AnsibleRoleCatalogTest {
 		// Operator settings are not the client's: the catalog does not list them.
 		assertThat(backup.variable("drush")).isNull();
 		assertThat(backup.variable("backup_root")).isNull();
-		assertThat(roles.find("ansible", "aegir.InstallDrupalSite").orElseThrow().variable("db_url").noLog()).isTrue();
+		CatalogTask install = roles.find("ansible", "aegir.InstallDrupalSite").orElseThrow();
+		assertThat(install.variable("db_password").noLog()).isTrue();
+		// The URL is built by the role from names and the operator's server: neither is
+		// the client's.
+		assertThat(install.variable("db_url")).isNull();
+		assertThat(install.variable("db_host")).isNull();
+		assertThat(install.variable("drush_user")).isNull();
 	}
 
 	@Test
 	void aValidOperationPassesAndNamesItsSecrets() {
 		var result = validator.validate("ansible", Map.of("site_uri", "example.org", "site_root", "/srv/d10"),
 				List.of(new TaskInput("aegir.InstallDrupalSite",
-						Map.of("db_url", "mysql://u:p@h/d", "account_pass", "pw"), null),
+						Map.of("db_name", "d", "db_user", "u", "db_password", "p", "account_pass", "pw"), null),
 						new TaskInput("aegir.RunDrupalCron", Map.of(), null)));
 		assertThat(result.violations()).isEmpty();
-		assertThat(result.secrets()).containsExactlyInAnyOrder("db_url", "account_pass");
+		assertThat(result.secrets()).containsExactlyInAnyOrder("db_password", "account_pass");
 	}
 
 	@Test

@@ -145,6 +145,252 @@ class BackupRoundTripEndToEndTest {
 	}
 
 	@Test
+	void backupRestoreAndCloneNeverTouchThePlatformsCodeAndArchivesHoldNone() throws Exception {
+		String uri = "code" + UUID.randomUUID().toString().substring(0, 8) + ".example.org";
+		String copy = "copy-" + uri;
+		String database = site(uri);
+		String copyDatabase = "c" + UUID.randomUUID().toString().replace("-", "").substring(0, 20);
+		MariaDb.sql(database,
+				"CREATE TABLE node (id int PRIMARY KEY, title varchar(100)); INSERT INTO node VALUES (1, 'x')");
+		Files.writeString(Path.of(siteRoot, "sites", uri, "files", "a.txt"), "site file");
+		// The platform: a Composer project whose docroot is web/
+		// (drupal/recommended-project).
+		Path project = Path.of(siteRoot).getParent();
+		Files.writeString(project.resolve("composer.json"), "{\"name\": \"aegir/d10\"}\n");
+		Files.writeString(Path.of(siteRoot, "index.php"), "<?php // the platform's front controller\n");
+		Files.createDirectories(Path.of(siteRoot, "modules", "x"));
+		Files.writeString(Path.of(siteRoot, "modules", "x", "x.module"), "<?php // shared by every site\n");
+		Map<String, String> code = codeOf(project, uri, copy);
+
+		JsonNode backup = finished(submit("site-" + uri, Map.of("site_uri", uri, "site_root", siteRoot),
+				List.of(task("aegir.GenerateDrupalSiteBackup", Map.of()))));
+		assertThatOperation(backup).isSucceeded();
+		String archive = backup.get("outputs").get("backup_path").asString();
+		// Code changed on the platform after the backup must survive the restore.
+		Files.writeString(Path.of(siteRoot, "index.php"), "<?php // the platform's front controller, updated\n");
+		code = codeOf(project, uri, copy);
+		assertThatOperation(finished(submit("site-" + uri, Map.of("site_uri", uri, "site_root", siteRoot),
+				List.of(task("aegir.RestoreDrupalSiteBackup", Map.of("backup_path", archive))))))
+			.isSucceeded();
+		assertThatOperation(
+				finished(submit("site-" + copy, Map.of("site_root", siteRoot),
+						List.of(task("aegir.RestoreDrupalSiteBackup",
+								Map.of("site_uri", copy, "backup_path", archive, "db_name", copyDatabase))))))
+			.isSucceeded();
+		try {
+			assertThat(codeOf(project, uri, copy)).isEqualTo(code);
+			assertThat(Path.of(siteRoot, "sites", copy, "files", "a.txt")).hasContent("site file");
+			assertThat(MariaDb.sql(copyDatabase, "SELECT title FROM node")).isEqualTo("x\n");
+			// The archive holds the site's files and database, no code component.
+			assertThat(listing(archive)).contains("./files/a.txt", "./database/database.sql")
+				.noneMatch(entry -> entry.startsWith("./code"));
+		}
+		finally {
+			MariaDb.sql(null, "DROP DATABASE IF EXISTS `" + copyDatabase + "`; DROP USER IF EXISTS '" + copyDatabase
+					+ "'@'localhost'");
+			Files.delete(project.resolve("composer.json"));
+		}
+	}
+
+	@Test
+	void theStandInDrushRefusesWhatDrushRefusesAndRestoresCodeWhenNoComponentIsNamed() throws Exception {
+		Path project = Files.createTempDirectory("aegir-standin-");
+		Path web = Files.createDirectories(project.resolve("web/sites/one.example.org/files"));
+		Files.writeString(project.resolve("composer.json"), "{}\n");
+		Files.writeString(project.resolve("web/index.php"), "original code\n");
+		String database = "aegir_standin_" + UUID.randomUUID().toString().replace("-", "").substring(0, 12);
+		Files.writeString(project.resolve("web/sites/one.example.org/database"), database + "\n");
+		MariaDb.sql(null, "CREATE DATABASE `" + database + "`");
+		try {
+			String root = "--root=" + project.resolve("web");
+			Path archive = project.resolve("all.tar.gz");
+			assertThat(standIn("archive:dump", root, "--uri=one.example.org", "--no-such-option"))
+				.contains("The \"--no-such-option\" option does not exist");
+			// --destination is archive:dump's; archive:restore calls it
+			// --destination-path.
+			assertThat(standIn("archive:restore", archive.toString(), root, "--destination=/tmp"))
+				.contains("The \"--destination\" option does not exist");
+			assertThat(standIn("archive:dump", root, "--uri=one.example.org", "--destination=" + archive)).isEmpty();
+			assertThat(listing(archive.toString())).contains("./code/web/index.php", "./database/database.sql")
+				.noneMatch(entry -> entry.contains("/files/") && entry.startsWith("./code"));
+			Files.writeString(project.resolve("web/index.php"), "the platform's newer code\n");
+			// No component named: drush restores the code too, over the project.
+			assertThat(standIn("archive:restore", archive.toString(), root, "--uri=one.example.org",
+					"--destination-path=" + project, "--overwrite", "--yes"))
+				.isEmpty();
+			assertThat(project.resolve("web/index.php")).hasContent("original code");
+		}
+		finally {
+			MariaDb.sql(null, "DROP DATABASE IF EXISTS `" + database + "`");
+		}
+	}
+
+	@Test
+	void aFailingBackupNeverLeavesTheSiteInMaintenanceAndTheOperationSaysSo() throws Exception {
+		String uri = "full" + UUID.randomUUID().toString().substring(0, 8) + ".example.org";
+		String database = site(uri);
+		Path hook = Files.createDirectories(Path.of(siteRoot, "sites", uri, "standin-fail"));
+		Files.writeString(hook.resolve("archive:dump"), "No space left on device");
+
+		JsonNode op = finished(submit("site-" + uri, Map.of("site_uri", uri, "site_root", siteRoot),
+				List.of(task("aegir.UpdateDrupalSite", Map.of()))));
+		assertThatOperation(op).isFailed();
+		assertThat(op.get("reason").asString()).contains("the update failed at the pre-update backup")
+			.contains("No space left on device")
+			.contains("no restore was needed");
+		assertThat(MariaDb.sql(database, "SELECT value FROM key_value WHERE name = 'system.maintenance_mode'"))
+			.isEqualTo("0\n");
+		assertThat(api.json(api.get("/api/v1/backups?target=site-" + uri, VIEWER))).isEmpty();
+	}
+
+	@Test
+	void aFailingUpdateWithAFailingRestoreNeverLeavesTheSiteInMaintenanceAndSaysBothFailed() throws Exception {
+		String uri = "worst" + UUID.randomUUID().toString().substring(0, 8) + ".example.org";
+		String database = site(uri);
+		MariaDb.sql(database,
+				"CREATE TABLE node (id int PRIMARY KEY, title varchar(100)); INSERT INTO node VALUES (1, 'x')");
+		Path updates = Files.createDirectories(Path.of(siteRoot, "sites", uri, "updates"));
+		Files.writeString(updates.resolve("001.sql"), "INSERT INTO nosuchtable VALUES (1);");
+		Path hook = Files.createDirectories(Path.of(siteRoot, "sites", uri, "standin-fail"));
+		Files.writeString(hook.resolve("archive:restore"), "cannot restore");
+
+		JsonNode op = finished(submit("site-" + uri, Map.of("site_uri", uri, "site_root", siteRoot),
+				List.of(task("aegir.UpdateDrupalSite", Map.of()))));
+		assertThatOperation(op).isFailed();
+		assertThat(op.get("reason").asString()).contains("the update failed at drush updatedb")
+			.contains("the restore of the pre-update backup " + OPERATOR.backups() + "/" + uri + "-")
+			.contains("FAILED too");
+		assertThat(MariaDb.sql(database, "SELECT value FROM key_value WHERE name = 'system.maintenance_mode'"))
+			.isEqualTo("0\n");
+	}
+
+	@Test
+	void drushAndSoTheSitesPhpRunsAsTheDrushUserNeverAsRoot() throws Exception {
+		String uri = "uid" + UUID.randomUUID().toString().substring(0, 8) + ".example.org";
+		site(uri);
+		int before = OPERATOR.drushCalls().size();
+		assertThatOperation(finished(submit("site-" + uri, Map.of("site_uri", uri, "site_root", siteRoot),
+				List.of(task("aegir.VerifyDrupalSite", Map.of()), task("aegir.GenerateDrupalSiteBackup", Map.of())))))
+			.isSucceeded();
+		String drushUid = new String(
+				new ProcessBuilder("id", "-u", OperatorInventory.DRUSH_USER).start().getInputStream().readAllBytes())
+			.strip();
+		assertThat(drushUid).isNotEqualTo("0");
+		// Each line: the command and the uid drush's own process had
+		// (/proc/<pid>/status).
+		assertThat(OPERATOR.drushCalls().subList(before, OPERATOR.drushCalls().size()))
+			.containsExactly("cache:rebuild " + drushUid, "archive:dump " + drushUid);
+		Path files = Path.of(siteRoot, "sites", uri, "files");
+		assertThat(Files.getOwner(files, java.nio.file.LinkOption.NOFOLLOW_LINKS).getName())
+			.isEqualTo(OperatorInventory.DRUSH_USER);
+	}
+
+	@Test
+	void anArchiveHoldingALinkAnAbsoluteNameOrDotDotIsRefusedBeforeAnythingIsExtracted() throws Exception {
+		String uri = "evil" + UUID.randomUUID().toString().substring(0, 8) + ".example.org";
+		site(uri);
+		Path work = Files.createTempDirectory("aegir-evil-archive-");
+		Path files = Files.createDirectories(work.resolve("files"));
+		Files.createSymbolicLink(files.resolve("shadow"), Path.of("/etc/shadow"));
+		Path withLink = tar(OPERATOR.backups().resolve(uri + "-link.tar.gz"), "-C", work.toString(), ".");
+		Files.delete(files.resolve("shadow"));
+		Files.writeString(files.resolve("x"), "escaped");
+		String escaped = "escaped-" + UUID.randomUUID();
+		Path withDotDot = tar(OPERATOR.backups().resolve(uri + "-dotdot.tar.gz"), "-C", work.toString(), "--transform",
+				"s,^./files/x,../../" + escaped + ",", "./files/x");
+		Path withAbsolute = tar(OPERATOR.backups().resolve(uri + "-absolute.tar.gz"), "-P",
+				files.resolve("x").toString());
+
+		long restoresBefore = restores();
+		for (Path archive : List.of(withLink, withDotDot, withAbsolute)) {
+			JsonNode op = finished(submit("site-" + uri, Map.of("site_uri", uri, "site_root", siteRoot),
+					List.of(task("aegir.RestoreDrupalSiteBackup", Map.of("backup_path", archive.toString())))));
+			assertThatOperation(op).isFailed();
+			assertThat(op.get("reason").asString()).as(archive.toString())
+				.contains("holds a link, a special file, an absolute name or '..': refused");
+		}
+		assertThat(Path.of(siteRoot, "sites", uri, "files", "shadow")).doesNotExist();
+		// drush never saw them.
+		assertThat(restores()).isEqualTo(restoresBefore);
+		try (var found = Files.find(Path.of("/tmp"), 3, (path, attributes) -> path.endsWith(escaped))) {
+			assertThat(found).isEmpty();
+		}
+	}
+
+	@Test
+	void aLinkTheSitesPhpPlantsDuringThePreDeleteBackupMakesRootRemoveNothingOutside() throws Exception {
+		String uri = "race" + UUID.randomUUID().toString().substring(0, 8) + ".example.org";
+		Path root = Path.of(OPERATOR.platforms().toString(), "race-" + UUID.randomUUID(), "web");
+		Path site = Files.createDirectories(root.resolve("sites").resolve(uri).resolve("files"));
+		String database = "aegir_" + uri.replaceAll("[^A-Za-z0-9]", "_");
+		Files.writeString(site.getParent().resolve("database"), database + "\n");
+		MariaDb.sql(null, "DROP DATABASE IF EXISTS `" + database + "`; CREATE DATABASE `" + database + "`");
+		// Outside the platforms: a directory holding one named like the site.
+		Path victim = Files.createTempDirectory("aegir-victim-");
+		Files.createDirectories(victim.resolve(uri));
+		Files.writeString(victim.resolve(uri).resolve("keep.txt"), "keep");
+		// The site's PHP, which drush runs during the pre-delete backup, swaps the
+		// platform's sites directory for a link once the roles have checked it.
+		Path sites = root.resolve("sites");
+		Path hook = Files.createDirectories(site.getParent().resolve("standin-after"));
+		Files.writeString(hook.resolve("archive:dump"),
+				"mv " + sites + " " + sites + ".moved && ln -s " + victim + " " + sites + "\n");
+		OPERATOR.giveToDrushUser(victim);
+
+		JsonNode op = finished(submit("site-" + uri, Map.of("site_uri", uri, "site_root", root.toString()),
+				List.of(task("aegir.DeleteDrupalSite", Map.of()))));
+		assertThatOperation(op).isFailed();
+		assertThat(op.get("reason").asString()).contains(root + "/sites is a link or not a directory; nothing removed");
+		assertThat(victim.resolve(uri).resolve("keep.txt")).hasContent("keep");
+		assertThat(Files.isSymbolicLink(sites)).isTrue();
+	}
+
+	private static long restores() {
+		return OPERATOR.drushCalls().stream().filter(call -> call.startsWith("archive:restore ")).count();
+	}
+
+	private static Path tar(Path archive, String... args) throws Exception {
+		List<String> command = new java.util.ArrayList<>(List.of("tar", "-czf", archive.toString()));
+		command.addAll(List.of(args));
+		Process tar = new ProcessBuilder(command).redirectErrorStream(true).start();
+		String output = new String(tar.getInputStream().readAllBytes());
+		assertThat(tar.waitFor()).as(output).isZero();
+		return archive;
+	}
+
+	/** Every file of the platform but the sites' own directories, with its content. */
+	private static Map<String, String> codeOf(Path project, String... uris) throws Exception {
+		Map<String, String> code = new java.util.TreeMap<>();
+		try (var paths = Files.walk(project)) {
+			for (Path path : paths.filter(Files::isRegularFile).toList()) {
+				String relative = project.relativize(path).toString();
+				if (java.util.Arrays.stream(uris).noneMatch(uri -> relative.startsWith("web/sites/" + uri + "/"))) {
+					code.put(relative, Files.readString(path));
+				}
+			}
+		}
+		return code;
+	}
+
+	private static List<String> listing(String archive) throws Exception {
+		Process tar = new ProcessBuilder("tar", "-tzf", archive).redirectErrorStream(true).start();
+		List<String> entries = new String(tar.getInputStream().readAllBytes()).lines().toList();
+		assertThat(tar.waitFor()).as(entries.toString()).isZero();
+		return entries;
+	}
+
+	/** Runs the stand-in drush directly; returns what it wrote to stderr. */
+	private static String standIn(String... args) throws Exception {
+		List<String> command = new java.util.ArrayList<>(List.of("bash", OPERATOR.dir() + "/drush-standin.sh"));
+		command.addAll(List.of(args));
+		Process process = new ProcessBuilder(command).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+		String stderr = new String(process.getErrorStream().readAllBytes());
+		int exit = process.waitFor();
+		assertThat(exit == 0).as("exit " + exit + ": " + stderr).isEqualTo(stderr.isEmpty());
+		return stderr;
+	}
+
+	@Test
 	void deletedBackupsAreGoneAndMarkedAndAPathOutsideTheRootDeletesNothing() throws Exception {
 		String uri = "del" + UUID.randomUUID().toString().substring(0, 8) + ".example.org";
 		site(uri);
@@ -284,6 +530,8 @@ class BackupRoundTripEndToEndTest {
 	}
 
 	private String submit(String target, Map<String, Object> vars, List<Map<String, Object>> tasks) {
+		// What the test wrote into the platform as root is the site's, as on a host.
+		OPERATOR.givePlatformsToDrushUser();
 		return api.submit(aSubmission().target(target).vars(vars).tasks(tasks));
 	}
 

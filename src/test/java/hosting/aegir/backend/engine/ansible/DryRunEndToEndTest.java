@@ -91,6 +91,7 @@ class DryRunEndToEndTest {
 		Files.writeString(site.getParent().resolve("database"), database + "\n");
 		Files.createDirectories(site.getParent().resolve("updates"));
 		Files.writeString(site.getParent().resolve("updates/001.sql"), "UPDATE node SET title = 'updated';");
+		OPERATOR.givePlatformsToDrushUser();
 		MariaDb.sql(null, "CREATE DATABASE `" + database + "`");
 		MariaDb.sql(database,
 				"CREATE TABLE node (id int PRIMARY KEY, title varchar(100)); INSERT INTO node VALUES (1, 'as it was')");
@@ -129,9 +130,8 @@ class DryRunEndToEndTest {
 			case "aegir.RestoreDrupalSiteBackup" ->
 				Map.of("site_uri", other, "site_root", platform, "backup_path", backup, "db_name", newDatabase);
 			case "aegir.DeleteDrupalSiteBackups" -> Map.of("backup_paths", List.of(backup));
-			case "aegir.InstallDrupalSite" -> Map.of("site_uri", other, "site_root", platform, "db_url",
-					"mysql://" + newDatabase + ":secret-password@127.0.0.1/" + newDatabase, "account_pass",
-					"admin-password");
+			case "aegir.InstallDrupalSite" -> Map.of("site_uri", other, "site_root", platform, "db_name", newDatabase,
+					"db_user", newDatabase, "db_password", "secret-password", "account_pass", "admin-password");
 			case "aegir.DeployDrupalGitPlatform" -> Map.of("git_repo", "file://" + REPOSITORY, "platform_root",
 					OPERATOR.platforms() + "/git-" + UUID.randomUUID());
 			case "aegir.WriteNginxVhost", "aegir.EnableDrupalSite" -> Map.of("site_uri", other, "site_root", platform);

@@ -212,7 +212,10 @@ class SiteLifeEndToEndTest {
 	void aRestoreThatFailsLeavesNoNewDatabaseOrUserBehind() throws Exception {
 		String uri = unique("broken");
 		String database = made("a" + UUID.randomUUID().toString().replace("-", "").substring(0, 20));
-		Path archive = Files.writeString(OPERATOR.backups().resolve(uri + "-broken.tar.gz"), "not an archive");
+		// A well-formed archive drush cannot restore: it holds neither files nor a
+		// database.
+		Path archive = OPERATOR.backups().resolve(uri + "-broken.tar.gz");
+		assertThat(new ProcessBuilder("tar", "-czf", archive.toString(), "-T", "/dev/null").start().waitFor()).isZero();
 		JsonNode op = finished(submit(uri, List.of(task("aegir.RestoreDrupalSiteBackup", Map.of("site_uri", uri,
 				"site_root", platform, "backup_path", archive.toString(), "db_name", database)))));
 		assertThat(op.get("status").asString()).isEqualTo("FAILED");
@@ -279,6 +282,7 @@ class SiteLifeEndToEndTest {
 	}
 
 	private String submit(String uri, List<Map<String, Object>> tasks) {
+		OPERATOR.givePlatformsToDrushUser();
 		HttpResponse<String> response = api.post("/api/v1/operations", SUBMITTER, body(uri, tasks));
 		assertThat(response.statusCode()).as(response.body()).isEqualTo(202);
 		return api.json(response).get("id").asString();

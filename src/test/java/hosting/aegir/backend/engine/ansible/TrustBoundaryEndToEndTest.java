@@ -92,6 +92,16 @@ class TrustBoundaryEndToEndTest {
 						Map.of("drush", evil.toString(), "backup_path", OPERATOR.backups() + "/a.tar.gz"), "drush"),
 				new Attempt("aegir.InstallDrupalSite",
 						Map.of("drush", evil.toString(), "db_url", "mysql://u:p@h/d", "account_pass", "pw"), "drush"),
+				// A database URL chooses the driver and the server: built by the role,
+				// never taken.
+				new Attempt("aegir.InstallDrupalSite",
+						Map.of("db_url", "sqlite://localhost//root/.ssh/authorized_keys2", "account_pass", "pw"),
+						"db_url"),
+				new Attempt("aegir.InstallDrupalSite",
+						Map.of("db_name", "d", "db_user", "u", "db_password", "p", "account_pass", "pw", "db_host",
+								"evil.example:3306"),
+						"db_host"),
+				new Attempt("aegir.RunDrupalCron", Map.of("drush_user", "root"), "drush_user"),
 				new Attempt("aegir.DeleteNginxVhost", Map.of("nginx_vhost_dir", "/etc"), "nginx_vhost_dir"),
 				new Attempt("aegir.RestoreDrupalSiteBackup", Map.of("backup_root", "/", "backup_path", "/etc/passwd"),
 						"backup_root"),
@@ -181,6 +191,61 @@ class TrustBoundaryEndToEndTest {
 	}
 
 	@Test
+	void aLinkOutOfThePlatformFailsTheRoleNamingItAndNothingOutsideChanges() throws Exception {
+		OPERATOR.drush("touch " + canary + "\n");
+		// Outside the platforms root: a directory a root-run chmod would open to tenants,
+		// and a file a root-run append would write into.
+		Path outside = Files.createTempDirectory("aegir-outside-");
+		Files.setPosixFilePermissions(outside, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
+		Files.writeString(outside.resolve("binary"), "#!/bin/sh\necho trusted\n");
+		Path outsideFile = Files.writeString(Files.createTempFile("aegir-outside-", ".conf"), "root's own file\n");
+		String uri = "links" + UUID.randomUUID().toString().substring(0, 8) + ".example.org";
+		Path site = Files.createDirectories(Path.of(siteRoot, "sites", uri));
+		Files.createSymbolicLink(site.resolve("files"), outside);
+		Files.createSymbolicLink(site.resolve("settings.php"), outsideFile);
+		OPERATOR.givePlatformsToDrushUser();
+		String modeBefore = describe(outside);
+		Path archive = Files.writeString(OPERATOR.backups().resolve(uri + "-1.tar.gz"), "x");
+
+		for (var task : List.of(task("aegir.VerifyDrupalSite", Map.of()),
+				task("aegir.InstallDrupalSite",
+						Map.of("db_name", "d", "db_user", "u", "db_password", "pw-12345678", "account_pass", "pw")),
+				task("aegir.RestoreDrupalSiteBackup", Map.of("backup_path", archive.toString())),
+				task("aegir.GenerateDrupalSiteBackup", Map.of()), task("aegir.UpdateDrupalSite", Map.of()))) {
+			JsonNode op = finished(submit("localhost", Map.of("site_uri", uri, "site_root", siteRoot), List.of(task)));
+			assertThatOperation(op).isFailed();
+			assertThat(op.get("reason").asString()).as(task.toString())
+				.contains(siteRoot + "/sites/" + uri + "/files is a link to " + outside);
+		}
+		// settings.php alone is named too, once files is a plain directory.
+		Files.delete(site.resolve("files"));
+		Files.createDirectories(site.resolve("files"));
+		OPERATOR.givePlatformsToDrushUser();
+		JsonNode op = finished(submit("localhost", Map.of("site_uri", uri, "site_root", siteRoot),
+				List.of(task("aegir.VerifyDrupalSite", Map.of()))));
+		assertThatOperation(op).isFailed();
+		assertThat(op.get("reason").asString())
+			.contains(siteRoot + "/sites/" + uri + "/settings.php is a link to " + outsideFile);
+
+		assertThat(describe(outside)).isEqualTo(modeBefore);
+		assertThat(describe(outside)).isEqualTo("rwxr-xr-x root:root");
+		try (Stream<Path> entries = Files.list(outside)) {
+			assertThat(entries.map(p -> p.getFileName().toString())).containsExactly("binary");
+		}
+		assertThat(outside.resolve("binary")).hasContent("#!/bin/sh\necho trusted");
+		assertThat(outsideFile).hasContent("root's own file");
+		assertThat(canary).doesNotExist();
+	}
+
+	/** A directory's mode, owner and group, read without following a link. */
+	private static String describe(Path path) throws IOException {
+		var attributes = Files.readAttributes(path, java.nio.file.attribute.PosixFileAttributes.class,
+				java.nio.file.LinkOption.NOFOLLOW_LINKS);
+		return java.nio.file.attribute.PosixFilePermissions.toString(attributes.permissions()) + " "
+				+ attributes.owner().getName() + ":" + attributes.group().getName();
+	}
+
+	@Test
 	void hostsAreInventoryNamesNeverPatterns() {
 		int before = count();
 		for (String hosts : List.of("all", "ungrouped", "*", "local*", "localhost:&webservers", "!localhost",
@@ -215,8 +280,8 @@ class TrustBoundaryEndToEndTest {
 					"""
 				.formatted(received));
 		String id = submit("localhost", Map.of("site_uri", marker, "site_root", siteRoot),
-				List.of(task("aegir.InstallDrupalSite", Map.of("db_url",
-						"mysql://drupal:" + dbPassword + "@127.0.0.1/drupal", "account_pass", adminPassword))));
+				List.of(task("aegir.InstallDrupalSite", Map.of("db_name", "drupal", "db_user", "drupal", "db_password",
+						dbPassword, "account_pass", adminPassword))));
 		List<String> leaks = new ArrayList<>();
 		boolean[] sawDrush = { false };
 		await(id + " finishes while every command line is read").atMost(RUN).until(() -> {
@@ -235,10 +300,14 @@ class TrustBoundaryEndToEndTest {
 		assertThat(leaks).isEmpty();
 		// drush did get both secrets, from a file only its owner could read, which is
 		// gone now.
-		assertThat(Files.readString(received)).contains(dbPassword).contains(adminPassword);
+		// The URL is the role's: mysql://, the request's names, the operator's server.
+		assertThat(Files.readString(received)).contains("mysql://drupal:" + dbPassword + "@localhost/drupal")
+			.contains(adminPassword);
 		assertThat(Files.readString(Path.of(received + ".mode")).trim()).isEqualTo("600");
 		try (Stream<Path> files = Files.list(Path.of(System.getProperty("java.io.tmpdir")))) {
-			assertThat(files.filter(f -> f.getFileName().toString().endsWith(".drush.yml"))
+			assertThat(files.filter(f -> f.getFileName().toString().endsWith(".aegir-install"))
+				.map(f -> f.resolve("drush.yml"))
+				.filter(Files::exists)
 				.filter(f -> read(f).contains(adminPassword))).isEmpty();
 		}
 		// And once it ended, the stored operation no longer holds them.
