@@ -37,6 +37,9 @@ class EnvironmentFactory {
 	/** The Drupal Deployment's and Service's suffix: the Ingress sends traffic there. */
 	static final String SITE = "drupal";
 
+	/** The MariaDB Deployment's, Service's, PVC's and Secret's suffix. */
+	static final String DATABASE = "database";
+
 	private final KubernetesProperties properties;
 
 	private final TaskTemplates templates;
@@ -76,7 +79,7 @@ class EnvironmentFactory {
 				claim.getSpec().setStorageClassName(properties.storageClass());
 				VolumeResourceRequirements resources = new VolumeResourceRequirements();
 				resources.setRequests(Map.of("storage",
-						new Quantity(suffix.equals("database") ? properties.databaseSize() : properties.filesSize())));
+						new Quantity(DATABASE.equals(suffix) ? properties.databaseSize() : properties.filesSize())));
 				claim.getSpec().setResources(resources);
 			}
 			else if (object instanceof Deployment deployment) {
@@ -121,7 +124,7 @@ class EnvironmentFactory {
 					.getSecretKeyRef()
 					.setName(environment + "-" + e.getValueFrom().getSecretKeyRef().getName()));
 			if (site) {
-				env.add(new EnvVar("AEGIR_DB_HOST", environment + "-database", null));
+				env.add(new EnvVar("AEGIR_DB_HOST", databaseHost(environment), null));
 			}
 			container.setEnv(env);
 		}
@@ -164,6 +167,14 @@ class EnvironmentFactory {
 			list.forEach(h -> hosts.add((String) h));
 		}
 		return hosts;
+	}
+
+	/**
+	 * The host name of an environment's database server: its MariaDB Service, in the
+	 * environment's namespace.
+	 */
+	static String databaseHost(String environment) {
+		return environment + "-" + DATABASE;
 	}
 
 	static Map<String, String> labels(String environment, String component) {

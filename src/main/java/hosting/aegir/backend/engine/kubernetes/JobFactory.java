@@ -40,6 +40,18 @@ class JobFactory {
 	/** The claim name a task template gives the operator's backup volume. */
 	static final String BACKUPS = "backups";
 
+	/**
+	 * The options from which the engine builds a task's database URL, when its spec has
+	 * them all.
+	 */
+	static final List<String> DATABASE_OPTIONS = List.of("db_name", "db_user", "db_password");
+
+	/**
+	 * The secret variable ({@code AEGIR_DB_URL}) holding the database URL the engine
+	 * built.
+	 */
+	static final String DATABASE_URL = "db_url";
+
 	private final KubernetesProperties properties;
 
 	private final TaskTemplates templates;
@@ -131,20 +143,15 @@ class JobFactory {
 			String variable = "AEGIR_" + option.name().toUpperCase(Locale.ROOT);
 			String text = text(value);
 			if (option.noLog()) {
-				String key = option.name().replace('_', '-');
-				secretData.put(key, Base64.getEncoder().encodeToString(text.getBytes(StandardCharsets.UTF_8)));
-				env.add(new EnvVarBuilder().withName(variable)
-					.withNewValueFrom()
-					.withNewSecretKeyRef()
-					.withName(name)
-					.withKey(key)
-					.endSecretKeyRef()
-					.endValueFrom()
-					.build());
+				secret(env, secretData, name, option.name(), text);
 			}
 			else {
 				env.add(new EnvVar(variable, literal(text), null));
 			}
+		}
+		String databaseUrl = databaseUrl(task, environment);
+		if (databaseUrl != null) {
+			secret(env, secretData, name, DATABASE_URL, databaseUrl);
 		}
 		container.setEnv(env);
 
@@ -160,6 +167,34 @@ class JobFactory {
 				.build();
 		}
 		return new JobAndSecret(job, secret);
+	}
+
+	/**
+	 * The database URL of a task whose spec takes the database's name, user and password,
+	 * on its environment's own database server; null for any other task.
+	 */
+	private String databaseUrl(RunTask task, String environment) {
+		if (!templates.get(task.name()).options().keySet().containsAll(DATABASE_OPTIONS)) {
+			return null;
+		}
+		return DatabaseUrl.mysql(environment, task.string("db_name"), task.string("db_user"),
+				task.string("db_password"));
+	}
+
+	// A secret variable: its value in the Job's Secret, the container's variable a
+	// reference to it (never the value itself, which anyone reading the Job would see).
+	private static void secret(List<EnvVar> env, Map<String, String> secretData, String secretName, String option,
+			String value) {
+		String key = option.replace('_', '-');
+		secretData.put(key, Base64.getEncoder().encodeToString(value.getBytes(StandardCharsets.UTF_8)));
+		env.add(new EnvVarBuilder().withName("AEGIR_" + option.toUpperCase(Locale.ROOT))
+			.withNewValueFrom()
+			.withNewSecretKeyRef()
+			.withName(secretName)
+			.withKey(key)
+			.endSecretKeyRef()
+			.endValueFrom()
+			.build());
 	}
 
 	/**

@@ -122,6 +122,14 @@ class KubernetesEngine implements Engine {
 					: "must be a DNS name (RFC 1123: lower-case letters, digits, '-' and '.')";
 			case "machine-name" -> text.matches("[a-z][a-z0-9_]{0,63}") ? null
 					: "must be a Drupal machine name (lower-case letters, digits and '_', starting with a letter)";
+			case "db-name" -> Names.isDatabaseName(text) ? null
+					: "must be a database name (letters, digits and '_', 1 to 64) other than MariaDB's own "
+							+ Names.PROTECTED_DATABASES.stream().sorted().toList();
+			case "db-user" -> Names.isDatabaseUser(text) ? null
+					: "must be a database user name (letters, digits and '_', 1 to 32) other than MariaDB's own "
+							+ Names.PROTECTED_USERS.stream().sorted().toList();
+			case "db-password" -> Names.isDatabasePassword(text) ? null
+					: "must be 1 to " + Names.MAX_DATABASE_PASSWORD + " characters, none a control character";
 			case "image" -> Names.isAllowedImage(text, properties.imagePrefixes()) ? null
 					: "must be an image reference under one of the allowed prefixes " + properties.imagePrefixes();
 			default -> throw new IllegalStateException("unknown format '" + format + "' in the spec of " + name);

@@ -1,6 +1,8 @@
 package hosting.aegir.backend.engine.kubernetes;
 
 import java.util.List;
+import java.util.Locale;
+import java.util.Set;
 import java.util.UUID;
 import java.util.regex.Pattern;
 
@@ -42,6 +44,21 @@ final class Names {
 	private static final Pattern IMAGE = Pattern.compile(
 			"[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]+)?(/[a-z0-9]+([._-]{1,2}[a-z0-9]+)*)*(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(@sha256:[a-f0-9]{64})?");
 
+	// A database or user name a site's URL is built from: a plain identifier, nothing a
+	// URL or SQL would read as syntax.
+	private static final Pattern DATABASE_NAME = Pattern.compile("[A-Za-z0-9_]{1,64}");
+
+	private static final Pattern DATABASE_USER = Pattern.compile("[A-Za-z0-9_]{1,32}");
+
+	/** MariaDB's own databases: no site is installed into them. */
+	static final Set<String> PROTECTED_DATABASES = Set.of("mysql", "information_schema", "performance_schema", "sys");
+
+	/** MariaDB's own users: no site connects as them. */
+	static final Set<String> PROTECTED_USERS = Set.of("root", "mysql");
+
+	/** The longest database password a request may give. */
+	static final int MAX_DATABASE_PASSWORD = 128;
+
 	/**
 	 * The longest environment name: its objects add suffixes up to 9 characters to it,
 	 * within 63.
@@ -57,6 +74,25 @@ final class Names {
 
 	static boolean isHostName(String value) {
 		return value != null && value.length() <= 253 && SUBDOMAIN.matcher(value).matches();
+	}
+
+	static boolean isDatabaseName(String value) {
+		return value != null && DATABASE_NAME.matcher(value).matches()
+				&& !PROTECTED_DATABASES.contains(value.toLowerCase(Locale.ROOT));
+	}
+
+	static boolean isDatabaseUser(String value) {
+		return value != null && DATABASE_USER.matcher(value).matches()
+				&& !PROTECTED_USERS.contains(value.toLowerCase(Locale.ROOT));
+	}
+
+	/**
+	 * 1 to {@value #MAX_DATABASE_PASSWORD} characters, none a control character: any
+	 * other character is percent-encoded into the URL.
+	 */
+	static boolean isDatabasePassword(String value) {
+		return value != null && !value.isEmpty() && value.length() <= MAX_DATABASE_PASSWORD
+				&& value.chars().noneMatch(Character::isISOControl);
 	}
 
 	/**

@@ -124,7 +124,15 @@ final class TaskTemplates {
 	private void checkParses() {
 		for (Task task : tasks.values()) {
 			switch (task.kind()) {
-				case JOB -> job(task.name());
+				case JOB -> {
+					job(task.name());
+					// A database URL is the engine's to build from its parts: a task
+					// taking it whole would let a request choose the driver and server.
+					if (task.options().containsKey(JobFactory.DATABASE_URL)) {
+						throw new IllegalStateException(task.name() + " takes " + JobFactory.DATABASE_URL
+								+ ": the engine builds it from " + JobFactory.DATABASE_OPTIONS);
+					}
+				}
 				case APPLY -> objects(task.name());
 				case DELETE -> {
 					Task target = tasks.get(task.deletes());

@@ -1,8 +1,11 @@
 package hosting.aegir.backend.engine.kubernetes;
 
+import java.net.URI;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -82,11 +85,12 @@ class KubernetesEngineEndToEndTest {
 
 	@Test
 	void anInstallJobSucceedsAndItsPodLogIsInTheOperationLog() {
-		String password = "S3cret-" + UUID.randomUUID();
-		UUID id = submit(operation("site-" + UUID.randomUUID(), site("mysite"),
-				task("aegir.k8s.InstallDrupalSite",
-						Map.of("db_url", "mysql://drupal:" + password + "@mysite-database/drupal", "account_pass",
-								password, "site_name", "$(AEGIR_DB_URL) $$ `id` {{ x }}"))));
+		// Every character a URL's user information could end at, or urldecode misread.
+		String password = "S3cret-" + UUID.randomUUID() + "@evil.example:3306/x?y#z+ %41&é";
+		Map<String, Object> vars = new HashMap<>(install(password));
+		vars.put("site_name", "$(AEGIR_DB_URL) $$ `id` {{ x }}");
+		UUID id = submit(
+				operation("site-" + UUID.randomUUID(), site("mysite"), task("aegir.k8s.InstallDrupalSite", vars)));
 		Job job = cluster.awaitJob(id);
 
 		assertThat(job.getMetadata().getName()).isEqualTo("aegir-" + id + "-1-0");
@@ -121,6 +125,13 @@ class KubernetesEngineEndToEndTest {
 			assertThat(e.getName()).isEqualTo("AEGIR_ACCOUNT_PASS");
 			assertThat(e.getValueFrom().getSecretKeyRef().getName()).isEqualTo(job.getMetadata().getName());
 		});
+		// The URL the engine built reaches drush through the Secret, like the password.
+		assertThat(container.getEnv()).anySatisfy(e -> {
+			assertThat(e.getName()).isEqualTo("AEGIR_DB_URL");
+			assertThat(e.getValue()).isNull();
+			assertThat(e.getValueFrom().getSecretKeyRef().getName()).isEqualTo(job.getMetadata().getName());
+			assertThat(e.getValueFrom().getSecretKeyRef().getKey()).isEqualTo("db-url");
+		});
 		assertThat(k8s.getKubernetesSerialization().asJson(job)).doesNotContain(password);
 		// Expanded by the shell, an option would put the secret on drush's command line
 		// (/proc/<pid>/cmdline).
@@ -135,6 +146,19 @@ class KubernetesEngineEndToEndTest {
 		assertThat(k8s.getKubernetesSerialization().asJson(secret)).doesNotContain(password);
 		assertThat(secret.getMetadata().getOwnerReferences()).singleElement()
 			.satisfies(o -> assertThat(o.getUid()).isEqualTo(job.getMetadata().getUid()));
+		// The server is the environment's own database Service, whatever the password
+		// holds: percent-encoded, it cannot end the user information.
+		String encoded = "S3cret-" + password.substring(7, 43)
+				+ "%40evil.example%3A3306%2Fx%3Fy%23z%2B%20%2541%26%C3%A9";
+		assertThat(decoded(secret, "db-url")).isEqualTo("mysql://drupal:" + encoded + "@mysite-database/drupal");
+		assertThat(URI.create(decoded(secret, "db-url"))).satisfies(url -> {
+			assertThat(url.getScheme()).isEqualTo("mysql");
+			assertThat(url.getHost()).isEqualTo("mysite-database");
+			assertThat(url.getPort()).isEqualTo(-1);
+			assertThat(url.getPath()).isEqualTo("/drupal");
+			assertThat(url.getUserInfo()).isEqualTo("drupal:" + password);
+		});
+		assertThat(decoded(secret, "db-password")).isEqualTo(password);
 
 		Pod pod = cluster.createPod(job);
 		cluster.serveLog(pod, "Installing Drupal\nInstallation complete.\n");
@@ -153,7 +177,42 @@ class KubernetesEngineEndToEndTest {
 			.contains("Job " + job.getMetadata().getName());
 		assertThat(op.get("tasks").get(0).get("status").asString()).isEqualTo("SUCCEEDED");
 		String everything = op + log(id) + events;
-		assertThat(everything).doesNotContain(password);
+		assertThat(everything).doesNotContain(password).doesNotContain(encoded);
+	}
+
+	/**
+	 * A URL would let the request choose the driver ({@code sqlite://} writes a file
+	 * anywhere) and the server: the install takes the database's names and password, and
+	 * a {@code db_url}, in the task's vars or the operation's, is refused before anything
+	 * is stored.
+	 */
+	@Test
+	void aDatabaseUrlInARequestIsRefusedNamingIt() {
+		String before = newest();
+		int jobsBefore = k8s.batch().v1().jobs().inNamespace(MockCluster.NAMESPACE).list().getItems().size();
+		Map<String, Object> vars = new HashMap<>(install("x"));
+		vars.put("db_url", "sqlite://localhost//root/.ssh/authorized_keys2");
+		HttpResponse<String> inTask = api.post("/api/v1/operations", SUBMITTER,
+				api.write(operation("site-x", site("urls"), task("aegir.k8s.InstallDrupalSite", vars))));
+		assertThat(inTask.statusCode()).as(inTask.body()).isEqualTo(422);
+		assertThat(inTask.headers().firstValue("Content-Type"))
+			.hasValueSatisfying(type -> assertThat(type).startsWith("application/problem+json"));
+		assertThat(api.json(inTask).get("errors")).singleElement().satisfies(error -> {
+			assertThat(error.get("field").asString()).isEqualTo("tasks[0].vars.db_url");
+			assertThat(error.get("message").asString())
+				.isEqualTo("task 'aegir.k8s.InstallDrupalSite' takes no variable 'db_url'");
+		});
+
+		Map<String, Object> operationVars = new HashMap<>(site("urls"));
+		operationVars.put("db_url", "mysql://drupal:x@db.other-tenant/drupal");
+		HttpResponse<String> inOperation = api.post("/api/v1/operations", SUBMITTER,
+				api.write(operation("site-x", operationVars, task("aegir.k8s.InstallDrupalSite", install("x")))));
+		assertThat(inOperation.statusCode()).as(inOperation.body()).isEqualTo(422);
+		assertThat(api.json(inOperation).get("errors")).singleElement()
+			.satisfies(error -> assertThat(error.get("field").asString()).isEqualTo("vars.db_url"));
+
+		assertThat(newest()).as("no operation stored").isEqualTo(before);
+		assertThat(k8s.batch().v1().jobs().inNamespace(MockCluster.NAMESPACE).list().getItems()).hasSize(jobsBefore);
 	}
 
 	@Test
@@ -445,9 +504,16 @@ class KubernetesEngineEndToEndTest {
 		hosts.put("db_password", "x");
 		hostile.put("vars.host_names", operation("site-x", hosts, task("aegir.k8s.DeployEnvironment", Map.of())));
 		for (String profile : List.of("--existing-config", "standard --root=/x")) {
-			hostile.put("tasks[0].vars.install_profile " + profile,
-					operation("site-x", site("evil"), task("aegir.k8s.InstallDrupalSite", Map.of("install_profile",
-							profile, "db_url", "mysql://a:b@c/d", "account_pass", "x", "image", IMAGE))));
+			hostile.put("tasks[0].vars.install_profile " + profile, installWith("install_profile", profile));
+		}
+		for (String name : List.of("mysql", "INFORMATION_SCHEMA", "drupal;DROP", "d/../x", "a b", "x".repeat(65), "")) {
+			hostile.put("tasks[0].vars.db_name " + name, installWith("db_name", name));
+		}
+		for (String user : List.of("root", "drupal@%", "a:b", "x".repeat(33), "")) {
+			hostile.put("tasks[0].vars.db_user " + user, installWith("db_user", user));
+		}
+		for (String password : List.of("", "a\nb", "tab\there", "x".repeat(129))) {
+			hostile.put("tasks[0].vars.db_password " + password, installWith("db_password", password));
 		}
 		for (Object replicas : List.of(100000, 0, -1, 11)) {
 			Map<String, Object> many = new LinkedHashMap<>(hosts);
@@ -563,6 +629,22 @@ class KubernetesEngineEndToEndTest {
 
 	private Deployment deployment(String name) {
 		return k8s.apps().deployments().inNamespace(MockCluster.NAMESPACE).withName(name).get();
+	}
+
+	// The install's own variables, for a database named and accessed as
+	// aegir.k8s.DeployEnvironment makes it.
+	static Map<String, Object> install(String password) {
+		return Map.of("db_name", "drupal", "db_user", "drupal", "db_password", password, "account_pass", password);
+	}
+
+	private static Map<String, Object> installWith(String variable, String value) {
+		Map<String, Object> vars = new HashMap<>(install("x"));
+		vars.put(variable, value);
+		return operation("site-x", site("evil"), task("aegir.k8s.InstallDrupalSite", vars));
+	}
+
+	private static String decoded(Secret secret, String key) {
+		return new String(Base64.getDecoder().decode(secret.getData().get(key)), StandardCharsets.UTF_8);
 	}
 
 	static Map<String, Object> site(String environment) {

@@ -14,6 +14,7 @@ import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.batch.v1.Job;
 import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.yaml.snakeyaml.LoaderOptions;
 import org.yaml.snakeyaml.Yaml;
 import org.yaml.snakeyaml.constructor.SafeConstructor;
@@ -21,6 +22,7 @@ import org.yaml.snakeyaml.constructor.SafeConstructor;
 import org.springframework.boot.convert.DurationStyle;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatIllegalStateException;
 
 /**
  * Every manifest under {@code k8s/} and every task template parses into Fabric8's typed
@@ -78,6 +80,28 @@ class ManifestsTest {
 					assertThat(templates.get(templates.get(name).deletes()).kind()).isEqualTo(TaskTemplates.Kind.APPLY);
 			}
 		}
+	}
+
+	/**
+	 * A database URL is the engine's to build: a task template that takes one whole would
+	 * let a request choose the driver and the server, and stops the start.
+	 */
+	@Test
+	void aTaskTakingADatabaseUrlIsRefusedAtStart(@TempDir Path tasks) throws IOException {
+		Path install = K8S.resolve("tasks/aegir.k8s.InstallDrupalSite");
+		Path copy = Files.createDirectory(tasks.resolve("aegir.k8s.InstallDrupalSite"));
+		Files.copy(install.resolve("job.yaml"), copy.resolve("job.yaml"));
+		String spec = Files.readString(install.resolve(TaskTemplates.SPEC));
+		Files.writeString(copy.resolve(TaskTemplates.SPEC), spec);
+		assertThat(TaskTemplates.read(tasks).get("aegir.k8s.InstallDrupalSite").options()).containsKeys("db_name",
+				"db_user", "db_password");
+
+		assertThat(spec).contains("    options:\n");
+		Files.writeString(copy.resolve(TaskTemplates.SPEC),
+				spec.replace("    options:\n", "    options:\n      db_url:\n        type: str\n"));
+		assertThatIllegalStateException().isThrownBy(() -> TaskTemplates.read(tasks))
+			.withMessage("aegir.k8s.InstallDrupalSite takes db_url: the engine builds it from "
+					+ "[db_name, db_user, db_password]");
 	}
 
 	@Test
