@@ -1,6 +1,5 @@
 package hosting.aegir.backend.engine.ansible;
 
-import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -10,6 +9,7 @@ import java.util.Map;
 import java.util.UUID;
 
 import hosting.aegir.backend.AegirBackendApplication;
+import hosting.aegir.backend.support.FaultRoles;
 import hosting.aegir.backend.support.ApiClient;
 import hosting.aegir.backend.support.ChildReplica;
 import hosting.aegir.backend.support.SchemaJdbc;
@@ -36,7 +36,7 @@ class AnsibleReplicaKillTest {
 
 	@Test
 	void theRunsOfAKilledReplicaDieWithItAndARetryNeverOverlapsThem() throws Exception {
-		Path ansible = ansibleDirectory();
+		Path ansible = FaultRoles.ansibleDirectory(dir);
 		String schema = TestDatabase.get().newSchema();
 		JdbcClient db = SchemaJdbc.on(schema);
 		String[] common = { "aegir.ansible.enabled=true", "aegir.ansible.directory=" + ansible,
@@ -105,18 +105,6 @@ class AnsibleReplicaKillTest {
 	private static boolean runningFor(UUID id) {
 		return ProcessHandle.allProcesses()
 			.anyMatch(p -> p.info().commandLine().map(c -> c.contains("aegir-" + id)).orElse(false));
-	}
-
-	// ansible/ as it is, except roles: the fault tests' own role.
-	private Path ansibleDirectory() throws IOException {
-		Path real = Path.of("ansible").toAbsolutePath();
-		Path ansible = Files.createDirectory(dir.resolve("ansible"));
-		Files.copy(real.resolve("ansible.cfg"), ansible.resolve("ansible.cfg"));
-		Files.createSymbolicLink(ansible.resolve("callback_plugins"), real.resolve("callback_plugins"));
-		Files.createSymbolicLink(ansible.resolve("inventory"), real.resolve("inventory"));
-		Files.createSymbolicLink(ansible.resolve("roles"),
-				Path.of("src/test/resources/ansible-faults/roles").toAbsolutePath());
-		return ansible;
 	}
 
 	private static String[] concat(String[] common, String extra) {

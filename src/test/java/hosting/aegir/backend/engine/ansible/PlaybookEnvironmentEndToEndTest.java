@@ -1,6 +1,5 @@
 package hosting.aegir.backend.engine.ansible;
 
-import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -13,6 +12,7 @@ import java.util.Set;
 import java.util.UUID;
 
 import hosting.aegir.backend.AegirBackendApplication;
+import hosting.aegir.backend.support.FaultRoles;
 import hosting.aegir.backend.support.ApiClient;
 import hosting.aegir.backend.support.ChildReplica;
 import hosting.aegir.backend.support.TestDatabase;
@@ -53,7 +53,7 @@ class PlaybookEnvironmentEndToEndTest {
 
 		try (ChildReplica replica = ChildReplica.start(AegirBackendApplication.class, "playbook-environment",
 				TestDatabase.get().newSchema(), secrets, "aegir.ansible.enabled=true",
-				"aegir.ansible.directory=" + ansibleDirectory())) {
+				"aegir.ansible.directory=" + FaultRoles.ansibleDirectory(dir))) {
 			ApiClient api = replica.api();
 			Map<String, Object> body = Map.of("type", "test.environment", "engine", "ansible", "target",
 					"site-env-" + suffix, "hosts", "localhost", "vars", Map.of(), "tasks",
@@ -100,18 +100,6 @@ class PlaybookEnvironmentEndToEndTest {
 			}
 		}
 		return entries;
-	}
-
-	// ansible/ as it is, except roles: the fault tests' own roles.
-	private Path ansibleDirectory() throws IOException {
-		Path real = Path.of("ansible").toAbsolutePath();
-		Path ansible = Files.createDirectory(dir.resolve("ansible"));
-		Files.copy(real.resolve("ansible.cfg"), ansible.resolve("ansible.cfg"));
-		Files.createSymbolicLink(ansible.resolve("callback_plugins"), real.resolve("callback_plugins"));
-		Files.createSymbolicLink(ansible.resolve("inventory"), real.resolve("inventory"));
-		Files.createSymbolicLink(ansible.resolve("roles"),
-				Path.of("src/test/resources/ansible-faults/roles").toAbsolutePath());
-		return ansible;
 	}
 
 }
