@@ -162,6 +162,27 @@ class SiteRunnerTest {
 				(System.nanoTime() - killedAt) / 1_000_000);
 	}
 
+	@Test
+	void anSshConnectionOfOpenSsh98IsWatchedThroughItsSshdSessionProcess() throws Exception {
+		// From OpenSSH 9.8 on a connection's processes are "sshd-session" and "sshd" is
+		// only
+		// the listener. A shell named sshd-session stands for the connection: its end
+		// must
+		// end the command, although the runner itself lives on.
+		Path session = Files.copy(Path.of("/bin/sh"), dir.resolve("sshd-session"));
+		Files.setPosixFilePermissions(session, PosixFilePermissions.fromString("rwxr-xr-x"));
+		String marker = marker();
+		Process connection = new ProcessBuilder(session.toString(), "-c", "\"$@\"; exit $?", "sshd-session",
+				RUNNER.toString(), "--lock-dir", locks.toString(), "--grace", "1", "--user", DRUSH_USER, "--site",
+				"session.example.org", "--", "sh", "-c", "trap '' TERM; while :; do sleep 1; done", marker)
+			.start();
+		await("the command runs").atMost(Duration.ofSeconds(10)).until(() -> commandsWith(marker).size() == 1);
+
+		new ProcessBuilder("kill", "-KILL", String.valueOf(connection.pid())).start().waitFor();
+		await("the command is gone with its connection").atMost(Duration.ofSeconds(10))
+			.until(() -> commandsWith(marker).isEmpty());
+	}
+
 	private record Result(int exit, String stdout, String stderr) {
 	}
 
