@@ -113,6 +113,25 @@ class SiteRunnerTest {
 	}
 
 	@Test
+	void aLockDirectoryInADirectoryATenantCouldChangeIsRefused() throws Exception {
+		// The tenant could rename the directory, with the lock a running operation holds,
+		// aside: the next operation would create a fresh one and run beside the first.
+		Path ran = records.resolve("ran");
+		Path parent = Files.createDirectory(dir.resolve("tenants"));
+		Files.setOwner(parent, dir.getFileSystem().getUserPrincipalLookupService().lookupPrincipalByName(DRUSH_USER));
+		List<String> argv = new ArrayList<>(List.of(RUNNER.toString(), "--lock-dir", parent.resolve("locks").toString(),
+				"--user", DRUSH_USER, "--site", "example.org", "--", "touch", ran.toString()));
+		Process process = new ProcessBuilder(argv).redirectErrorStream(true).start();
+		String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+		assertThat(process.waitFor(30, TimeUnit.SECONDS)).isTrue();
+
+		assertThat(process.exitValue()).as(output).isEqualTo(125);
+		assertThat(output).contains("which someone other than root may change");
+		assertThat(parent.resolve("locks")).doesNotExist();
+		assertThat(ran).doesNotExist();
+	}
+
+	@Test
 	void aSecondCommandOnTheSiteStartsOnlyOnceTheFirstAndTheDaemonItLeftAreGone() throws Exception {
 		String first = marker();
 		Path record = records.resolve("record");
