@@ -9,6 +9,7 @@ import java.nio.file.attribute.UserPrincipal;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.BeforeEach;
@@ -76,6 +77,25 @@ class SiteRunnerTest {
 			assertThat(result.exit()).as(args + ": " + result.stderr()).isEqualTo(125);
 			assertThat(ran).as(args.toString()).doesNotExist();
 		}
+	}
+
+	@Test
+	void theSudoerTheConnectionBecameRootFromIsRefusedAsDrushUser() throws Exception {
+		// ansible's become through sudo sets SUDO_USER and SUDO_UID: that user can become
+		// root again, so the sites' PHP must never run as it.
+		Path ran = records.resolve("ran");
+		List<String> argv = new ArrayList<>(List.of(RUNNER.toString(), "--lock-dir", locks.toString(), "--user",
+				DRUSH_USER, "--site", "example.org", "--", "touch", ran.toString()));
+		for (Map<String, String> sudo : List.of(Map.of("SUDO_USER", DRUSH_USER), Map.of("SUDO_UID", uid(DRUSH_USER)))) {
+			ProcessBuilder builder = new ProcessBuilder(argv).redirectErrorStream(true);
+			builder.environment().putAll(sudo);
+			Process process = builder.start();
+			String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+			assertThat(process.waitFor(30, TimeUnit.SECONDS)).isTrue();
+			assertThat(process.exitValue()).as(sudo + ": " + output).isEqualTo(125);
+			assertThat(output).contains("the user this connection became root from");
+		}
+		assertThat(ran).doesNotExist();
 	}
 
 	@Test
