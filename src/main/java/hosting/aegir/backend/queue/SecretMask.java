@@ -29,14 +29,21 @@ final class SecretMask {
 	private final List<String> values;
 
 	private SecretMask(List<String> values) {
-		// Each value as given and as it appears percent-encoded in a URL; longest first,
-		// so a secret containing another is hidden whole.
+		// Each value as given, as it appears percent-encoded in a URL, and as JSON writes
+		// it
+		// (drush --format=json, ansible's results: '\\', '"' and, from PHP, '/' escaped);
+		// longest first, so a secret containing another is hidden whole.
 		this.values = values.stream()
 			.flatMap(value -> Stream.of(value, URLEncoder.encode(value, StandardCharsets.UTF_8),
-					URLEncoder.encode(value, StandardCharsets.UTF_8).replace("+", "%20")))
+					URLEncoder.encode(value, StandardCharsets.UTF_8).replace("+", "%20"), jsonEscaped(value),
+					jsonEscaped(value).replace("/", "\\/")))
 			.distinct()
 			.sorted(Comparator.comparingInt(String::length).reversed())
 			.toList();
+	}
+
+	private static String jsonEscaped(String value) {
+		return value.replace("\\", "\\\\").replace("\"", "\\\"");
 	}
 
 	/** A mask for the values the request gives to the named secret variables. */

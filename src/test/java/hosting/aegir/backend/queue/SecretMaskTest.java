@@ -48,6 +48,18 @@ class SecretMaskTest {
 	}
 
 	@Test
+	void aSecretAsJsonWritesItIsHiddenToo() {
+		ClaimedOperation op = new ClaimedOperation(UUID.randomUUID(), "site.install", "ansible", "t", "localhost",
+				"{\"account_pass\": \"tr/ub\\\\le\\\"d\"}", "[]", "[\"account_pass\"]", 60, 1, 1, false, Instant.now());
+		SecretMask mask = SecretMask.of(op.secretVars(json), op.engineRequest(json));
+
+		// drush --format=json (PHP escapes '/'), and ansible's JSON results.
+		assertThat(mask.apply("{\"pass\":\"tr\\/ub\\\\le\\\"d\"}")).isEqualTo("{\"pass\":\"********\"}");
+		assertThat(mask.apply("{\"pass\": \"tr/ub\\\\le\\\"d\"}")).isEqualTo("{\"pass\": \"********\"}");
+		assertThat(mask.apply("tr/ub\\le\"d")).isEqualTo("********");
+	}
+
+	@Test
 	void withoutSecretsNothingChanges() {
 		ClaimedOperation op = new ClaimedOperation(UUID.randomUUID(), "x", "ansible", "t", "localhost",
 				"{\"a\": \"b\"}", "[]", "[]", 60, 1, 1, false, Instant.now());

@@ -52,6 +52,8 @@ public final class Nginx {
 					events { worker_connections 64; }
 					http {
 					    access_log off;
+					    # Off, as an operator may have it: no vhost may rely on "//" being merged.
+					    merge_slashes off;
 					    client_body_temp_path %1$s/tmp/body;
 					    proxy_temp_path %1$s/tmp/proxy;
 					    fastcgi_temp_path %1$s/tmp/fastcgi;

@@ -152,7 +152,11 @@ class DrupalVhostRoleTest {
 				site + "/files/evil.php%2F", site + "/files/evil.php%0a",
 				// Case, editors' and backups' copies and other PHP extensions.
 				site + "/files/evil.PHP", "/Index.php", site + "/files/evil.phtml", site + "/settings.php~",
-				site + "/settings.php-2024", site + "/files/settings.php.backup", site + "/files/db.sql.gz");
+				site + "/settings.php-2024", site + "/files/settings.php.backup", site + "/files/db.sql.gz",
+				// Runs of slashes, which nginx does not merge when the operator's http {}
+				// says
+				// merge_slashes off (as the test nginx does).
+				"//vendor/autoload.php", "//sites//" + uri + "//private//invoice.txt", site + "//services.yml");
 
 		// A link a tenant's PHP made in its public files, to its settings.php, is not
 		// followed: the path is Drupal's to answer, as for any missing file.

@@ -9,6 +9,7 @@ import java.nio.file.attribute.UserPrincipal;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.BeforeEach;
@@ -79,6 +80,25 @@ class SiteRunnerTest {
 	}
 
 	@Test
+	void theSudoerTheConnectionBecameRootFromIsRefusedAsDrushUser() throws Exception {
+		// ansible's become through sudo sets SUDO_USER and SUDO_UID: that user can become
+		// root again, so the sites' PHP must never run as it.
+		Path ran = records.resolve("ran");
+		List<String> argv = new ArrayList<>(List.of(RUNNER.toString(), "--lock-dir", locks.toString(), "--user",
+				DRUSH_USER, "--site", "example.org", "--", "touch", ran.toString()));
+		for (Map<String, String> sudo : List.of(Map.of("SUDO_USER", DRUSH_USER), Map.of("SUDO_UID", uid(DRUSH_USER)))) {
+			ProcessBuilder builder = new ProcessBuilder(argv).redirectErrorStream(true);
+			builder.environment().putAll(sudo);
+			Process process = builder.start();
+			String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+			assertThat(process.waitFor(30, TimeUnit.SECONDS)).isTrue();
+			assertThat(process.exitValue()).as(sudo + ": " + output).isEqualTo(125);
+			assertThat(output).contains("the user this connection became root from");
+		}
+		assertThat(ran).doesNotExist();
+	}
+
+	@Test
 	void aLockDirectoryOrLockFileATenantCouldTouchIsRefused() throws Exception {
 		Path ran = records.resolve("ran");
 		UserPrincipal tenant = dir.getFileSystem().getUserPrincipalLookupService().lookupPrincipalByName(DRUSH_USER);
@@ -109,6 +129,25 @@ class SiteRunnerTest {
 		Files.setOwner(Files.createFile(locks.resolve("example.org.lock")), tenant);
 		assertThat(run(List.of("--user", DRUSH_USER, "--site", "example.org"), "touch", ran.toString()).exit())
 			.isEqualTo(125);
+		assertThat(ran).doesNotExist();
+	}
+
+	@Test
+	void aLockDirectoryInADirectoryATenantCouldChangeIsRefused() throws Exception {
+		// The tenant could rename the directory, with the lock a running operation holds,
+		// aside: the next operation would create a fresh one and run beside the first.
+		Path ran = records.resolve("ran");
+		Path parent = Files.createDirectory(dir.resolve("tenants"));
+		Files.setOwner(parent, dir.getFileSystem().getUserPrincipalLookupService().lookupPrincipalByName(DRUSH_USER));
+		List<String> argv = new ArrayList<>(List.of(RUNNER.toString(), "--lock-dir", parent.resolve("locks").toString(),
+				"--user", DRUSH_USER, "--site", "example.org", "--", "touch", ran.toString()));
+		Process process = new ProcessBuilder(argv).redirectErrorStream(true).start();
+		String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+		assertThat(process.waitFor(30, TimeUnit.SECONDS)).isTrue();
+
+		assertThat(process.exitValue()).as(output).isEqualTo(125);
+		assertThat(output).contains("which someone other than root may change");
+		assertThat(parent.resolve("locks")).doesNotExist();
 		assertThat(ran).doesNotExist();
 	}
 
@@ -160,6 +199,27 @@ class SiteRunnerTest {
 			.until(() -> commandsWith(marker).isEmpty());
 		System.out.printf("the command was gone %d ms after its runner's SIGKILL%n",
 				(System.nanoTime() - killedAt) / 1_000_000);
+	}
+
+	@Test
+	void anSshConnectionOfOpenSsh98IsWatchedThroughItsSshdSessionProcess() throws Exception {
+		// From OpenSSH 9.8 on a connection's processes are "sshd-session" and "sshd" is
+		// only
+		// the listener. A shell named sshd-session stands for the connection: its end
+		// must
+		// end the command, although the runner itself lives on.
+		Path session = Files.copy(Path.of("/bin/sh"), dir.resolve("sshd-session"));
+		Files.setPosixFilePermissions(session, PosixFilePermissions.fromString("rwxr-xr-x"));
+		String marker = marker();
+		Process connection = new ProcessBuilder(session.toString(), "-c", "\"$@\"; exit $?", "sshd-session",
+				RUNNER.toString(), "--lock-dir", locks.toString(), "--grace", "1", "--user", DRUSH_USER, "--site",
+				"session.example.org", "--", "sh", "-c", "trap '' TERM; while :; do sleep 1; done", marker)
+			.start();
+		await("the command runs").atMost(Duration.ofSeconds(10)).until(() -> commandsWith(marker).size() == 1);
+
+		new ProcessBuilder("kill", "-KILL", String.valueOf(connection.pid())).start().waitFor();
+		await("the command is gone with its connection").atMost(Duration.ofSeconds(10))
+			.until(() -> commandsWith(marker).isEmpty());
 	}
 
 	private record Result(int exit, String stdout, String stderr) {
