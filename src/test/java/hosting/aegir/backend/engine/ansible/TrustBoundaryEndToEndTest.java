@@ -102,6 +102,12 @@ class TrustBoundaryEndToEndTest {
 								"evil.example:3306"),
 						"db_host"),
 				new Attempt("aegir.RunDrupalCron", Map.of("drush_user", "root"), "drush_user"),
+				// Root runs the runner: where it is, and where the site locks are, are
+				// the
+				// operator's.
+				new Attempt("aegir.RunDrupalCron", Map.of("aegir_site_runner_path", evil.toString()),
+						"aegir_site_runner_path"),
+				new Attempt("aegir.UpdateDrupalSite", Map.of("site_lock_dir", "/tmp"), "site_lock_dir"),
 				new Attempt("aegir.DeleteNginxVhost", Map.of("nginx_vhost_dir", "/etc"), "nginx_vhost_dir"),
 				new Attempt("aegir.RestoreDrupalSiteBackup", Map.of("backup_root", "/", "backup_path", "/etc/passwd"),
 						"backup_root"),
