@@ -53,7 +53,11 @@ public final class OperatorInventory {
 				.set("tls_root", dir.resolve("tls").toString())
 				.set("nginx_test_command", java.util.List.of("true"))
 				.set("nginx_reload_command", java.util.List.of("true"))
-				.set("drush_user", DRUSH_USER);
+				.set("drush_user", DRUSH_USER)
+				// The roles install their site runner here rather than on the machine's
+				// own
+				// path, so that tests of other checkouts on one machine never swap it.
+				.set("aegir_site_runner_path", dir.resolve("runner/site-run").toString());
 			Files.writeString(dir.resolve("hosts.yml"), """
 					all:
 					  hosts:

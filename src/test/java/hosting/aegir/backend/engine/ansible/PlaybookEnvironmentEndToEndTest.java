@@ -35,7 +35,8 @@ class PlaybookEnvironmentEndToEndTest {
 	// What a run's task may see besides the names PlaybookEnvironment passes on: the
 	// engine's settings, and what Ansible and sh add themselves.
 	private static final Set<String> RUN_OWN = Set.of("ANSIBLE_CONFIG", "ANSIBLE_NOCOLOR", "ANSIBLE_LOCAL_TEMP",
-			"PYTHONUNBUFFERED", "AEGIR_EVENT_TOKEN", "PWD", "SHLVL", "_", "OLDPWD");
+			"PYTHONUNBUFFERED", "AEGIR_EVENT_TOKEN", "ANSIBLE_HOST_KEY_CHECKING", "ANSIBLE_SSH_COMMON_ARGS", "PWD",
+			"SHLVL", "_", "OLDPWD");
 
 	@TempDir
 	Path dir;
