@@ -342,7 +342,7 @@ class BackupRoundTripEndToEndTest {
 		OPERATOR.giveToDrushUser(victim);
 
 		JsonNode op = finished(submit("site-" + uri, Map.of("site_uri", uri, "site_root", root.toString()),
-				List.of(task("aegir.DeleteDrupalSite", Map.of()))));
+				List.of(task("aegir.DeleteDrupalSite", Map.of("db_name", database)))));
 		assertThatOperation(op).isFailed();
 		assertThat(op.get("reason").asString()).contains(root + "/sites is a link or not a directory; nothing removed");
 		assertThat(victim.resolve(uri).resolve("keep.txt")).hasContent("keep");
@@ -462,6 +462,30 @@ class BackupRoundTripEndToEndTest {
 	}
 
 	@Test
+	void aCloneIntoAnExistingEmptyDatabaseIsRefusedAndDropsNothingItDidNotCreate() throws Exception {
+		String uri = "src" + UUID.randomUUID().toString().substring(0, 8) + ".example.org";
+		String copy = "copy-" + uri;
+		site(uri);
+		// A neighbour's database, still empty while its site is being installed.
+		String neighbour = "n" + UUID.randomUUID().toString().replace("-", "").substring(0, 20);
+		MariaDb.sql(null, "CREATE DATABASE `" + neighbour + "`");
+		try {
+			JsonNode op = finished(submit("site-" + copy, Map.of("site_root", siteRoot),
+					List.of(task("aegir.GenerateDrupalSiteBackup", Map.of("site_uri", uri)),
+							task("aegir.RestoreDrupalSiteBackup", Map.of("site_uri", copy, "db_name", neighbour,
+									"backup_path", Map.of("fromOutput", Map.of("task", 0, "name", "backup_path")))))));
+			assertThatOperation(op).isFailed();
+			assertThat(MariaDb.sql(null, "SHOW DATABASES LIKE '" + neighbour + "'")).isEqualTo(neighbour + "\n");
+			assertThat(MariaDb.sql(null, "SELECT user FROM mysql.user WHERE user = '" + neighbour + "'")).isEmpty();
+			assertThat(Path.of(siteRoot, "sites", copy)).doesNotExist();
+		}
+		finally {
+			MariaDb.sql(null,
+					"DROP DATABASE IF EXISTS `" + neighbour + "`; DROP USER IF EXISTS '" + neighbour + "'@'localhost'");
+		}
+	}
+
+	@Test
 	void aCloneIsABackupAndARestoreUnderANewUriIntoANewDatabaseInOneOperation() throws Exception {
 		String uri = "src" + UUID.randomUUID().toString().substring(0, 8) + ".example.org";
 		String copy = "copy-" + uri;
@@ -511,7 +535,7 @@ class BackupRoundTripEndToEndTest {
 		String target = "site-" + uri;
 
 		JsonNode op = finished(submit(target, Map.of("site_uri", uri, "site_root", siteRoot),
-				List.of(task("aegir.DeleteDrupalSite", Map.of()))));
+				List.of(task("aegir.DeleteDrupalSite", Map.of("db_name", database)))));
 		assertThatOperation(op).isSucceeded();
 		assertThat(Path.of(siteRoot, "sites", uri)).doesNotExist();
 		assertThat(vhost).doesNotExist();

@@ -123,9 +123,9 @@ class DryRunEndToEndTest {
 	private Map<String, Object> varsFor(String task) {
 		String other = "new-" + uri;
 		return switch (task) {
-			case "aegir.GenerateDrupalSiteBackup", "aegir.DeleteDrupalSite", "aegir.UpdateDrupalSite",
-					"aegir.VerifyDrupalSite", "aegir.GenerateDrupalLoginLink", "aegir.RunDrupalCron",
-					"aegir.DisableDrupalSite" ->
+			case "aegir.DeleteDrupalSite" -> Map.of("site_uri", uri, "site_root", platform, "db_name", database);
+			case "aegir.GenerateDrupalSiteBackup", "aegir.UpdateDrupalSite", "aegir.VerifyDrupalSite",
+					"aegir.GenerateDrupalLoginLink", "aegir.RunDrupalCron", "aegir.DisableDrupalSite" ->
 				site();
 			case "aegir.RestoreDrupalSiteBackup" ->
 				Map.of("site_uri", other, "site_root", platform, "backup_path", backup, "db_name", newDatabase);

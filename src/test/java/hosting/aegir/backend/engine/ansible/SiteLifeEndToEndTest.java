@@ -103,8 +103,8 @@ class SiteLifeEndToEndTest {
 			.until(() -> NGINX.get(uri, "/sites/" + uri + "/files/a.txt").status() == 200);
 		assertThat(NGINX.get(uri, "/sites/" + uri + "/files/a.txt").body()).isEqualTo("last words");
 
-		JsonNode op = finished(
-				submit(uri, List.of(task("aegir.DeleteDrupalSite", Map.of("site_uri", uri, "site_root", platform)))));
+		JsonNode op = finished(submit(uri, List
+			.of(task("aegir.DeleteDrupalSite", Map.of("site_uri", uri, "site_root", platform, "db_name", database)))));
 
 		assertThat(op.get("status").asString()).as(op.toString()).isEqualTo("SUCCEEDED");
 		assertThat(MariaDb.sql(null, "SHOW DATABASES LIKE '" + database + "'")).isEmpty();
@@ -120,6 +120,29 @@ class SiteLifeEndToEndTest {
 		assertThat(backup.get("deletedAt")).isNull();
 		assertThat(Path.of(backup.get("path").asString())).isRegularFile();
 		assertThat(op.get("outputs").get("backup_path").asString()).isEqualTo(backup.get("path").asString());
+	}
+
+	@Test
+	void deleteRefusesToDropTheDatabaseAndUserOfAnotherSiteThatTheTenantsSettingsName() throws Exception {
+		String victimUri = unique("victim");
+		String victim = site(platform, victimUri, "the neighbours data");
+		String uri = unique("thief");
+		String database = site(platform, uri, "mine");
+		// The tenant's PHP rewrites its own settings.php to name its neighbour's database
+		// and user.
+		Files.writeString(Path.of(platform, "sites", uri, "database"), victim + "\n");
+		Files.writeString(Path.of(platform, "sites", uri, "database_user"), victim + "\n");
+
+		JsonNode op = finished(submit(uri, List
+			.of(task("aegir.DeleteDrupalSite", Map.of("site_uri", uri, "site_root", platform, "db_name", database)))));
+
+		assertThat(op.get("status").asString()).as(op.toString()).isEqualTo("FAILED");
+		assertThat(op.get("reason").asString()).contains("refused before any change")
+			.contains("the database " + victim);
+		assertThat(MariaDb.sql(victim, "SELECT title FROM node")).contains("the neighbours data");
+		assertThat(MariaDb.sql(null, "SELECT host FROM mysql.user WHERE user = '" + victim + "'")).isNotEmpty();
+		assertThat(MariaDb.sql(database, "SELECT title FROM node")).contains("mine");
+		assertThat(Path.of(platform, "sites", uri, "files", "a.txt")).hasContent("mine");
 	}
 
 	@Test
